@@ -1,0 +1,81 @@
+"""Input checks shared by every module: turn bad input into one clear error.
+
+A student who passes a list, an int array or the wrong shape should read what was
+expected, not a broadcasting traceback from deep inside NumPy.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def as_float_array(x, name: str, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
+    """Return ``x`` as a float64 array, or raise a ``TypeError``/``ValueError`` naming ``name``.
+
+    ``ndim`` restricts the number of dimensions (an int or a tuple of allowed ints).
+    Float32 stays float32 so a caller can ask for it on purpose; everything else
+    numeric becomes float64.
+    """
+    try:
+        array = np.asarray(x)
+    except Exception as error:  # ragged lists and the like
+        raise TypeError(f"{name} must be array-like of numbers, got {type(x).__name__}") from error
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        raise TypeError(f"{name} must hold numbers, got dtype {array.dtype}")
+    if np.issubdtype(array.dtype, np.complexfloating):
+        raise TypeError(f"{name} must be real, got dtype {array.dtype}")
+    if array.dtype not in (np.float64, np.float32):
+        array = array.astype(np.float64)
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if array.ndim not in allowed:
+            wanted = " or ".join(str(d) for d in allowed)
+            raise ValueError(f"{name} must have {wanted} dimension(s), got shape {array.shape}")
+    return array
+
+
+def check_shape(array: np.ndarray, expected: tuple, name: str) -> None:
+    """Raise ``ValueError`` unless ``array.shape`` matches ``expected`` (``None`` = any size)."""
+    shape = np.shape(array)
+    matches = len(shape) == len(expected) and all(
+        want is None or want == got for want, got in zip(expected, shape)
+    )
+    if not matches:
+        shown = tuple("any" if want is None else want for want in expected)
+        raise ValueError(f"{name} should have shape {shown}, got {shape}")
+
+
+def check_same_shape(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
+    """Raise ``ValueError`` unless ``a`` and ``b`` have equal shapes."""
+    if np.shape(a) != np.shape(b):
+        raise ValueError(
+            f"{name_a} and {name_b} must have the same shape, got {np.shape(a)} and {np.shape(b)}"
+        )
+
+
+def check_positive(value, name: str, allow_zero: bool = False) -> float:
+    """Return ``value`` as a float, or raise ``ValueError`` if it is not (strictly) positive."""
+    number = float(value)
+    if not np.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
+    return number
+
+
+def check_probability(value, name: str, *, include_one: bool = False) -> float:
+    """Return ``value`` as a float in [0, 1) (or [0, 1]), else raise ``ValueError``."""
+    number = float(value)
+    upper_ok = number <= 1 if include_one else number < 1
+    if not (0 <= number and upper_ok):
+        interval = "[0, 1]" if include_one else "[0, 1)"
+        raise ValueError(f"{name} must lie in {interval}, got {value!r}")
+    return number
+
+
+def check_rng(rng) -> np.random.Generator:
+    """Insist on a ``numpy.random.Generator`` so every random draw is seeded by its caller."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            "rng must be a numpy.random.Generator, e.g. np.random.default_rng(0); "
+            f"got {type(rng).__name__}"
+        )
+    return rng

@@ -1,0 +1,205 @@
+"""What the notebooks' test cells call: checks whose failure messages a student can act on.
+
+Every check raises ``AssertionError`` with a sentence that says what is wrong and, where
+it can tell, why ("dW2 has the wrong sign", "off by a factor 64 = batch size"). nbgrader
+marks a test cell failed when it raises, and shows the message in the feedback.
+"""
+from __future__ import annotations
+
+import copy
+import sys
+from typing import Callable, Iterator, Mapping
+
+import numpy as np
+
+from .gradcheck import DEFAULT_TOLERANCE, diagnose
+
+
+def check_array(name: str, actual, expected, *, rtol: float = 1e-7, atol: float = 1e-12) -> np.ndarray:
+    """Assert that ``actual`` is a finite array equal to ``expected`` within tolerance."""
+    actual = _returned_array(name, actual)
+    expected = np.asarray(expected, dtype=float)
+    if actual.shape != expected.shape:
+        raise AssertionError(f"{name} has shape {actual.shape}, expected {expected.shape}.")
+    if np.any(np.isnan(actual) & ~np.isnan(expected)):
+        raise AssertionError(f"{name} contains NaN where a number is expected: look for 0/0 or inf − inf.")
+    if not np.allclose(actual, expected, rtol=rtol, atol=atol, equal_nan=True):
+        where = np.unravel_index(np.argmax(np.abs(actual - expected)), actual.shape)
+        raise AssertionError(
+            f"{name} is wrong at index {tuple(int(i) for i in where)}: got {actual[where]:.10g}, "
+            f"expected {expected[where]:.10g}."
+        )
+    return actual
+
+
+def check_gradient(
+    name: str,
+    actual,
+    expected,
+    *,
+    batch_size: int | None = None,
+    known_mistakes: Mapping[str, np.ndarray] | None = None,
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> np.ndarray:
+    """Assert that a gradient matches ``expected`` (a reference or a finite-difference estimate).
+
+    On failure the message names the likely mistake (sign, factor, batch size, transpose,
+    or one of ``known_mistakes``), see ``helpers.gradcheck.diagnose``.
+    """
+    if actual is None:
+        raise AssertionError(f"{name} is None: did you forget to return it?")
+    problem = diagnose(
+        actual, expected, name=name, batch_size=batch_size,
+        known_mistakes=known_mistakes, tolerance=tolerance,
+    )
+    if problem:
+        raise AssertionError(problem)
+    return np.asarray(actual, dtype=float)
+
+
+def _returned_array(name: str, value) -> np.ndarray:
+    if value is None:
+        raise AssertionError(f"{name} is None: did you forget to return it?")
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise AssertionError(f"{name} should be a NumPy array of numbers, got {type(value).__name__}.") from None
+
+
+def cases(seed: int, shapes) -> Iterator[tuple[np.random.Generator, tuple]]:
+    """Yield ``(rng, shape)`` per shape, each rng seeded by ``(seed, case number)``.
+
+    Each case has its own generator, so its inputs do not depend on how many random
+    numbers the student's code (or an earlier case) drew.
+    """
+    for number, shape in enumerate(shapes):
+        yield np.random.default_rng([seed, number]), tuple(shape)
+
+
+def call_checked(name: str, function: Callable, *args):
+    """Call ``function(*args)`` twice and return the result, failing if it mutates its
+    inputs or returns something different the second time (hidden state, accumulation)."""
+    originals = copy.deepcopy(args)
+    first = function(*args)
+    for position, (before, after) in enumerate(zip(originals, args)):
+        if isinstance(before, np.ndarray) and not np.array_equal(before, after, equal_nan=True):
+            raise AssertionError(f"{name} changed its argument number {position + 1} in place: work on a copy.")
+    second = function(*args)
+    for one, two in zip(_as_tuple(first), _as_tuple(second)):
+        if not np.array_equal(np.asarray(one, dtype=float), np.asarray(two, dtype=float), equal_nan=True):
+            raise AssertionError(f"{name} returned a different result when called twice with the same input: "
+                                 "does it keep state between calls?")
+    return first
+
+
+def _as_tuple(value):
+    return value if isinstance(value, tuple) else (value,)
+
+
+class substituted:
+    """Context manager: temporarily rebind names in a namespace (the notebook's, by default).
+
+    Grading one exercise with the course's reference standing in for another exercise the
+    student may have got wrong keeps the points independent: a wrong gradient costs the
+    gradient's points, not also those of the training loop that calls it.
+    """
+
+    def __init__(self, namespace: dict | None = None, **replacements):
+        self._namespace = namespace if namespace is not None else sys._getframe(1).f_globals
+        self._replacements = replacements
+        self._saved: dict = {}
+
+    def __enter__(self):
+        missing = object()
+        self._saved = {name: self._namespace.get(name, missing) for name in self._replacements}
+        self._namespace.update(self._replacements)
+        self._missing = missing
+        return self
+
+    def __exit__(self, *exc_info):
+        for name, value in self._saved.items():
+            if value is self._missing:
+                self._namespace.pop(name, None)
+            else:
+                self._namespace[name] = value
+        return False
+
+
+class DelegationError(AssertionError):
+    """Raised when a student's function calls the reference implementation it should replace."""
+
+
+class reference_unavailable:
+    """Context manager: while it is active, the given ``helpers`` functions are replaced by
+    tripwires everywhere the student could reach them (module attributes of ``helpers``,
+    name → function registries, and the notebook's own namespace).
+
+    >>> with reference_unavailable(helpers.activations.sigmoid):
+    ...     student_sigmoid(z)   # fails if it calls helpers' sigmoid
+
+    A tripwire raises ``DelegationError``; if the student's code swallows that exception,
+    leaving the block raises it again, so delegating never earns credit.
+    """
+
+    def __init__(self, *functions: Callable, namespace: dict | None = None):
+        self._functions = functions
+        self._namespace = namespace if namespace is not None else sys._getframe(1).f_globals
+        self._restore: list[Callable[[], None]] = []
+        self._calls: list[str] = []
+
+    def __enter__(self):
+        tripwires = {id(f): self._tripwire(f) for f in self._functions}
+        modules = [m for name, m in list(sys.modules.items())
+                   if (name == "helpers" or name.startswith("helpers.")) and m is not None]
+        for place in [vars(m) for m in modules] + [self._namespace]:
+            for key, value in list(place.items()):
+                if id(value) in tripwires:
+                    self._swap(place, key, tripwires[id(value)])
+                elif isinstance(value, dict) and place is not self._namespace:
+                    self._guard_registry(value, tripwires)
+                elif isinstance(value, type) and value.__module__.startswith("helpers"):
+                    self._guard_class(value, tripwires)
+        return self
+
+    def __exit__(self, *exc_info):
+        for undo in reversed(self._restore):
+            undo()
+        self._restore.clear()
+        if self._calls and exc_info[0] is None:
+            raise DelegationError(self._message(self._calls[0]))
+        return False
+
+    def _guard_class(self, cls: type, tripwires: dict) -> None:
+        for key, value in list(vars(cls).items()):
+            if id(value) in tripwires:
+                setattr(cls, key, tripwires[id(value)])
+                self._restore.append(lambda cls=cls, key=key, value=value: setattr(cls, key, value))
+
+    def _guard_registry(self, registry: dict, tripwires: dict) -> None:
+        for key, entry in list(registry.items()):
+            if isinstance(entry, tuple) and hasattr(entry, "_replace"):  # a NamedTuple record
+                swapped = {field: tripwires[id(value)] for field, value in entry._asdict().items()
+                           if id(value) in tripwires}
+                if swapped:
+                    self._swap(registry, key, entry._replace(**swapped))
+            elif id(entry) in tripwires:
+                self._swap(registry, key, tripwires[id(entry)])
+
+    def _swap(self, place: dict, key, replacement) -> None:
+        original = place[key]
+        self._restore.append(lambda: place.__setitem__(key, original))
+        place[key] = replacement
+
+    def _tripwire(self, function: Callable) -> Callable:
+        qualified = f"{function.__module__}.{function.__qualname__}"
+
+        def tripwire(*args, **kwargs):
+            self._calls.append(qualified)
+            raise DelegationError(self._message(qualified))
+
+        return tripwire
+
+    @staticmethod
+    def _message(qualified: str) -> str:
+        return (f"your code called {qualified}, the reference this exercise asks you to write "
+                "yourself; it earns no credit. Use NumPy directly.")

@@ -1,0 +1,110 @@
+r"""Losses, each returning ``(value, gradient)``: the scalar cost averaged over the batch
+and its gradient with respect to the loss's input (predictions or logits), same shape.
+
+Rows are samples: with ``n`` rows, every gradient carries the factor ``1/n`` of the
+average. The classification losses take *logits* (pre-activations), not probabilities,
+so they can use the stable log-sum-exp form and never take ``log(0)``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._validate import as_float_array, check_same_shape
+from .activations import log_softmax, sigmoid
+
+
+def mean_squared_error(predictions, targets):
+    r"""Quadratic cost :math:`C = \frac{1}{2n}\sum_i \lVert a_i - y_i \rVert^2` (Nielsen's ½ convention).
+
+    ``predictions`` and ``targets``: equal shapes, (n,) or (n, k).
+    Returns ``(C, dC/da)`` with :math:`\partial C/\partial a = (a - y)/n`.
+    """
+    a, y = _pair(predictions, targets, "predictions")
+    n = a.shape[0]
+    diff = a - y
+    return 0.5 * float(np.sum(diff * diff)) / n, diff / n
+
+
+def binary_cross_entropy_from_logits(logits, targets):
+    r"""Cross-entropy of sigmoid outputs, computed from the logits :math:`z`.
+
+    :math:`C = -\frac1n\sum_i [y_i \ln\sigma(z_i) + (1 - y_i)\ln(1 - \sigma(z_i))]
+    = \frac1n\sum_i [\mathrm{softplus}(z_i) - y_i z_i]`, summed over columns if there are
+    several outputs. ``targets`` in [0, 1], same shape as ``logits``: (n,) or (n, k).
+    Returns ``(C, dC/dz)`` with :math:`\partial C/\partial z = (\sigma(z) - y)/n`: no
+    :math:`\sigma'` factor, which is the whole point of pairing the two.
+    """
+    z, y = _pair(logits, targets, "logits")
+    _check_unit_interval(y, "targets")
+    n = z.shape[0]
+    with np.errstate(under="ignore"):  # log1p(e^{-|z|}) → 0 is exact for large |z|
+        softplus = np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
+    value = float(np.sum(softplus - y * z)) / n
+    return value, (sigmoid(z) - y) / n
+
+
+def categorical_cross_entropy_from_logits(logits, labels):
+    r"""Log-likelihood cost of softmax outputs, from the logits.
+
+    ``logits``: (n, k). ``labels``: integer classes of shape (n,) in [0, k), or one-hot
+    (or any probability rows) of shape (n, k).
+    :math:`C = -\frac1n \sum_i \sum_k y_{ik}\log\mathrm{softmax}(z_i)_k`, and
+    :math:`\partial C/\partial z = (\mathrm{softmax}(z) - y)/n`.
+    """
+    z = as_float_array(logits, "logits", ndim=2)
+    y = to_one_hot(labels, z.shape[1]) if np.ndim(labels) == 1 else as_float_array(labels, "labels", ndim=2)
+    check_same_shape(z, y, "logits", "one-hot labels")
+    n = z.shape[0]
+    if n == 0:
+        raise ValueError("logits is empty: a batch needs at least one sample")
+    log_p = log_softmax(z)
+    value = -float(np.sum(y * log_p)) / n
+    with np.errstate(under="ignore"):  # tiny probabilities rounding to 0 are fine
+        probs = np.exp(log_p)
+    return value, (probs - y) / n
+
+
+def to_one_hot(labels, n_classes: int) -> np.ndarray:
+    """Integer labels of shape (n,) → float one-hot rows of shape (n, n_classes)."""
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(f"labels must be 1-D integer classes, got shape {labels.shape}")
+    if labels.dtype == object or not (
+        np.issubdtype(labels.dtype, np.integer)
+        or np.issubdtype(labels.dtype, np.floating)
+        or labels.dtype == bool
+    ):
+        raise TypeError(f"labels must be integer class indices, got dtype {labels.dtype}")
+    if not np.issubdtype(labels.dtype, np.integer):
+        if not np.all(np.isfinite(labels)) or not np.all(np.equal(np.mod(labels, 1), 0)):
+            raise TypeError(f"labels must be whole numbers (class indices), got dtype {labels.dtype}")
+        labels = labels.astype(np.int64)
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(
+            f"labels must lie in [0, {n_classes - 1}] for {n_classes} classes, "
+            f"got values from {labels.min()} to {labels.max()}"
+        )
+    one_hot = np.zeros((labels.shape[0], n_classes))
+    one_hot[np.arange(labels.shape[0]), labels] = 1.0
+    return one_hot
+
+
+LOSSES = {
+    "mse": mean_squared_error,
+    "binary_cross_entropy": binary_cross_entropy_from_logits,
+    "categorical_cross_entropy": categorical_cross_entropy_from_logits,
+}
+
+
+def _pair(inputs, targets, input_name: str):
+    x = as_float_array(inputs, input_name, ndim=(1, 2))
+    y = as_float_array(targets, "targets", ndim=(1, 2))
+    check_same_shape(x, y, input_name, "targets")
+    if x.shape[0] == 0:
+        raise ValueError(f"{input_name} is empty: a batch needs at least one sample")
+    return x, y
+
+
+def _check_unit_interval(y: np.ndarray, name: str) -> None:
+    if y.size and not np.all((y >= 0) & (y <= 1)):  # written so that NaN fails too
+        raise ValueError(f"{name} must lie in [0, 1], got values from {y.min()} to {y.max()}")

@@ -1,0 +1,182 @@
+r"""A multilayer perceptron built from dense layers, with an explicit cache contract.
+
+Rows are samples. Layer :math:`l` computes :math:`Z^{[l]} = A^{[l-1]} W^{[l]} + b^{[l]}` and
+:math:`A^{[l]} = f_l(Z^{[l]})`, with :math:`A^{[0]} = X`. Parameters live in a plain dict
+``{"W1": (n_0, n_1), "b1": (n_1,), "W2": ...}`` and gradients come back in a dict with the
+same keys and shapes, so an optimiser can treat every parameter alike.
+
+Backward, for a layer with upstream gradient :math:`\partial C/\partial A^{[l]}`:
+
+.. math::
+    \delta^{[l]} = \frac{\partial C}{\partial A^{[l]}} \odot f_l'(Z^{[l]}),\quad
+    \frac{\partial C}{\partial W^{[l]}} = A^{[l-1]\top}\delta^{[l]},\quad
+    \frac{\partial C}{\partial b^{[l]}} = \textstyle\sum_i \delta^{[l]}_i,\quad
+    \frac{\partial C}{\partial A^{[l-1]}} = \delta^{[l]} W^{[l]\top}.
+"""
+from __future__ import annotations
+
+from typing import Callable, NamedTuple, Sequence
+
+import numpy as np
+
+from ._validate import as_float_array, check_rng, check_shape
+from .activations import get_activation
+from .init import get_initialiser
+
+
+class DenseCache(NamedTuple):
+    """What ``dense_backward`` needs: the layer's input and its weights."""
+
+    inputs: np.ndarray   # (n, fan_in)
+    weights: np.ndarray  # (fan_in, fan_out)
+
+
+def dense_forward(X, W, b):
+    """Affine map ``Z = X @ W + b``. Shapes: X (n, fan_in), W (fan_in, fan_out), b (fan_out,).
+
+    Returns ``(Z, cache)`` with Z of shape (n, fan_out).
+    """
+    X = as_float_array(X, "X", ndim=2)
+    W = as_float_array(W, "W", ndim=2)
+    b = as_float_array(b, "b")
+    check_shape(X, (None, W.shape[0]), "X (samples × inputs of this layer)")
+    check_shape(b, (W.shape[1],), "b")
+    return X @ W + b, DenseCache(X, W)
+
+
+def dense_backward(grad_Z, cache: DenseCache):
+    """Gradients of an affine map. ``grad_Z``: (n, fan_out).
+
+    Returns ``(grad_X, grad_W, grad_b)`` shaped like X, W and b.
+    """
+    grad_Z = as_float_array(grad_Z, "grad_Z", ndim=2)
+    check_shape(grad_Z, (cache.inputs.shape[0], cache.weights.shape[1]), "grad_Z")
+    return grad_Z @ cache.weights.T, cache.inputs.T @ grad_Z, grad_Z.sum(axis=0)
+
+
+def parameter_names(layer: int) -> tuple[str, str]:
+    """Keys of layer ``layer``'s weights and biases (counting from 1, as in the maths)."""
+    return f"W{layer}", f"b{layer}"
+
+
+class MLPCache(NamedTuple):
+    """What ``MLP.backward`` needs: every layer's input A^[l-1] and output A^[l]."""
+
+    layer_inputs: list   # layer_inputs[l-1] = A^[l-1], so layer_inputs[0] = X
+    layer_outputs: list  # layer_outputs[l-1] = A^[l]
+
+
+class MLP:
+    """A multilayer perceptron: ``params`` (a dict of arrays) plus one activation name per layer.
+
+    Create one with ``MLP.create([64, 30, 10], ["sigmoid", "identity"], rng)``; the output
+    layer is usually ``"identity"`` so a loss that takes logits can follow it.
+    """
+
+    def __init__(self, params: dict, activations: Sequence[str]):
+        activations = list(activations)
+        n_layers = len(activations)
+        for layer in range(1, n_layers + 1):
+            for key in parameter_names(layer):
+                if key not in params:
+                    raise ValueError(f"params lacks {key!r} for layer {layer} of {n_layers}")
+        extra = set(params) - {k for l in range(1, n_layers + 1) for k in parameter_names(l)}
+        if extra:
+            raise ValueError(f"params has keys {sorted(extra)} that no layer uses")
+        for key, value in params.items():
+            if not isinstance(value, np.ndarray):
+                raise TypeError(f"params[{key!r}] must be a NumPy array, got {type(value).__name__}")
+            as_float_array(value, f"params[{key!r}]")  # numbers only: no strings, objects, complex
+        for layer in range(1, n_layers + 1):
+            W_key, b_key = parameter_names(layer)
+            W = params[W_key]
+            check_shape(W, (None, None), W_key)
+            check_shape(params[b_key], (W.shape[1],), b_key)
+            if layer > 1:
+                check_shape(W, (params[parameter_names(layer - 1)[0]].shape[1], None), W_key)
+        self._activations = [get_activation(name) for name in activations]
+        self.activations = activations
+        self.params = params
+
+    @classmethod
+    def create(
+        cls,
+        layer_sizes: Sequence[int],
+        activations: Sequence[str],
+        rng: np.random.Generator,
+        init: str | Callable = "xavier_normal",
+    ) -> "MLP":
+        """Initialise weights with ``init`` (a name from ``helpers.init`` or a function
+        ``(fan_in, fan_out, rng) -> array``) and biases with zeros.
+
+        ``layer_sizes`` lists the widths from input to output, so it has one more entry
+        than ``activations``.
+        """
+        check_rng(rng)
+        if len(layer_sizes) != len(activations) + 1:
+            raise ValueError(
+                f"layer_sizes (input, hidden..., output) needs one entry more than activations: "
+                f"got {len(layer_sizes)} sizes and {len(activations)} activations"
+            )
+        initialise = get_initialiser(init) if isinstance(init, str) else init
+        params = {}
+        for layer, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]), start=1):
+            W_key, b_key = parameter_names(layer)
+            params[W_key] = np.asarray(initialise(fan_in, fan_out, rng), dtype=float)
+            params[b_key] = np.zeros(fan_out)
+        return cls(params, activations)
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.activations)
+
+    @property
+    def layer_sizes(self) -> list[int]:
+        sizes = [self.params["W1"].shape[0]]
+        return sizes + [self.params[parameter_names(l)[0]].shape[1] for l in range(1, self.n_layers + 1)]
+
+    def forward(self, X):
+        """Run the network on X (n, n_inputs). Returns ``(output, cache)``; output is (n, n_outputs)."""
+        A = as_float_array(X, "X", ndim=2)
+        check_shape(A, (None, self.layer_sizes[0]), "X (samples × input features)")
+        inputs, outputs = [], []
+        for layer, activation in enumerate(self._activations, start=1):
+            W_key, b_key = parameter_names(layer)
+            inputs.append(A)
+            A = activation.function(A @ self.params[W_key] + self.params[b_key])
+            outputs.append(A)
+        return A, MLPCache(inputs, outputs)
+
+    def backward(self, cache: MLPCache, grad_output):
+        """Gradients of the loss w.r.t. every parameter, from ``grad_output`` = dC/d(output).
+
+        ``grad_output`` must have the output's shape (n, n_outputs). Returns a dict keyed
+        like ``params`` with arrays of the same shapes.
+        """
+        output = cache.layer_outputs[-1]
+        grad_A = as_float_array(grad_output, "grad_output", ndim=(1, 2))
+        check_shape(grad_A, output.shape, "grad_output (must match the network's output)")
+        grads = {}
+        for layer in range(self.n_layers, 0, -1):
+            W_key, b_key = parameter_names(layer)
+            activation = self._activations[layer - 1]
+            delta = grad_A * activation.derivative_from_output(cache.layer_outputs[layer - 1])
+            grads[W_key] = cache.layer_inputs[layer - 1].T @ delta
+            grads[b_key] = delta.sum(axis=0)
+            if layer > 1:  # the input X needs no gradient
+                grad_A = delta @ self.params[W_key].T
+        return {key: grads[key] for key in self.params}
+
+    def loss_and_gradients(self, X, targets, loss: Callable):
+        """Forward, loss and backward in one call. ``loss(output, targets) -> (value, grad)``."""
+        output, cache = self.forward(X)
+        value, grad_output = loss(output, targets)
+        return value, self.backward(cache, grad_output)
+
+    def predict(self, X) -> np.ndarray:
+        """The network's output for X, without keeping a cache."""
+        return self.forward(X)[0]
+
+    def copy(self) -> "MLP":
+        """An independent copy (arrays copied), e.g. to keep the best parameters seen."""
+        return MLP({key: value.copy() for key, value in self.params.items()}, self.activations)

@@ -1,0 +1,85 @@
+r"""A single sigmoid neuron, the smallest network: :math:`a = \sigma(Xw + b)`.
+
+``X``: (n, d) inputs (rows = samples), ``w``: (d,), ``b``: a number, ``y``: (n,) targets in [0, 1].
+Two costs, both averaged over the batch:
+
+* quadratic: :math:`C = \frac{1}{2n}\sum_i (a_i - y_i)^2`, whose output error is
+  :math:`\delta = (a - y)\,\sigma'(z)`;
+* cross-entropy: :math:`C = -\frac1n\sum_i [y_i\ln a_i + (1-y_i)\ln(1-a_i)]`, whose output
+  error is :math:`\delta = a - y`: the :math:`\sigma'(z)` cancels.
+
+Then :math:`\partial C/\partial w = X^\top\delta/n` and :math:`\partial C/\partial b = \sum_i\delta_i/n`.
+The two ``delta`` lines below are the whole difference between the costs.
+"""
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from ._validate import as_float_array, check_positive, check_shape
+from .activations import sigmoid, sigmoid_derivative_from_output
+from .losses import binary_cross_entropy_from_logits, mean_squared_error
+
+
+def forward(X, w, b):
+    """Output :math:`a = \\sigma(Xw + b)` of shape (n,), for X (n, d), w (d,), b a number."""
+    X, w, b = _check_inputs(X, w, b)
+    return sigmoid(X @ w + b)
+
+
+def gradients(X, y, w, b, cost: str = "mse"):
+    """Return ``(C, dC/dw, dC/db)`` for ``cost`` "mse" or "cross_entropy"; shapes (), (d,), ()."""
+    X, w, b = _check_inputs(X, w, b)
+    y = as_float_array(y, "y", ndim=1)
+    check_shape(y, (X.shape[0],), "y (one target per row of X)")
+    z = X @ w + b
+    a = sigmoid(z)
+    if cost == "mse":
+        value, _ = mean_squared_error(a, y)
+        delta = (a - y) * sigmoid_derivative_from_output(a)
+    elif cost == "cross_entropy":
+        value, _ = binary_cross_entropy_from_logits(z, y)
+        delta = a - y
+    else:
+        raise ValueError(f"cost must be 'mse' or 'cross_entropy', got {cost!r}")
+    n = X.shape[0]
+    return value, X.T @ delta / n, float(np.sum(delta)) / n
+
+
+class Trajectory(NamedTuple):
+    """Where gradient descent went: parameters after the last step and the cost before each step."""
+
+    w: np.ndarray
+    b: float
+    costs: np.ndarray
+
+
+def gradient_descent(X, y, w, b, learning_rate: float, n_steps: int, cost: str = "mse",
+                     gradient_function: Callable | None = None) -> Trajectory:
+    """Plain gradient descent :math:`w \\leftarrow w - \\eta\\,\\partial C/\\partial w` (same for b).
+
+    ``gradient_function(X, y, w, b)`` defaults to ``gradients`` with ``cost``; pass your own
+    to train with it. ``costs[k]`` is the cost before step k, so it has ``n_steps`` entries.
+    """
+    learning_rate = check_positive(learning_rate, "learning_rate")
+    if gradient_function is None:
+        def gradient_function(X, y, w, b):
+            return gradients(X, y, w, b, cost)
+    w = as_float_array(w, "w", ndim=1).copy()
+    b = float(b)
+    costs = []
+    for _ in range(int(n_steps)):
+        value, dw, db = gradient_function(X, y, w, b)
+        costs.append(value)
+        w, b = w - learning_rate * np.asarray(dw), b - learning_rate * float(db)
+    return Trajectory(w, b, np.array(costs))
+
+
+def _check_inputs(X, w, b):
+    X = as_float_array(X, "X", ndim=2)
+    w = as_float_array(w, "w", ndim=1)
+    check_shape(w, (X.shape[1],), "w (one weight per column of X)")
+    if np.ndim(b) != 0:
+        raise ValueError(f"b must be a single number, got shape {np.shape(b)}")
+    return X, w, float(b)

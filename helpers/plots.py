@@ -1,0 +1,105 @@
+"""Figures the notebooks show. Each function builds and returns a matplotlib ``Figure``.
+
+No pyplot: figures are not registered globally, so a function can be called in a loop
+or from a widget without leaking figures or drawing twice. In Jupyter a returned figure
+displays as a PNG (the formatter is registered on import when IPython is running).
+"""
+from __future__ import annotations
+
+import io
+from typing import Mapping, Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .activations import get_activation, sigmoid, sigmoid_derivative_from_output
+
+DPI = 90
+
+
+def figure_png(fig: Figure) -> bytes:
+    """Render ``fig`` to PNG bytes (what the notebook shows and the widgets update)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def _register_png_formatter() -> None:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.display_formatter.formatters["image/png"].for_type(Figure, figure_png)
+
+
+_register_png_formatter()
+
+
+def _figure(n_columns: int = 1, width: float = 5.0, height: float = 3.4):
+    fig = Figure(figsize=(width * n_columns, height), layout="constrained")
+    axes = fig.subplots(1, n_columns, squeeze=False)[0]
+    return fig, axes
+
+
+def sigmoid_vs_step(w: float = 1.0, b: float = 0.0, steepness: float = 1.0, x_range=(-4.0, 4.0)) -> Figure:
+    r"""Left: a sigmoid neuron :math:`\sigma(c(wx + b))` beside a perceptron's step
+    :math:`[wx + b > 0]`. Right: :math:`\sigma'(z)`, the factor every gradient through the
+    neuron carries; as the steepness :math:`c` grows it collapses to a spike at :math:`x = -b/w`."""
+    x = np.linspace(*x_range, 801)
+    z = steepness * (w * x + b)
+    a = sigmoid(z)
+    fig, (left, right) = _figure(2)
+    left.plot(x, (w * x + b > 0).astype(float), color="0.55", lw=2, ls="--", label="perceptron: step")
+    left.plot(x, a, color="C0", lw=2.5, label=r"sigmoid neuron $\sigma(c(wx+b))$")
+    if w != 0:
+        left.axvline(-b / w, color="C3", lw=0.8, ls=":", label=r"threshold $x=-b/w$")
+    left.set(xlabel="input x", ylabel="output", ylim=(-0.05, 1.05),
+             title=f"w = {w:.2f}, b = {b:.2f}, steepness c = {steepness:.1f}")
+    left.legend(loc="upper left", fontsize=8)
+    right.plot(x, sigmoid_derivative_from_output(a), color="C1", lw=2.5)
+    right.axhline(0.25, color="0.6", lw=0.8, ls=":")
+    right.set(xlabel="input x", ylabel=r"$\sigma'(z)$", ylim=(-0.01, 0.27),
+              title=r"learning signal $\sigma'(z)$ (never above 1/4)")
+    return fig
+
+
+def activation_gallery(names: Sequence[str] = ("sigmoid", "tanh", "relu", "leaky_relu"),
+                       z_range=(-5.0, 5.0)) -> Figure:
+    """Each named activation (solid) with its derivative (dashed), one panel each."""
+    z = np.linspace(*z_range, 501)
+    fig, axes = _figure(len(names), width=3.2, height=2.8)
+    for ax, name in zip(axes, names):
+        activation = get_activation(name)
+        ax.plot(z, activation.function(z), lw=2.5, label="f(z)")
+        ax.plot(z, activation.derivative(z), lw=2, ls="--", label="f′(z)")
+        ax.axhline(0, color="0.7", lw=0.6)
+        ax.set(title=name, xlabel="z")
+        ax.legend(fontsize=8, loc="upper left")
+    return fig
+
+
+def loss_curves(curves: Mapping[str, Sequence[float]], *, xlabel: str = "step",
+                ylabel: str = "loss", title: str = "", log_y: bool = False) -> Figure:
+    """One line per entry of ``curves`` (label → values), e.g. training loss per step."""
+    fig, (ax,) = _figure(1, width=6.0)
+    for label, values in curves.items():
+        ax.plot(np.arange(len(values)), values, lw=2, label=label)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    if log_y:
+        ax.set_yscale("log")
+    ax.legend()
+    return fig
+
+
+def neuron_fit(x, y, w, b, title: str = "") -> Figure:
+    """A one-input sigmoid neuron's curve :math:`\\sigma(wx + b)` over the data points (x, y)."""
+    x = np.asarray(x, dtype=float).ravel()
+    grid = np.linspace(x.min() - 0.5, x.max() + 0.5, 400)
+    fig, (ax,) = _figure(1, width=5.5)
+    ax.scatter(x, np.ravel(y), color="C1", zorder=3, label="data")
+    ax.plot(grid, sigmoid(w * grid + b), lw=2.5, label=rf"$\sigma({w:.2f}x {b:+.2f})$")
+    ax.set(xlabel="x", ylabel="output", ylim=(-0.05, 1.05), title=title)
+    ax.legend(loc="upper left")
+    return fig
