@@ -1,0 +1,1 @@
+"""The instructor's side of the course: nbgrader operations on a course directory."""

@@ -1,0 +1,138 @@
+"""nbgrader operations on a course directory, as functions.
+
+Used by ``make release``, the test suite (which grades example submissions in a
+temporary copy of the course) and the instructor tools. nbgrader is run as a
+subprocess from this environment, with its ``bin/`` first on PATH because nbgrader
+calls ``alembic`` by name.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+COURSE_FILES = ("nbgrader_config.py", "solutions", "notebooks")
+
+
+def assignments(root: Path = REPO_ROOT) -> list[str]:
+    """Assignment names: the folders of ``solutions/`` holding a notebook of the same name."""
+    source = Path(root) / "solutions"
+    return sorted(p.name for p in source.iterdir() if (p / f"{p.name}.ipynb").is_file())
+
+
+def notebook_path(root: Path, area: str, assignment: str, student: str | None = None) -> Path:
+    """Path of an assignment's notebook in ``solutions``, ``notebooks`` or a per-student area."""
+    folder = Path(root) / area
+    if student is not None:
+        folder = folder / student
+    return folder / assignment / f"{assignment}.ipynb"
+
+
+def run_nbgrader(root: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+    """Run ``nbgrader ARGS`` in the course ``root``; raise with its log if it fails."""
+    bin_dir = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+    result = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args], cwd=root, env=env,
+        capture_output=True, text=True, timeout=timeout,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"nbgrader {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def copy_course(destination: Path, root: Path = REPO_ROOT) -> Path:
+    """Copy what nbgrader needs (config, solutions, notebooks) into ``destination``."""
+    destination = Path(destination)
+    destination.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
+    for name in COURSE_FILES:
+        source = Path(root) / name
+        if source.is_dir():
+            shutil.copytree(source, destination / name, ignore=ignore, dirs_exist_ok=True)
+        elif source.exists():
+            shutil.copy2(source, destination / name)
+    (destination / "grading").mkdir(exist_ok=True)  # gradebook, submissions, feedback
+    return destination
+
+
+def release(assignment: str, root: Path = REPO_ROOT) -> Path:
+    """Regenerate ``notebooks/ASSIGNMENT`` from ``solutions/ASSIGNMENT`` (answers and hidden tests removed)."""
+    run_nbgrader(root, "generate_assignment", assignment, "--force")
+    return notebook_path(root, "notebooks", assignment)
+
+
+def fill_answers(released: nbformat.NotebookNode, solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A released notebook with every answer cell replaced by the solution's: a correct student."""
+    answers = {
+        cell.metadata["nbgrader"]["grade_id"]: cell.source
+        for cell in solution.cells if cell.metadata.get("nbgrader", {}).get("solution")
+    }
+    filled = nbformat.from_dict(released)
+    for cell in filled.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.metadata.get("nbgrader", {}).get("solution") and grade_id in answers:
+            cell.source = _strip_solution_markers(answers[grade_id])
+    return filled
+
+
+def _strip_solution_markers(source: str) -> str:
+    return "\n".join(
+        line for line in source.splitlines()
+        if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")
+    )
+
+
+def submit(root: Path, student: str, assignment: str, notebook: nbformat.NotebookNode) -> Path:
+    """Place ``notebook`` where nbgrader expects ``student``'s submission."""
+    path = notebook_path(root, "grading/submitted", assignment, student)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, path)
+    return path
+
+
+def autograde(root: Path, assignment: str, *, student: str = "*", force: bool = True) -> None:
+    """Autograde every submission of ``assignment`` (``student`` may be a glob)."""
+    run_nbgrader(root, "autograde", assignment, f"--student={student}", *(["--force"] if force else []))
+
+
+def scores(root: Path, assignment: str, student: str) -> dict[str, tuple[float, float]]:
+    """``grade_id -> (score, max_score)`` for every graded cell of one autograded submission."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(_db_url(root)) as gradebook:
+        submission = gradebook.find_submission_notebook(assignment, assignment, student)
+        return {grade.name: (float(grade.score), float(grade.max_score)) for grade in submission.grades}
+
+
+def _db_url(root: Path) -> str:
+    return "sqlite:///" + str(Path(root) / "grading" / "gradebook.db")
+
+
+def test_cell_messages(root: Path, assignment: str, student: str) -> dict[str, str]:
+    """``grade_id -> error text`` for every test cell that failed in an autograded notebook."""
+    notebook = nbformat.read(notebook_path(root, "grading/autograded", assignment, student), as_version=4)
+    messages = {}
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("grade"):
+            errors = [f"{o.ename}: {o.evalue}" for o in cell.get("outputs", []) if o.output_type == "error"]
+            if errors:
+                messages[meta["grade_id"]] = "\n".join(errors)
+    return messages
+
+
+def ungraded_errors(root: Path, assignment: str, student: str) -> list[str]:
+    """Errors raised by cells that are *not* test cells (setup, experiments) of an autograded notebook."""
+    notebook = nbformat.read(notebook_path(root, "grading/autograded", assignment, student), as_version=4)
+    return [
+        f"cell {index}: {output.ename}: {output.evalue}"
+        for index, cell in enumerate(notebook.cells)
+        if cell.cell_type == "code" and not cell.metadata.get("nbgrader", {}).get("grade")
+        for output in cell.get("outputs", []) if output.output_type == "error"
+    ]
