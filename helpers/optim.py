@@ -1,0 +1,287 @@
+r"""Optimisers as pure functions (learning-rate schedules are in ``helpers.schedules``).
+
+Every step takes ``(params, grads, state, lr, **hyper)`` and returns *new* ``(params, state)``;
+nothing passed in is modified. ``params`` and ``grads`` are dicts name → array with the same
+keys and shapes; the state is a small ``NamedTuple`` of such dicts, made by ``init_*_state``,
+and hyper-parameters (η, μ, β, ε) are plain arguments, never stored in the state.
+With :math:`g = \nabla_\theta C`, elementwise:
+
+* SGD: :math:`\theta \leftarrow \theta - \eta g`.
+* Momentum, two conventions of one method. Velocity: :math:`v \leftarrow \mu v - \eta g,\;
+  \theta \leftarrow \theta + v`. Accumulated gradient: :math:`m \leftarrow \gamma m + g,\;
+  \theta \leftarrow \theta - \eta m`. With :math:`\mu = \gamma` and a constant :math:`\eta`,
+  :math:`v = -\eta m` at every step, so the trajectories are identical; they differ only when
+  :math:`\eta` changes over time (the velocity keeps steps taken at the old rate, while
+  :math:`m` is rescaled as a whole by the new rate). The EMA form
+  :math:`m \leftarrow \beta m + (1-\beta) g` holds :math:`(1-\beta)` times the accumulated
+  :math:`m`, so it follows the same path as the accumulated form when its :math:`\eta` is
+  :math:`1/(1-\beta)` times larger.
+* Nesterov: the gradient is taken at the look-ahead point. Stored as
+  :math:`v \leftarrow \mu v - \eta g,\; \theta \leftarrow \theta + \mu v - \eta g`, where the
+  stored :math:`\theta` *is* the look-ahead point :math:`\theta_{\mathrm{classic}} + \mu v`,
+  so the gradient at the current parameters is the one it needs.
+* Adagrad: :math:`G \leftarrow G + g^2,\; \theta \leftarrow \theta - \eta g/(\sqrt{G} + \epsilon)`;
+  :math:`G` only grows, so each coordinate's rate decays toward zero.
+* RMSProp: :math:`s \leftarrow \rho s + (1-\rho) g^2`, then Adagrad's step with :math:`s`.
+* Adam: :math:`m \leftarrow \beta_1 m + (1-\beta_1) g,\; v \leftarrow \beta_2 v + (1-\beta_2) g^2`,
+  :math:`\hat m = m/(1-\beta_1^t),\; \hat v = v/(1-\beta_2^t)`,
+  :math:`\theta \leftarrow \theta - \eta\,\hat m/(\sqrt{\hat v} + \epsilon)`.
+
+``OPTIMISERS`` maps a name to ``(init_state, step)`` so a widget can switch by name.
+"""
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from ._validate import as_float_array, check_positive, check_probability, check_same_shape
+
+
+class SGDState(NamedTuple):
+    """Plain SGD remembers nothing; this empty record keeps the step signature uniform."""
+
+
+class VelocityState(NamedTuple):
+    """Velocity ``v`` (momentum's velocity convention, and Nesterov), keyed like params."""
+
+    velocity: dict
+
+
+class MomentumState(NamedTuple):
+    """Accumulated (or averaged) gradient ``m``, keyed like params."""
+
+    momentum: dict
+
+
+class AdagradState(NamedTuple):
+    """Running sum of squared gradients ``G``, keyed like params."""
+
+    sum_squares: dict
+
+
+class RMSPropState(NamedTuple):
+    """Running average of squared gradients ``s``, keyed like params."""
+
+    mean_squares: dict
+
+
+class AdamState(NamedTuple):
+    """First and second moment averages ``m``, ``v`` and the number of steps taken ``t``."""
+
+    m: dict
+    v: dict
+    t: int
+
+
+def init_sgd_state(params) -> SGDState:
+    """The (empty) state of plain SGD."""
+    return SGDState()
+
+
+def init_momentum_state(params) -> VelocityState:
+    """Zero velocity, for ``momentum_step`` and ``nesterov_step``."""
+    return VelocityState(_zeros(params))
+
+
+def init_accumulated_momentum_state(params) -> MomentumState:
+    """Zero accumulated gradient, for ``accumulated_momentum_step`` and ``ema_momentum_step``."""
+    return MomentumState(_zeros(params))
+
+
+def init_adagrad_state(params) -> AdagradState:
+    """Zero sum of squared gradients, for ``adagrad_step``."""
+    return AdagradState(_zeros(params))
+
+
+def init_rmsprop_state(params) -> RMSPropState:
+    """Zero average of squared gradients, for ``rmsprop_step``."""
+    return RMSPropState(_zeros(params))
+
+
+def init_adam_state(params) -> AdamState:
+    """Zero moments and step count 0, for ``adam_step``."""
+    return AdamState(_zeros(params), _zeros(params), 0)
+
+
+# --- steps: each returns (new params, new state); shapes of every dict entry = params' ---
+
+def sgd_step(params, grads, lr):
+    r""":math:`\theta \leftarrow \theta - \eta g` for every key. Returns new params only."""
+    params, grads, lr = _inputs(params, grads, lr)
+    return {key: params[key] - lr * grads[key] for key in params}
+
+
+def momentum_step(params, grads, state, lr, momentum=0.9):
+    r"""Velocity convention, :math:`v \leftarrow \mu v - \eta g,\ \theta \leftarrow \theta + v`.
+
+    ``momentum`` is :math:`\mu \in [0, 1)`. Returns ``(params, VelocityState)``.
+    """
+    params, grads, lr = _inputs(params, grads, lr)
+    mu = check_probability(momentum, "momentum")
+    v = _state_dict(params, state, VelocityState, "velocity")
+    v = {key: mu * v[key] - lr * grads[key] for key in params}
+    return {key: params[key] + v[key] for key in params}, VelocityState(v)
+
+
+def accumulated_momentum_step(params, grads, state, lr, momentum=0.9):
+    r"""Accumulated gradient, :math:`m \leftarrow \gamma m + g,\ \theta \leftarrow \theta - \eta m`.
+
+    ``momentum`` is :math:`\gamma \in [0, 1)`. Returns ``(params, MomentumState)``.
+    """
+    params, grads, lr = _inputs(params, grads, lr)
+    gamma = check_probability(momentum, "momentum")
+    m = _state_dict(params, state, MomentumState, "momentum")
+    m = {key: gamma * m[key] + grads[key] for key in params}
+    return {key: params[key] - lr * m[key] for key in params}, MomentumState(m)
+
+
+def ema_momentum_step(params, grads, state, lr, momentum=0.9):
+    r"""EMA form, :math:`m \leftarrow \beta m + (1-\beta) g,\ \theta \leftarrow \theta - \eta m`.
+
+    ``momentum`` is :math:`\beta \in [0, 1)`; same path as ``accumulated_momentum_step``
+    run with rate :math:`(1-\beta)\eta`. Returns ``(params, MomentumState)``.
+    """
+    params, grads, lr = _inputs(params, grads, lr)
+    beta = check_probability(momentum, "momentum")
+    m = _state_dict(params, state, MomentumState, "momentum")
+    m = {key: beta * m[key] + (1.0 - beta) * grads[key] for key in params}
+    return {key: params[key] - lr * m[key] for key in params}, MomentumState(m)
+
+
+def nesterov_step(params, grads, state, lr, momentum=0.9):
+    r"""Nesterov, :math:`v \leftarrow \mu v - \eta g,\ \theta \leftarrow \theta + \mu v - \eta g`.
+
+    ``grads`` are taken at the stored (look-ahead) parameters; ``momentum`` is
+    :math:`\mu \in [0, 1)`. Returns ``(params, VelocityState)``.
+    """
+    params, grads, lr = _inputs(params, grads, lr)
+    mu = check_probability(momentum, "momentum")
+    v = _state_dict(params, state, VelocityState, "velocity")
+    v = {key: mu * v[key] - lr * grads[key] for key in params}
+    return {key: params[key] + mu * v[key] - lr * grads[key] for key in params}, VelocityState(v)
+
+
+def adagrad_step(params, grads, state, lr, eps=1e-8):
+    r"""Adagrad: :math:`G \leftarrow G + g^2`,
+    :math:`\theta \leftarrow \theta - \eta g/(\sqrt G + \epsilon)`.
+
+    Returns ``(params, AdagradState)``.
+    """
+    params, grads, lr = _inputs(params, grads, lr)
+    eps = check_positive(eps, "eps")
+    G = _state_dict(params, state, AdagradState, "sum_squares")
+    G = {key: G[key] + grads[key] ** 2 for key in params}
+    new = {key: params[key] - lr * grads[key] / (np.sqrt(G[key]) + eps) for key in params}
+    return new, AdagradState(G)
+
+
+def rmsprop_step(params, grads, state, lr, rho=0.9, eps=1e-8):
+    r"""RMSProp: :math:`s \leftarrow \rho s + (1-\rho) g^2`,
+    :math:`\theta \leftarrow \theta - \eta g/(\sqrt s + \epsilon)`.
+
+    ``rho`` in [0, 1). Returns ``(params, RMSPropState)``.
+    """
+    params, grads, lr = _inputs(params, grads, lr)
+    rho, eps = check_probability(rho, "rho"), check_positive(eps, "eps")
+    s = _state_dict(params, state, RMSPropState, "mean_squares")
+    s = {key: rho * s[key] + (1.0 - rho) * grads[key] ** 2 for key in params}
+    new = {key: params[key] - lr * grads[key] / (np.sqrt(s[key]) + eps) for key in params}
+    return new, RMSPropState(s)
+
+
+def adam_step(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    r"""Adam, :math:`\theta \leftarrow \theta - \eta\,\hat m/(\sqrt{\hat v} + \epsilon)`.
+
+    Both averages start at 0, so early on they are biased toward 0; dividing by
+    :math:`1-\beta^t` removes that, and the first step moves every coordinate by about
+    :math:`\eta` (:math:`\hat m/\sqrt{\hat v} = g/|g|`). Returns ``(params, AdamState)``.
+    """
+    params, grads, lr = _inputs(params, grads, lr)
+    beta1, beta2 = check_probability(beta1, "beta1"), check_probability(beta2, "beta2")
+    eps = check_positive(eps, "eps")
+    m = _state_dict(params, state, AdamState, "m")
+    v = _state_dict(params, state, AdamState, "v")
+    t = state.t + 1
+    m = {key: beta1 * m[key] + (1.0 - beta1) * grads[key] for key in params}
+    v = {key: beta2 * v[key] + (1.0 - beta2) * grads[key] ** 2 for key in params}
+    new = {}
+    for key in params:
+        m_hat, v_hat = m[key] / (1.0 - beta1**t), v[key] / (1.0 - beta2**t)
+        new[key] = params[key] - lr * m_hat / (np.sqrt(v_hat) + eps)
+    return new, AdamState(m, v, t)
+
+
+# --- registry ----------------------------------------------------------------------------
+
+class Optimiser(NamedTuple):
+    """An optimiser by name: ``init_state(params) -> state`` and
+    ``step(params, grads, state, lr, **hyper) -> (params, state)``."""
+
+    init_state: Callable
+    step: Callable
+
+
+def _sgd_with_state(params, grads, state, lr):
+    """``sgd_step`` in the registry's ``(params, grads, state, lr) -> (params, state)`` form."""
+    return sgd_step(params, grads, lr), state
+
+
+OPTIMISERS: dict[str, Optimiser] = {
+    "sgd": Optimiser(init_sgd_state, _sgd_with_state),
+    "momentum": Optimiser(init_momentum_state, momentum_step),
+    "momentum_accumulated": Optimiser(init_accumulated_momentum_state, accumulated_momentum_step),
+    "momentum_ema": Optimiser(init_accumulated_momentum_state, ema_momentum_step),
+    "nesterov": Optimiser(init_momentum_state, nesterov_step),
+    "adagrad": Optimiser(init_adagrad_state, adagrad_step),
+    "rmsprop": Optimiser(init_rmsprop_state, rmsprop_step),
+    "adam": Optimiser(init_adam_state, adam_step),
+}
+
+
+def get_optimiser(name: str) -> Optimiser:
+    """Return the ``Optimiser`` registered under ``name``, or say which names exist."""
+    try:
+        return OPTIMISERS[name]
+    except (KeyError, TypeError):
+        known = ", ".join(sorted(OPTIMISERS))
+        raise ValueError(f"unknown optimiser {name!r}; choose one of: {known}") from None
+
+
+# --- input checks ------------------------------------------------------------------------
+
+def _as_dict(value, name: str) -> dict:
+    if not isinstance(value, dict):
+        raise TypeError(f"{name} must be a dict name -> array, got {type(value).__name__}")
+    return value
+
+
+def _zeros(params) -> dict:
+    params = _as_dict(params, "params")
+    return {key: np.zeros_like(as_float_array(v, f"params[{key!r}]")) for key, v in params.items()}
+
+
+def _like(params: dict, other, name: str) -> dict:
+    """``other`` as float arrays, after checking that it has params' keys and shapes."""
+    other = _as_dict(other, name)
+    if set(other) != set(params):
+        missing, extra = sorted(set(params) - set(other)), sorted(set(other) - set(params))
+        raise ValueError(f"{name} needs the keys of params: missing {missing}, unexpected {extra}")
+    converted = {}
+    for key in params:
+        converted[key] = as_float_array(other[key], f"{name}[{key!r}]")
+        check_same_shape(params[key], converted[key], f"params[{key!r}]", f"{name}[{key!r}]")
+    return converted
+
+
+def _inputs(params, grads, lr):
+    params = _as_dict(params, "params")
+    params = {key: as_float_array(value, f"params[{key!r}]") for key, value in params.items()}
+    return params, _like(params, grads, "grads"), check_positive(lr, "lr")
+
+
+def _state_dict(params: dict, state, kind: type, field: str) -> dict:
+    if not isinstance(state, kind):
+        got = type(state).__name__
+        raise TypeError(f"this step needs a {kind.__name__} from its init_*_state(params), got {got}")
+    return _like(params, getattr(state, field), f"state.{field}")

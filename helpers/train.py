@@ -1,0 +1,209 @@
+r"""A mini-batch training loop with a history, optional L2 penalty and early stopping.
+
+One epoch shuffles the training set, cuts it into mini-batches, and for each batch
+computes the gradient of the batch's average loss, adds the L2 term
+:math:`\frac{\lambda}{n} W` (Nielsen's convention, :math:`n` = training-set size, biases
+not penalised) and lets the optimiser take one step. After each epoch the loss and
+accuracy on the whole training set (and on the validation set, if given) are recorded.
+"""
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from ._validate import as_float_array, check_positive, check_rng
+from .losses import LOSSES
+from .optim import get_optimiser
+from .regularization import EarlyStopping, add_gradients, l2_gradient
+
+PROGRESS_BAR_STEPS = 2000  # with progress=None, show a bar only for runs longer than this
+
+
+class History(NamedTuple):
+    """Per-epoch records of one ``train`` call; list index = epoch, counting from 0.
+
+    Losses are the data loss :math:`C_0` (without the L2 term), so training and validation
+    values compare directly. The accuracy lists stay empty when the targets are not class
+    labels (regression), the validation lists when there is no validation set.
+    ``best_epoch`` is early stopping's best epoch (``None`` without early stopping).
+    """
+
+    train_loss: list
+    train_accuracy: list
+    val_loss: list
+    val_accuracy: list
+    best_epoch: int | None
+    stopped_early: bool
+
+
+def iterate_minibatches(n_samples: int, batch_size: int, rng):
+    """Yield index arrays that cover ``range(n_samples)`` exactly once, in a shuffled order.
+
+    Every batch has ``batch_size`` indices except possibly the last, which gets the rest.
+    """
+    n_samples, batch_size = _count(n_samples, "n_samples"), _count(batch_size, "batch_size")
+    order = check_rng(rng).permutation(n_samples)
+    for start in range(0, n_samples, batch_size):
+        yield order[start:start + batch_size]
+
+
+def accuracy(outputs, labels, threshold: float = 0.0) -> float:
+    """Fraction of samples classified correctly.
+
+    ``outputs`` with several columns (n, k): the predicted class is the row's argmax, and
+    ``labels`` are integer classes (n,) or one-hot rows (n, k). A single output, (n,) or
+    (n, 1), is read as a logit: class 1 where it exceeds ``threshold`` (0, i.e. probability
+    ½; use 0.5 for a sigmoid output), compared with 0/1 ``labels`` of n entries.
+    """
+    outputs = as_float_array(outputs, "outputs", ndim=(1, 2))
+    labels = np.asarray(labels)
+    if labels.shape[0] != outputs.shape[0]:
+        raise ValueError(
+            f"outputs and labels need one row per sample, got shapes {outputs.shape} and {labels.shape}"
+        )
+    if outputs.ndim == 2 and outputs.shape[1] > 1:
+        predicted = outputs.argmax(axis=1)
+        truth = labels.argmax(axis=1) if labels.ndim == 2 else labels
+    else:
+        predicted, truth = outputs.reshape(-1) > threshold, labels.reshape(-1)
+    if truth.shape != predicted.shape:
+        raise ValueError(f"labels of shape {labels.shape} do not fit outputs of shape {outputs.shape}")
+    return float(np.mean(predicted == truth))
+
+
+def train(
+    net,
+    X,
+    y,
+    *,
+    rng: np.random.Generator,
+    loss: str | Callable = "categorical_cross_entropy",
+    optimiser: str = "sgd",
+    lr: float | Callable = 0.1,
+    epochs: int = 10,
+    batch_size: int = 32,
+    X_val=None,
+    y_val=None,
+    early_stopping: EarlyStopping | None = None,
+    l2: float = 0.0,
+    optimiser_options: dict | None = None,
+    progress: bool | None = None,
+) -> History:
+    """Train ``net`` (an ``MLP``, changed in place: its ``params`` are replaced) and return a ``History``.
+
+    ``X`` (n, n_inputs) with targets ``y`` in the form ``loss`` wants; 1-D ``y`` for a
+    single-output network is used as a column. ``loss``: a name in ``helpers.losses.LOSSES``
+    or ``f(outputs, targets) -> (value, grad)``. ``optimiser``: a name in
+    ``helpers.optim.OPTIMISERS``, with hyper-parameters in ``optimiser_options`` (e.g.
+    ``{"momentum": 0.9}``). ``lr``: a number or a schedule ``epoch -> rate``. ``l2`` is λ.
+    ``rng`` shuffles the mini-batches, so the same seed gives the same run.
+
+    ``early_stopping`` (needs ``X_val``, ``y_val``; it is reset first) watches the validation
+    accuracy if its mode is ``"max"``, the validation loss if ``"min"``. When it is given,
+    training ends after ``patience`` epochs without improvement, and **the net's params are
+    restored to those of the best epoch** before returning.
+    A tqdm progress bar shows if ``progress`` is True, or if it is None and the run has more
+    than ``PROGRESS_BAR_STEPS`` mini-batch steps.
+    """
+    rng = check_rng(rng)
+    X, y = _data(net, X, y, "X", "y")
+    validating = X_val is not None
+    if validating != (y_val is not None):
+        raise ValueError("pass both X_val and y_val for validation, or neither")
+    if validating:
+        X_val, y_val = _data(net, X_val, y_val, "X_val", "y_val")
+    loss_fn = _loss_function(loss)
+    init_state, step = get_optimiser(optimiser)
+    options = dict(optimiser_options or {})
+    epochs, batch_size = _count(epochs, "epochs"), _count(batch_size, "batch_size")
+    l2 = check_positive(l2, "l2 (λ)", allow_zero=True)
+    if early_stopping is not None:
+        if not isinstance(early_stopping, EarlyStopping):
+            raise TypeError(f"early_stopping must be an EarlyStopping, got {type(early_stopping).__name__}")
+        if not validating:
+            raise ValueError("early stopping needs a validation set: pass X_val and y_val")
+        early_stopping.reset()
+    classify = _are_labels(y)
+    if early_stopping is not None and early_stopping.mode == "max" and not classify:
+        raise ValueError("mode 'max' watches accuracy, which needs class labels; use mode='min' (loss)")
+
+    n = X.shape[0]
+    state = init_state(net.params)
+    history = History([], [], [], [], None, False)
+    bar = _progress_bar(progress, epochs, epochs * int(np.ceil(n / batch_size)))
+    for epoch in range(epochs):
+        rate = lr(epoch) if callable(lr) else lr
+        for batch in iterate_minibatches(n, batch_size, rng):
+            _, grads = net.loss_and_gradients(X[batch], y[batch], loss_fn)
+            if l2 > 0:
+                grads = add_gradients(grads, l2_gradient(net.params, l2, n))
+            net.params, state = step(net.params, grads, state, rate, **options)
+        _record(net, X, y, loss_fn, classify, history.train_loss, history.train_accuracy)
+        if validating:
+            _record(net, X_val, y_val, loss_fn, classify, history.val_loss, history.val_accuracy)
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}")
+        if early_stopping is not None:
+            watched = history.val_accuracy if early_stopping.mode == "max" else history.val_loss
+            if early_stopping.update(epoch, watched[-1], net.params):
+                history = history._replace(stopped_early=True)
+                break
+    if bar is not None:
+        bar.close()
+    if early_stopping is not None and early_stopping.best_params is not None:
+        net.params = {key: value.copy() for key, value in early_stopping.best_params.items()}
+        history = history._replace(best_epoch=early_stopping.best_epoch)
+    return history
+
+
+def _record(net, X, y, loss_fn, classify, losses: list, accuracies: list) -> None:
+    outputs = net.predict(X)
+    losses.append(float(loss_fn(outputs, y)[0]))
+    if classify:
+        accuracies.append(accuracy(outputs, y))
+
+
+def _data(net, X, y, name_X: str, name_y: str):
+    X = as_float_array(X, name_X, ndim=2)
+    y = np.asarray(y)
+    if y.ndim == 0 or y.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"{name_X} and {name_y} need the same number of rows (samples), "
+            f"got shapes {X.shape} and {y.shape}"
+        )
+    if X.shape[0] == 0:
+        raise ValueError(f"{name_X} is empty: training needs at least one sample")
+    if y.ndim == 1 and net.layer_sizes[-1] == 1:  # a single output wants a column of targets
+        y = y[:, None]
+    return X, y
+
+
+def _are_labels(y: np.ndarray) -> bool:
+    """Integer classes, or 0/1 targets (binary or one-hot): then accuracy means something."""
+    return y.dtype.kind in "biu" or bool(np.all((y == 0) | (y == 1)))
+
+
+def _loss_function(loss) -> Callable:
+    if callable(loss):
+        return loss
+    try:
+        return LOSSES[loss]
+    except (KeyError, TypeError):
+        known = ", ".join(sorted(LOSSES))
+        raise ValueError(f"unknown loss {loss!r}; choose one of: {known}, or pass a function") from None
+
+
+def _count(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _progress_bar(progress, epochs: int, total_steps: int):
+    if not (progress or (progress is None and total_steps > PROGRESS_BAR_STEPS)):
+        return None
+    from tqdm.auto import tqdm  # optional nicety: imported only when a bar is shown
+
+    return tqdm(total=epochs, unit="epoch")

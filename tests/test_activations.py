@@ -1,0 +1,369 @@
+"""Tests for helpers.activations: known values, derivatives against finite differences,
+invariants (hypothesis), stability at extreme inputs, and clear errors for bad input.
+
+Expected values come from hand calculation, the ``math`` module or a naive formula used
+only where it cannot overflow, never from the function under test.
+"""
+from __future__ import annotations
+
+import math
+from functools import partial
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from helpers import activations as act
+from numgrad import elementwise_derivative, numerical_gradient, rel_error
+
+TOL = 1e-6  # relative error allowed between an analytic and a numerical derivative
+
+shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5)
+
+
+def float_arrays(low, high, away_from_zero=False):
+    elements = st.floats(low, high, allow_nan=False, allow_infinity=False)
+    if away_from_zero:  # keep every stencil point (±2h = ±2e-4) on one side of a kink
+        elements = elements.filter(lambda v: abs(v) > 1e-3)
+    return hnp.arrays(np.float64, shapes, elements=elements)
+
+
+def naive_sigmoid(z):
+    """Reference: the textbook formula, safe here because |z| stays below 700."""
+    z = np.asarray(z, dtype=np.float64)
+    assert np.all(np.abs(z) < 700)
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def naive_softmax(z):
+    """Reference: exp / sum without the max shift, safe for |z| < 300."""
+    z = np.asarray(z, dtype=np.float64)
+    assert np.all(np.abs(z) < 300)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+# --- known values --------------------------------------------------------------------
+
+def test_sigmoid_known_values():
+    z = np.array([0.0, math.log(3.0), -math.log(3.0), 2.0])
+    expected = [0.5, 0.75, 0.25, 1.0 / (1.0 + math.exp(-2.0))]
+    np.testing.assert_allclose(act.sigmoid(z), expected, rtol=1e-15, atol=0)
+
+
+@given(float_arrays(-30, 30))
+@settings(max_examples=30)
+def test_sigmoid_matches_naive_formula_in_safe_range(z):
+    np.testing.assert_allclose(act.sigmoid(z), naive_sigmoid(z), rtol=1e-13, atol=0)
+
+
+@given(float_arrays(-20, 20))
+@settings(max_examples=30)
+def test_tanh_matches_math_tanh(z):
+    expected = np.vectorize(math.tanh)(z)
+    np.testing.assert_allclose(act.tanh(z), expected, rtol=1e-14, atol=1e-300)
+
+
+def test_relu_and_leaky_relu_known_values():
+    z = np.array([[-2.0, 0.0, 3.0], [1e-9, -1e-9, -7.5]])
+    np.testing.assert_array_equal(act.relu(z), [[0.0, 0.0, 3.0], [1e-9, 0.0, 0.0]])
+    np.testing.assert_allclose(
+        act.leaky_relu(z, alpha=0.1), [[-0.2, 0.0, 3.0], [1e-9, -1e-10, -0.75]], rtol=1e-15
+    )
+    np.testing.assert_allclose(act.leaky_relu([-100.0]), [-1.0], rtol=1e-15)  # default alpha 0.01
+
+
+def test_identity_is_the_identity():
+    z = np.array([[-3.5, 0.0], [2.0, 1e300]])
+    np.testing.assert_array_equal(act.identity(z), z)
+    np.testing.assert_array_equal(act.identity_derivative(z), np.ones((2, 2)))
+    np.testing.assert_array_equal(act.identity_derivative_from_output(z), np.ones((2, 2)))
+
+
+def test_derivative_known_values():
+    assert act.sigmoid_derivative(0.0) == 0.25
+    assert act.sigmoid_derivative_from_output(0.5) == 0.25
+    assert act.tanh_derivative(0.0) == 1.0
+    assert act.tanh_derivative_from_output(0.5) == 0.75
+    np.testing.assert_array_equal(act.relu_derivative([-1.0, 0.0, 2.0]), [0.0, 0.0, 1.0])
+    np.testing.assert_array_equal(act.relu_derivative_from_output([0.0, 2.0]), [0.0, 1.0])
+    np.testing.assert_array_equal(
+        act.leaky_relu_derivative([-1.0, 0.0, 2.0], alpha=0.2), [0.2, 0.2, 1.0]
+    )
+    np.testing.assert_array_equal(
+        act.leaky_relu_derivative_from_output([-0.2, 2.0], alpha=0.2), [0.2, 1.0]
+    )
+
+
+def test_softmax_known_values():
+    z = np.array([[0.0, 0.0, 0.0], [0.0, math.log(2.0), math.log(5.0)]])
+    np.testing.assert_allclose(
+        act.softmax(z), [[1 / 3, 1 / 3, 1 / 3], [1 / 8, 2 / 8, 5 / 8]], rtol=1e-14
+    )
+    np.testing.assert_allclose(
+        act.log_softmax(z), np.log([[1 / 3, 1 / 3, 1 / 3], [1 / 8, 2 / 8, 5 / 8]]), rtol=1e-14
+    )
+    # a single row (1-D) is accepted too
+    np.testing.assert_allclose(act.softmax([0.0, math.log(3.0)]), [0.25, 0.75], rtol=1e-14)
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(1, 6), st.integers(1, 6), st.floats(0.1, 30))
+@settings(max_examples=30)
+def test_softmax_and_log_softmax_match_naive_formula(seed, n, k, scale):
+    z = np.random.default_rng(seed).normal(scale=scale, size=(n, k))
+    np.testing.assert_allclose(act.softmax(z), naive_softmax(z), rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(
+        act.log_softmax(z), np.log(naive_softmax(z)), rtol=1e-12, atol=1e-12
+    )
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "leaky_relu", "identity"])
+def test_shape_is_kept_and_input_not_mutated(name, rng):
+    f, d, d_out = act.ACTIVATIONS[name]
+    for shape in [(), (4,), (3, 2), (2, 3, 4)]:
+        z = rng.normal(size=shape)
+        before = z.copy()
+        for out in (f(z), d(z), d_out(f(z))):
+            assert np.shape(out) == shape
+            assert np.asarray(out).dtype == np.float64
+        np.testing.assert_array_equal(z, before)
+
+
+def test_integer_and_bool_input_become_float64_and_float32_stays():
+    out = act.sigmoid(np.array([0, 0]))
+    assert out.dtype == np.float64 and np.all(out == 0.5)
+    assert act.relu(np.array([True, False])).dtype == np.float64
+    assert act.sigmoid(np.zeros(3, dtype=np.float32)).dtype == np.float32
+    assert act.softmax([[1, 1]]).dtype == np.float64
+
+
+# --- derivatives against finite differences ---------------------------------------------
+
+SMOOTH_CASES = {
+    # name: (function, derivative, derivative_from_output, range where f' is not ~0)
+    "sigmoid": (act.sigmoid, act.sigmoid_derivative, act.sigmoid_derivative_from_output, 10),
+    "tanh": (act.tanh, act.tanh_derivative, act.tanh_derivative_from_output, 5),
+    "identity": (act.identity, act.identity_derivative, act.identity_derivative_from_output, 100),
+}
+KINKED_CASES = {
+    "relu": (act.relu, act.relu_derivative, act.relu_derivative_from_output),
+    "leaky_relu": (act.leaky_relu, act.leaky_relu_derivative, act.leaky_relu_derivative_from_output),
+    "leaky_relu(0.3)": (
+        partial(act.leaky_relu, alpha=0.3),
+        partial(act.leaky_relu_derivative, alpha=0.3),
+        partial(act.leaky_relu_derivative_from_output, alpha=0.3),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SMOOTH_CASES))
+@given(data=st.data())
+@settings(max_examples=25)
+def test_smooth_derivatives_match_finite_differences(name, data):
+    f, d, d_out, bound = SMOOTH_CASES[name]
+    z = data.draw(float_arrays(-bound, bound))
+    numeric = elementwise_derivative(f, z)
+    assert rel_error(d(z), numeric) < TOL
+    assert rel_error(d_out(f(z)), numeric) < TOL
+
+
+@pytest.mark.parametrize("name", sorted(KINKED_CASES))
+@given(z=float_arrays(-50, 50, away_from_zero=True))
+@settings(max_examples=25)
+def test_kinked_derivatives_match_finite_differences_away_from_kink(name, z):
+    f, d, d_out = KINKED_CASES[name]
+    numeric = elementwise_derivative(f, z)
+    assert rel_error(d(z), numeric) < TOL
+    assert rel_error(d_out(f(z)), numeric) < TOL
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(1, 5), st.integers(1, 6), st.floats(0.1, 5))
+@settings(max_examples=25)
+def test_softmax_backward_matches_finite_differences(seed, n, k, scale):
+    # CS231n style: contract with a random upstream gradient G, check d(sum G*softmax)/dz.
+    rng = np.random.default_rng(seed)
+    z = rng.normal(scale=scale, size=(n, k))
+    upstream = rng.normal(size=(n, k))
+    numeric = numerical_gradient(lambda: np.sum(upstream * act.softmax(z)), z)
+    analytic = act.softmax_backward(act.softmax(z), upstream)
+    assert analytic.shape == z.shape
+    assert rel_error(analytic, numeric) < TOL
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(1, 5), st.integers(1, 6), st.floats(0.1, 5))
+@settings(max_examples=25)
+def test_log_softmax_backward_matches_finite_differences(seed, n, k, scale):
+    rng = np.random.default_rng(seed)
+    z = rng.normal(scale=scale, size=(n, k))
+    upstream = rng.normal(size=(n, k))
+    numeric = numerical_gradient(lambda: np.sum(upstream * act.log_softmax(z)), z)
+    analytic = act.log_softmax_backward(act.log_softmax(z), upstream)
+    assert analytic.shape == z.shape
+    assert rel_error(analytic, numeric) < TOL
+
+
+def test_softmax_backward_accepts_a_single_row():
+    z = np.array([0.3, -1.2, 2.0])
+    upstream = np.array([1.0, -2.0, 0.5])
+    numeric = numerical_gradient(lambda: np.sum(upstream * act.softmax(z)), z)
+    assert rel_error(act.softmax_backward(act.softmax(z), upstream), numeric) < TOL
+    numeric = numerical_gradient(lambda: np.sum(upstream * act.log_softmax(z)), z)
+    assert rel_error(act.log_softmax_backward(act.log_softmax(z), upstream), numeric) < TOL
+
+
+# --- invariants ------------------------------------------------------------------------
+
+@given(float_arrays(-50, 50))
+@settings(max_examples=40)
+def test_sigmoid_is_point_symmetric(z):
+    np.testing.assert_allclose(act.sigmoid(-z), 1.0 - act.sigmoid(z), rtol=0, atol=1e-15)
+    assert np.all((act.sigmoid(z) >= 0) & (act.sigmoid(z) <= 1))
+
+
+@given(float_arrays(-20, 20))
+@settings(max_examples=40)
+def test_tanh_is_a_rescaled_sigmoid(z):
+    np.testing.assert_allclose(act.tanh(z), 2.0 * act.sigmoid(2.0 * z) - 1.0, rtol=0, atol=1e-15)
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(1, 6), st.integers(1, 8), st.floats(0.1, 50))
+@settings(max_examples=40)
+def test_softmax_rows_are_distributions_and_ignore_a_row_shift(seed, n, k, scale):
+    rng = np.random.default_rng(seed)
+    z = rng.normal(scale=scale, size=(n, k))
+    shift = rng.uniform(-100, 100, size=(n, 1))
+    p = act.softmax(z)
+    assert np.all(p >= 0) and np.all(p <= 1)
+    np.testing.assert_allclose(p.sum(axis=1), np.ones(n), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(act.softmax(z + shift), p, rtol=1e-9, atol=1e-300)
+    np.testing.assert_allclose(act.log_softmax(z + shift), act.log_softmax(z), rtol=1e-9, atol=1e-9)
+
+
+@given(hnp.arrays(np.float64, st.tuples(st.integers(1, 6), st.just(2)),
+                  elements=st.floats(-30, 30, allow_nan=False)))
+@settings(max_examples=40)
+def test_two_class_softmax_is_the_sigmoid_of_the_logit_difference(z):
+    p = act.softmax(z)
+    expected = naive_sigmoid(z[:, 0] - z[:, 1])
+    np.testing.assert_allclose(p[:, 0], expected, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(p[:, 1], 1.0 - expected, rtol=1e-12, atol=1e-15)
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(1, 6), st.integers(1, 8), st.floats(0.1, 100))
+@settings(max_examples=40)
+def test_log_softmax_is_log_of_softmax_where_finite(seed, n, k, scale):
+    z = np.clip(np.random.default_rng(seed).normal(scale=scale, size=(n, k)), -300, 300)
+    p = act.softmax(z)
+    finite = p > np.finfo(np.float64).tiny  # log of a subnormal has lost its precision
+    with np.errstate(divide="ignore"):
+        logged = np.log(p)
+    np.testing.assert_allclose(act.log_softmax(z)[finite], logged[finite], rtol=1e-9, atol=1e-12)
+    assert np.all(np.isfinite(act.log_softmax(z)))
+
+
+# --- stability at extreme inputs ----------------------------------------------------------
+
+def test_sigmoid_saturates_exactly_without_warnings():
+    with np.errstate(all="raise"):
+        out = act.sigmoid(np.array([-1e4, 1e4, -1e300, 1e300, -800.0, 800.0]))
+        assert out.tolist() == [0.0, 1.0, 0.0, 1.0, 0.0, 1.0]
+        assert act.sigmoid(-1e4) == 0.0 and act.sigmoid(1e4) == 1.0
+        np.testing.assert_array_equal(act.sigmoid_derivative([-1e4, 1e4]), [0.0, 0.0])
+        np.testing.assert_array_equal(act.tanh([-1e4, 1e4]), [-1.0, 1.0])
+        np.testing.assert_array_equal(act.tanh_derivative([-1e4, 1e4]), [0.0, 0.0])
+        # still positive, not rounded to 0, just before the float limit
+        assert 0.0 < act.sigmoid(-700.0) < 1e-300
+
+
+def test_softmax_and_log_softmax_of_huge_logits_without_warnings():
+    z = np.array([[1000.0, -1000.0], [-1000.0, 1000.0], [1000.0, 1000.0], [-1000.0, -1000.0]])
+    with np.errstate(all="raise"):
+        p = act.softmax(z)
+        log_p = act.log_softmax(z)
+        grad_z = act.softmax_backward(p, np.ones_like(p))
+        grad_log_z = act.log_softmax_backward(log_p, np.ones_like(p))
+    np.testing.assert_allclose(p, [[1, 0], [0, 1], [0.5, 0.5], [0.5, 0.5]], rtol=0, atol=1e-300)
+    ln2 = math.log(2.0)
+    np.testing.assert_allclose(
+        log_p, [[0, -2000], [-2000, 0], [-ln2, -ln2], [-ln2, -ln2]], rtol=1e-15, atol=0
+    )
+    assert np.all(np.isfinite(grad_z)) and np.all(np.isfinite(grad_log_z))
+    # a constant upstream gradient on probabilities that sum to 1 has no effect
+    np.testing.assert_allclose(grad_z, np.zeros_like(p), atol=1e-15)
+
+
+# --- bad input -----------------------------------------------------------------------------
+
+ELEMENTWISE = [
+    act.sigmoid, act.sigmoid_derivative, act.sigmoid_derivative_from_output,
+    act.tanh, act.tanh_derivative, act.tanh_derivative_from_output,
+    act.relu, act.relu_derivative, act.relu_derivative_from_output,
+    act.leaky_relu, act.leaky_relu_derivative, act.leaky_relu_derivative_from_output,
+    act.identity, act.identity_derivative,
+]
+ROWWISE = [act.softmax, act.log_softmax]
+
+
+@pytest.mark.parametrize("function", ELEMENTWISE + ROWWISE, ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "bad, fragment",
+    [
+        ("abc", "numbers"),
+        (["1.0", "2.0"], "numbers"),
+        (np.array([1.0, None], dtype=object), "numbers"),
+        (np.array([1.0, 2.0], dtype=object), "numbers"),
+        (np.array([1 + 2j, 0j]), "real"),
+        ([[1.0, 2.0], [3.0]], "array-like"),
+        (None, "numbers"),
+    ],
+    ids=["str", "str-list", "object-None", "object-floats", "complex", "ragged", "None"],
+)
+def test_non_numeric_input_raises_type_error(function, bad, fragment):
+    with pytest.raises(TypeError, match=fragment):
+        function(bad)
+
+
+@pytest.mark.parametrize("function", ROWWISE, ids=lambda f: f.__name__)
+def test_softmax_needs_one_or_two_dimensions_and_a_class(function):
+    with pytest.raises(ValueError, match=r"dimension.*\(2, 2, 2\)"):
+        function(np.zeros((2, 2, 2)))
+    with pytest.raises(ValueError, match=r"dimension.*\(\)"):
+        function(1.0)
+    with pytest.raises(ValueError, match=r"at least one class.*\(3, 0\)"):
+        function(np.zeros((3, 0)))
+
+
+@pytest.mark.parametrize("backward", [act.softmax_backward, act.log_softmax_backward])
+def test_softmax_backward_rejects_mismatched_shapes(backward):
+    with pytest.raises(ValueError, match=r"same shape.*\(2, 3\).*\(3, 2\)"):
+        backward(np.full((2, 3), 1 / 3), np.zeros((3, 2)))
+    with pytest.raises(TypeError, match="numbers"):
+        backward(np.full((2, 3), 1 / 3), "grad")
+
+
+@pytest.mark.parametrize("alpha", [0.0, -0.1, 1.0, 1.5, float("nan"), float("inf")])
+@pytest.mark.parametrize(
+    "function", [act.leaky_relu, act.leaky_relu_derivative, act.leaky_relu_derivative_from_output]
+)
+def test_leaky_relu_rejects_alpha_outside_the_unit_interval(function, alpha):
+    with pytest.raises(ValueError, match="alpha"):
+        function(np.array([1.0, -1.0]), alpha=alpha)
+
+
+def test_registry_has_every_activation_and_its_own_functions():
+    assert set(act.ACTIVATIONS) == {"sigmoid", "tanh", "relu", "leaky_relu", "identity"}
+    assert act.get_activation("sigmoid") == (
+        act.sigmoid, act.sigmoid_derivative, act.sigmoid_derivative_from_output
+    )
+    assert act.get_activation("tanh").derivative_from_output is act.tanh_derivative_from_output
+    assert act.get_activation("relu").function is act.relu
+
+
+@pytest.mark.parametrize("name", ["swish", "Sigmoid", "", None, ["relu"]])
+def test_unknown_activation_lists_the_known_names(name):
+    with pytest.raises(ValueError, match="unknown activation") as info:
+        act.get_activation(name)
+    for known in ("identity", "leaky_relu", "relu", "sigmoid", "tanh"):
+        assert known in str(info.value)

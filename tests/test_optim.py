@@ -1,0 +1,317 @@
+"""Tests for helpers.optim: hand-computed steps, the momentum conventions, Adam's bias
+correction, purity, input checks, convergence, and learning-rate schedules.
+
+The expected numbers below were worked out by hand for one scalar parameter
+``w0 = 1`` receiving the fixed gradients 2, −1, 0.5 with ``lr = 0.1``; the arithmetic is
+written out next to each value so a reader can redo it.
+"""
+from __future__ import annotations
+
+import copy
+from math import sqrt
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helpers import optim, schedules
+
+GRADIENTS = [2.0, -1.0, 0.5]
+LR = 0.1
+
+
+def run_scalar(step, init_state, lr=LR, **hyper):
+    """Apply ``step`` to w = 1 with GRADIENTS; return the three values of w after each step."""
+    params = {"w": np.array([1.0])}
+    state = init_state(params)
+    path = []
+    for g in GRADIENTS:
+        params, state = step(params, {"w": np.array([g])}, state, lr, **hyper)
+        path.append(float(params["w"][0]))
+    return path
+
+
+def test_sgd_by_hand():
+    params, path = {"w": np.array([1.0])}, []
+    for g in GRADIENTS:
+        params = optim.sgd_step(params, {"w": np.array([g])}, LR)
+        path.append(float(params["w"][0]))
+    # 1 − 0.1·2 = 0.8;  0.8 + 0.1 = 0.9;  0.9 − 0.05 = 0.85
+    assert path == pytest.approx([0.8, 0.9, 0.85], abs=1e-12)
+
+
+def test_momentum_velocity_by_hand():
+    path = run_scalar(optim.momentum_step, optim.init_momentum_state, momentum=0.5)
+    # v = −0.2 → w = 0.8;  v = 0.5·(−0.2) + 0.1 = 0 → w = 0.8;  v = 0 − 0.05 → w = 0.75
+    assert path == pytest.approx([0.8, 0.8, 0.75], abs=1e-12)
+
+
+def test_momentum_accumulated_by_hand():
+    path = run_scalar(optim.accumulated_momentum_step, optim.init_accumulated_momentum_state, momentum=0.5)
+    # m = 2 → w = 0.8;  m = 1 − 1 = 0 → w = 0.8;  m = 0.5 → w = 0.8 − 0.05 = 0.75
+    assert path == pytest.approx([0.8, 0.8, 0.75], abs=1e-12)
+
+
+def test_momentum_ema_by_hand():
+    path = run_scalar(optim.ema_momentum_step, optim.init_accumulated_momentum_state, momentum=0.5)
+    # m = 0.5·2 = 1 → w = 0.9;  m = 0.5 − 0.5 = 0 → w = 0.9;  m = 0.25 → w = 0.9 − 0.025 = 0.875
+    assert path == pytest.approx([0.9, 0.9, 0.875], abs=1e-12)
+
+
+def test_nesterov_by_hand():
+    path = run_scalar(optim.nesterov_step, optim.init_momentum_state, momentum=0.5)
+    # v = −0.2, w = 1 + 0.5·(−0.2) − 0.2 = 0.7;  v = −0.1 + 0.1 = 0, w = 0.7 + 0 + 0.1 = 0.8;
+    # v = −0.05, w = 0.8 + 0.5·(−0.05) − 0.05 = 0.725
+    assert path == pytest.approx([0.7, 0.8, 0.725], abs=1e-12)
+
+
+def test_adagrad_by_hand():
+    path = run_scalar(optim.adagrad_step, optim.init_adagrad_state, eps=1e-12)
+    # G = 4 → w = 1 − 0.1·2/2 = 0.9;  G = 5 → w = 0.9 + 0.1/√5;  G = 5.25 → w −= 0.05/√5.25
+    w2 = 0.9 + 0.1 / sqrt(5)
+    assert path == pytest.approx([0.9, w2, w2 - 0.05 / sqrt(5.25)], abs=1e-10)
+
+
+def test_rmsprop_by_hand():
+    path = run_scalar(optim.rmsprop_step, optim.init_rmsprop_state, rho=0.5, eps=1e-12)
+    # s = 2 → w = 1 − 0.2/√2;  s = 1 + 0.5 = 1.5 → w += 0.1/√1.5;
+    # s = 0.75 + 0.125 = 0.875 → w −= 0.05/√0.875
+    w1 = 1 - 0.2 / sqrt(2)
+    w2 = w1 + 0.1 / sqrt(1.5)
+    assert path == pytest.approx([w1, w2, w2 - 0.05 / sqrt(0.875)], abs=1e-10)
+
+
+def test_adam_by_hand():
+    path = run_scalar(optim.adam_step, optim.init_adam_state, beta1=0.5, beta2=0.5, eps=1e-12)
+    # t=1: m = 1, v = 2, m̂ = 2, v̂ = 4 → w = 1 − 0.1·2/2 = 0.9
+    # t=2: m = 0.5 − 0.5 = 0 → w stays 0.9
+    # t=3: m = 0.25, v = 0.75 + 0.125 = 0.875, m̂ = 0.25/0.875, v̂ = 0.875/0.875 = 1
+    #      → w = 0.9 − 0.1·0.25/0.875
+    assert path == pytest.approx([0.9, 0.9, 0.9 - 0.1 * 0.25 / 0.875], abs=1e-10)
+
+
+def test_adam_counts_steps():
+    params = {"w": np.zeros(3)}
+    state = optim.init_adam_state(params)
+    for expected_t in (1, 2, 3):
+        params, state = optim.adam_step(params, {"w": np.ones(3)}, state, 0.01)
+        assert state.t == expected_t
+
+
+# --- the momentum conventions --------------------------------------------------------------
+
+def quadratic_gradient(params):
+    """Gradient of f(x, y) = ½(x² + 10 y²) + x·y/2, a tilted, ill-conditioned bowl."""
+    x, y = params["xy"]
+    return {"xy": np.array([x + 0.5 * y, 10.0 * y + 0.5 * x])}
+
+
+def trajectory(step, init_state, lr, n_steps=30, start=(1.0, -1.5), **hyper):
+    params = {"xy": np.array(start)}
+    state, path = init_state(params), []
+    for t in range(n_steps):
+        rate = lr(t) if callable(lr) else lr
+        params, state = step(params, quadratic_gradient(params), state, rate, **hyper)
+        path.append(params["xy"])
+    return np.array(path)
+
+
+@settings(max_examples=25)
+@given(mu=st.floats(0.0, 0.99), lr=st.floats(1e-3, 0.15))
+def test_momentum_conventions_follow_one_path(mu, lr):
+    velocity = trajectory(optim.momentum_step, optim.init_momentum_state, lr, momentum=mu)
+    accumulated = trajectory(
+        optim.accumulated_momentum_step, optim.init_accumulated_momentum_state, lr, momentum=mu
+    )
+    np.testing.assert_allclose(velocity, accumulated, rtol=1e-9, atol=1e-12)
+    if mu > 0:  # the EMA form with η/(1 − β) follows the same path too
+        ema = trajectory(
+            optim.ema_momentum_step, optim.init_accumulated_momentum_state, lr / (1 - mu), momentum=mu
+        )
+        np.testing.assert_allclose(ema, accumulated, rtol=1e-8, atol=1e-11)
+
+
+def test_momentum_conventions_differ_when_the_rate_changes():
+    def schedule(t):
+        return 0.1 if t < 5 else 0.01
+
+    velocity = trajectory(optim.momentum_step, optim.init_momentum_state, schedule, momentum=0.9)
+    accumulated = trajectory(
+        optim.accumulated_momentum_step, optim.init_accumulated_momentum_state, schedule, momentum=0.9
+    )
+    np.testing.assert_allclose(velocity[:5], accumulated[:5], rtol=1e-12)
+    assert not np.allclose(velocity[5:], accumulated[5:])
+
+
+def test_nesterov_matches_the_lookahead_form():
+    """Textbook Nesterov: v ← μv − η∇f(θ + μv), θ ← θ + v; our params are θ + μv."""
+    mu, lr = 0.8, 0.05
+    theta, v = np.array([1.0, -1.5]), np.zeros(2)
+    stored = trajectory(optim.nesterov_step, optim.init_momentum_state, lr, n_steps=20, momentum=mu)
+    for t in range(20):
+        v = mu * v - lr * quadratic_gradient({"xy": theta + mu * v})["xy"]
+        theta = theta + v
+        np.testing.assert_allclose(stored[t], theta + mu * v, rtol=1e-10, atol=1e-13)
+
+
+# --- Adam's bias correction -----------------------------------------------------------------
+
+@settings(max_examples=30)
+@given(
+    exponents=st.lists(st.floats(-3, 3), min_size=1, max_size=5),
+    signs=st.lists(st.sampled_from([-1.0, 1.0]), min_size=5, max_size=5),
+    lr=st.floats(1e-4, 1e-1),
+)
+def test_adam_first_step_has_size_lr_per_coordinate(exponents, signs, lr):
+    grad = np.array([s * 10.0**e for s, e in zip(signs, exponents)])
+    params = {"w": np.zeros_like(grad)}
+    new, _ = optim.adam_step(params, {"w": grad}, optim.init_adam_state(params), lr)
+    np.testing.assert_allclose(new["w"], -lr * np.sign(grad), rtol=1e-4)
+
+
+def test_adam_without_bias_correction_would_crawl():
+    """The uncorrected first step m/√v = (1−β1)g/√(1−β2)|g| is ≈ 3η: bias correction matters."""
+    params = {"w": np.array([0.0])}
+    new, state = optim.adam_step(params, {"w": np.array([5.0])}, optim.init_adam_state(params), 0.01)
+    uncorrected = state.m["w"] / np.sqrt(state.v["w"])
+    assert uncorrected[0] == pytest.approx(0.1 / sqrt(0.001))
+    assert -new["w"][0] == pytest.approx(0.01, rel=1e-6)
+
+
+# --- purity and input checks --------------------------------------------------------------
+
+def assert_identical(a, b):
+    """Exact equality of nested tuples / dicts / arrays (a NamedTuple state included)."""
+    assert type(a) is type(b)
+    if isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for key in a:
+            assert_identical(a[key], b[key])
+    elif isinstance(a, tuple):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            assert_identical(x, y)
+    else:
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", sorted(optim.OPTIMISERS))
+def test_steps_do_not_mutate_their_inputs(name, rng):
+    init_state, step = optim.get_optimiser(name)
+    params = {"W1": rng.normal(size=(3, 2)), "b1": rng.normal(size=2)}
+    grads = {"W1": rng.normal(size=(3, 2)), "b1": rng.normal(size=2)}
+    state = init_state(params)
+    params, state = step(params, grads, state, 0.1)  # a non-trivial state
+    saved = copy.deepcopy((params, grads, state))
+    new_params, new_state = step(params, grads, state, 0.1)
+    assert_identical(saved, (params, grads, state))
+    assert all(new_params[k] is not params[k] for k in params)
+    assert not np.allclose(new_params["W1"], params["W1"])
+
+
+def test_mismatched_keys_name_them():
+    params = {"W1": np.zeros((2, 2)), "b1": np.zeros(2)}
+    with pytest.raises(ValueError, match=r"missing \['b1'\].*unexpected \['b2'\]"):
+        optim.sgd_step(params, {"W1": np.zeros((2, 2)), "b2": np.zeros(2)}, 0.1)
+
+
+def test_mismatched_shapes_name_key_and_shapes():
+    params = {"W1": np.zeros((2, 3))}
+    with pytest.raises(ValueError, match=r"W1.*\(2, 3\).*\(3, 2\)"):
+        optim.adam_step(params, {"W1": np.zeros((3, 2))}, optim.init_adam_state(params), 0.1)
+
+
+def test_state_for_other_params_is_refused():
+    params = {"W1": np.zeros((2, 3))}
+    state = optim.init_momentum_state({"W1": np.zeros((2, 2))})
+    with pytest.raises(ValueError, match="state.velocity"):
+        optim.momentum_step(params, {"W1": np.ones((2, 3))}, state, 0.1)
+
+
+def test_wrong_state_type_is_a_type_error():
+    params = {"w": np.zeros(2)}
+    with pytest.raises(TypeError, match="AdamState"):
+        optim.adam_step(params, {"w": np.ones(2)}, optim.init_rmsprop_state(params), 0.1)
+
+
+@pytest.mark.parametrize("lr", [0.0, -0.1, float("nan")])
+def test_learning_rate_must_be_positive(lr):
+    with pytest.raises(ValueError, match="lr"):
+        optim.sgd_step({"w": np.zeros(1)}, {"w": np.ones(1)}, lr)
+
+
+@pytest.mark.parametrize("beta", [1.0, -0.1, 1.5])
+def test_betas_must_lie_in_unit_interval(beta):
+    params, grads = {"w": np.zeros(1)}, {"w": np.ones(1)}
+    with pytest.raises(ValueError, match="momentum"):
+        optim.momentum_step(params, grads, optim.init_momentum_state(params), 0.1, momentum=beta)
+    with pytest.raises(ValueError, match="beta2"):
+        optim.adam_step(params, grads, optim.init_adam_state(params), 0.1, beta2=beta)
+    with pytest.raises(ValueError, match="rho"):
+        optim.rmsprop_step(params, grads, optim.init_rmsprop_state(params), 0.1, rho=beta)
+
+
+def test_params_must_be_a_dict():
+    with pytest.raises(TypeError, match="dict"):
+        optim.sgd_step(np.zeros(2), {"w": np.ones(2)}, 0.1)
+
+
+def test_unknown_optimiser_lists_the_names():
+    with pytest.raises(ValueError, match="adam.*sgd"):
+        optim.get_optimiser("adamw")
+
+
+# --- convergence ------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "name, lr, hyper",
+    [
+        ("sgd", 0.15, {}),
+        ("momentum", 0.05, {"momentum": 0.8}),
+        ("momentum_accumulated", 0.05, {"momentum": 0.8}),
+        ("momentum_ema", 0.25, {"momentum": 0.8}),
+        ("nesterov", 0.05, {"momentum": 0.8}),
+        ("adagrad", 0.5, {}),
+        ("rmsprop", 0.01, {"rho": 0.9}),
+        ("adam", 0.05, {}),
+    ],
+)
+def test_every_optimiser_finds_the_minimum_of_a_convex_quadratic(name, lr, hyper):
+    init_state, step = optim.get_optimiser(name)
+    path = trajectory(step, init_state, lr, n_steps=600, **hyper)
+    assert np.linalg.norm(path[-1]) < 1e-2, f"{name} ended at {path[-1]}"
+
+
+# --- schedules ---------------------------------------------------------------------------
+
+def test_step_decay_values():
+    rate = schedules.step_decay(1.0, 0.5, 10)
+    assert [rate(t) for t in (0, 9, 10, 19, 20, 35)] == pytest.approx([1, 1, 0.5, 0.5, 0.25, 0.125])
+
+
+def test_exponential_decay_values():
+    rate = schedules.exponential_decay(0.1, 0.9)
+    assert [rate(t) for t in (0, 1, 2)] == pytest.approx([0.1, 0.09, 0.081])
+
+
+def test_inverse_time_decay_values():
+    rate = schedules.inverse_time_decay(1.0, 0.5)
+    assert [rate(t) for t in (0, 2, 6)] == pytest.approx([1.0, 0.5, 0.25])
+
+
+def test_schedules_accept_arrays_and_return_floats_for_scalars():
+    rate = schedules.inverse_time_decay(2.0, 1.0)
+    np.testing.assert_allclose(rate(np.arange(4)), [2.0, 1.0, 2 / 3, 0.5])
+    assert isinstance(rate(3), float)
+
+
+def test_schedule_errors():
+    with pytest.raises(ValueError, match="t"):
+        schedules.step_decay(1.0, 0.5, 10)(-1)
+    with pytest.raises(ValueError, match="drop"):
+        schedules.step_decay(1.0, 1.5, 10)
+    with pytest.raises(ValueError, match="lr0"):
+        schedules.exponential_decay(0.0, 0.9)
+    with pytest.raises(ValueError, match="k"):
+        schedules.inverse_time_decay(1.0, -1.0)

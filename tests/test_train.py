@@ -1,0 +1,246 @@
+"""Tests for helpers.train: mini-batches, accuracy, the training loop's history, L2 wiring,
+determinism, early stopping, input checks, and a real run on the digits."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helpers import datasets, losses, train
+from helpers.network import MLP
+from helpers.regularization import EarlyStopping
+
+
+def blobs(rng, n=200):
+    """Two separable Gaussian blobs in 2-D, labels 0/1."""
+    y = np.arange(n) % 2
+    X = rng.normal(size=(n, 2)) * 0.5 + np.where(y[:, None] == 1, 2.0, -2.0)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def digits_split():
+    X, y = datasets.load_digits()
+    return datasets.train_val_test_split(X, y, np.random.default_rng(0))
+
+
+def digits_net(seed=1):
+    return MLP.create([64, 32, 10], ["relu", "identity"], np.random.default_rng(seed), init="he")
+
+
+# --- mini-batches and accuracy --------------------------------------------------------------
+
+@settings(max_examples=40)
+@given(n=st.integers(1, 200), batch_size=st.integers(1, 250), seed=st.integers(0, 2**32 - 1))
+def test_minibatches_cover_every_index_once(n, batch_size, seed):
+    batches = list(train.iterate_minibatches(n, batch_size, np.random.default_rng(seed)))
+    np.testing.assert_array_equal(np.sort(np.concatenate(batches)), np.arange(n))
+    assert all(len(b) == batch_size for b in batches[:-1])
+    assert 1 <= len(batches[-1]) <= batch_size
+    assert len(batches) == -(-n // batch_size)
+
+
+def test_minibatches_are_shuffled_and_seeded():
+    first = np.concatenate(list(train.iterate_minibatches(100, 10, np.random.default_rng(5))))
+    again = np.concatenate(list(train.iterate_minibatches(100, 10, np.random.default_rng(5))))
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, np.arange(100))
+
+
+@pytest.mark.parametrize("batch_size", [0, -3, 2.5])
+def test_minibatches_reject_bad_batch_sizes(batch_size, rng):
+    with pytest.raises(ValueError, match="batch_size"):
+        list(train.iterate_minibatches(10, batch_size, rng))
+
+
+def test_accuracy_by_hand():
+    scores = np.array([[0.1, 2.0, 0.0], [3.0, 1.0, 0.0], [0.0, 0.0, 1.0], [5.0, 6.0, 7.0]])
+    assert train.accuracy(scores, np.array([1, 0, 0, 2])) == 0.75
+    assert train.accuracy(scores, np.eye(3)[[1, 0, 0, 2]]) == 0.75  # one-hot labels
+    logits = np.array([[-1.0], [0.5], [2.0], [-0.1]])
+    assert train.accuracy(logits, np.array([0, 1, 0, 1])) == 0.5
+    assert train.accuracy(logits[:, 0], np.array([[0], [1], [1], [0]])) == 1.0
+    assert train.accuracy(np.array([0.2, 0.7]), np.array([0, 1]), threshold=0.5) == 1.0
+
+
+def test_accuracy_checks_lengths():
+    with pytest.raises(ValueError, match="one row per sample"):
+        train.accuracy(np.zeros((3, 2)), np.zeros(4))
+
+
+# --- the training loop -------------------------------------------------------------------
+
+def test_loss_decreases_and_history_has_one_entry_per_epoch(rng):
+    X, y = blobs(rng)
+    net = MLP.create([2, 1], ["identity"], np.random.default_rng(0))
+    start_loss = losses.binary_cross_entropy_from_logits(net.predict(X), y[:, None])[0]
+    history = train.train(
+        net, X[:150], y[:150], rng=rng, loss="binary_cross_entropy", lr=0.5, epochs=8,
+        batch_size=16, X_val=X[150:], y_val=y[150:],
+    )
+    for records in (history.train_loss, history.train_accuracy, history.val_loss, history.val_accuracy):
+        assert len(records) == 8
+    assert history.train_loss[-1] < 0.5 * start_loss
+    assert history.train_accuracy[-1] == 1.0 and history.val_accuracy[-1] == 1.0
+    assert history.best_epoch is None and history.stopped_early is False
+
+
+def test_history_losses_are_the_data_loss_of_the_final_params(rng):
+    X, y = blobs(rng, 60)
+    net = MLP.create([2, 3, 1], ["tanh", "identity"], np.random.default_rng(0))
+    history = train.train(
+        net, X, y, rng=rng, loss="binary_cross_entropy", lr=0.3, epochs=3, batch_size=7, l2=5.0
+    )
+    expected = losses.binary_cross_entropy_from_logits(net.predict(X), y[:, None])[0]
+    assert history.train_loss[-1] == pytest.approx(expected, rel=1e-12)
+    assert history.val_loss == [] and history.val_accuracy == []
+
+
+def test_one_full_batch_sgd_step_with_l2_is_weight_decay(rng):
+    """One batch of all n samples makes one epoch one step:
+    W ← (1 − ηλ/n) W − η ∂C0/∂W and b ← b − η ∂C0/∂b."""
+    X, y = blobs(rng, 40)
+    net = MLP.create([2, 4, 1], ["sigmoid", "identity"], np.random.default_rng(0))
+    before = net.copy()
+    eta, lam, n = 0.2, 3.0, 40
+    _, data_grads = before.loss_and_gradients(X, y[:, None], losses.binary_cross_entropy_from_logits)
+    train.train(net, X, y, rng=rng, loss="binary_cross_entropy", lr=eta, epochs=1, batch_size=n, l2=lam)
+    for key, value in before.params.items():
+        decay = 1 - eta * lam / n if key.startswith("W") else 1.0
+        expected = decay * value - eta * data_grads[key]
+        np.testing.assert_allclose(net.params[key], expected, rtol=1e-12, atol=1e-15)
+
+
+def test_l2_uses_the_training_set_size_not_the_batch_size():
+    """Redo two epochs of mini-batch SGD by hand: each step adds (λ/n) W with n = len(X)."""
+    X, y = blobs(np.random.default_rng(2), 30)
+    eta, lam, n = 0.1, 2.0, 30
+    net = MLP.create([2, 3, 1], ["tanh", "identity"], np.random.default_rng(0))
+    manual = net.copy()
+    shuffles = np.random.default_rng(9)
+    for _ in range(2):
+        for batch in train.iterate_minibatches(n, 8, shuffles):
+            _, grads = manual.loss_and_gradients(X[batch], y[batch, None], losses.binary_cross_entropy_from_logits)
+            for key in manual.params:
+                penalty = lam / n * manual.params[key] if key.startswith("W") else 0.0
+                manual.params[key] = manual.params[key] - eta * (grads[key] + penalty)
+    train.train(
+        net, X, y, rng=np.random.default_rng(9), loss="binary_cross_entropy", lr=eta, epochs=2, batch_size=8, l2=lam
+    )
+    for key in net.params:
+        np.testing.assert_allclose(net.params[key], manual.params[key], rtol=1e-12, atol=1e-15)
+
+
+def test_a_schedule_sets_each_epochs_rate(rng):
+    """Full-batch SGD, so epoch t is one step at rate schedule(t): redo the three steps by hand."""
+    X, y = blobs(rng, 40)
+    rates = [0.5, 0.2, 0.05]
+    net = MLP.create([2, 1], ["identity"], np.random.default_rng(0))
+    manual = net.copy()
+    for rate in rates:
+        _, grads = manual.loss_and_gradients(X, y[:, None], losses.binary_cross_entropy_from_logits)
+        manual.params = {key: value - rate * grads[key] for key, value in manual.params.items()}
+    train.train(net, X, y, rng=rng, loss="binary_cross_entropy", lr=rates.__getitem__, epochs=3, batch_size=40)
+    for key in net.params:
+        np.testing.assert_allclose(net.params[key], manual.params[key], rtol=1e-12)
+    with pytest.raises(ValueError, match="lr"):  # the schedule's value is checked like any rate
+        train.train(net, X, y, rng=rng, loss="binary_cross_entropy", lr=lambda epoch: -1.0, epochs=1)
+
+
+def test_training_is_deterministic_given_the_seed(digits_split):
+    s = digits_split
+    results = []
+    for _ in range(2):
+        net = digits_net()
+        history = train.train(
+            net, s.X_train, s.y_train, rng=np.random.default_rng(7), optimiser="momentum", lr=0.05,
+            epochs=2, batch_size=64, X_val=s.X_val, y_val=s.y_val,
+        )
+        results.append((net.params, history))
+    for key in results[0][0]:
+        np.testing.assert_array_equal(results[0][0][key], results[1][0][key])
+    assert results[0][1] == results[1][1]
+
+
+def test_early_stopping_restores_the_best_params(digits_split):
+    s = digits_split
+    net = digits_net()
+    stopper = EarlyStopping(patience=2, mode="max")
+    history = train.train(
+        net, s.X_train, s.y_train, rng=np.random.default_rng(0), optimiser="sgd", lr=1.0,
+        epochs=60, batch_size=32, X_val=s.X_val, y_val=s.y_val, early_stopping=stopper,
+    )
+    assert history.stopped_early, "this seed and rate should stop early; pick others if not"
+    best = int(np.argmax(history.val_accuracy))  # first epoch reaching the maximum
+    assert history.best_epoch == stopper.best_epoch == best
+    assert len(history.val_accuracy) == best + 2 + 1
+    assert train.accuracy(net.predict(s.X_val), s.y_val) == history.val_accuracy[best]
+    for key in net.params:
+        np.testing.assert_array_equal(net.params[key], stopper.best_params[key])
+        assert net.params[key] is not stopper.best_params[key]
+
+
+def test_early_stopping_on_validation_loss(rng):
+    X, y = blobs(rng, 80)
+    net = MLP.create([2, 1], ["identity"], np.random.default_rng(0))
+    stopper = EarlyStopping(patience=3, mode="min")
+    history = train.train(
+        net, X[:60], y[:60], rng=rng, loss="binary_cross_entropy", lr=0.5, epochs=5, batch_size=10,
+        X_val=X[60:], y_val=y[60:], early_stopping=stopper,
+    )
+    assert history.best_epoch == int(np.argmin(history.val_loss))
+
+
+def test_regression_records_no_accuracy(rng):
+    x, y = datasets.sample_1d("wiggly", 50)
+    net = MLP.create([1, 10, 1], ["sigmoid", "identity"], np.random.default_rng(0))
+    history = train.train(net, x, y, rng=rng, loss="mse", optimiser="adam", lr=0.01, epochs=3, batch_size=10)
+    assert len(history.train_loss) == 3 and history.train_accuracy == []
+    with pytest.raises(ValueError, match="use mode='min'"):
+        train.train(net, x, y, rng=rng, loss="mse", X_val=x, y_val=y, early_stopping=EarlyStopping(2, "max"))
+
+
+def test_progress_bar_only_when_asked(rng, capsys):
+    X, y = blobs(rng, 20)
+    net = MLP.create([2, 1], ["identity"], np.random.default_rng(0))
+    train.train(net, X, y, rng=rng, loss="binary_cross_entropy", epochs=2, batch_size=5)
+    assert capsys.readouterr().err == ""
+    train.train(net, X, y, rng=rng, loss="binary_cross_entropy", epochs=2, batch_size=5, progress=True)
+    assert "epoch" in capsys.readouterr().err
+
+
+def test_bad_inputs_give_clear_errors(rng):
+    X, y = blobs(rng, 20)
+    net = MLP.create([2, 1], ["identity"], np.random.default_rng(0))
+    kwargs = dict(rng=rng, loss="binary_cross_entropy")
+    with pytest.raises(ValueError, match="same number of rows"):
+        train.train(net, X, y[:15], **kwargs)
+    with pytest.raises(ValueError, match="batch_size"):
+        train.train(net, X, y, batch_size=0, **kwargs)
+    with pytest.raises(ValueError, match="epochs"):
+        train.train(net, X, y, epochs=-1, **kwargs)
+    with pytest.raises(ValueError, match="unknown loss"):
+        train.train(net, X, y, rng=rng, loss="hinge")
+    with pytest.raises(ValueError, match="unknown optimiser"):
+        train.train(net, X, y, optimiser="lbfgs", **kwargs)
+    with pytest.raises(ValueError, match="validation set"):
+        train.train(net, X, y, early_stopping=EarlyStopping(), **kwargs)
+    with pytest.raises(ValueError, match="X_val and y_val"):
+        train.train(net, X, y, X_val=X, **kwargs)
+    with pytest.raises(ValueError, match="l2"):
+        train.train(net, X, y, l2=-1.0, **kwargs)
+    with pytest.raises(TypeError, match="Generator"):
+        train.train(net, X, y, rng=0, loss="binary_cross_entropy")
+
+
+def test_digits_reach_90_percent_quickly(digits_split):
+    s = digits_split
+    net = digits_net()
+    start = time.perf_counter()
+    seed = np.random.default_rng(0)
+    train.train(net, s.X_train, s.y_train, rng=seed, optimiser="adam", lr=0.01, epochs=8, batch_size=32)
+    assert time.perf_counter() - start < 10.0
+    assert train.accuracy(net.predict(s.X_test), s.y_test) >= 0.90
