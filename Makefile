@@ -15,6 +15,7 @@ help:
 	@echo "make lab      set up .venv and open the course in JupyterLab"
 	@echo "make test     set up .venv (with test tools) and run the whole test suite"
 	@echo "make release  regenerate notebooks/ from solutions/ with nbgrader"
+	@echo "make bench    measure speed as ratios against anchors (bench/README.md)"
 	@echo "make clean    remove .venv and caches (grading/ data is kept)"
 
 $(VENV)/bin/python:
@@ -44,6 +45,9 @@ test: $(TEST_STAMP)
 
 release: $(COURSE_STAMP)
 	$(BIN)/python -m grading.release
+
+bench: $(TEST_STAMP)
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

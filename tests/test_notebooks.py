@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 import nbformat
 import pytest
+import yaml
 
 from grading import course
 
@@ -26,17 +27,15 @@ class Mistake(NamedTuple):
     message: str         # a fragment its failure message must contain
 
 
-MISTAKES = {
-    "01_why_sigmoid": [
-        Mistake("sign_error", "neuron", "X.T @ delta / n", "-(X.T @ delta) / n", "test_neuron_gradients", "wrong sign"),
-        Mistake("no_sigma_prime", "neuron", "delta = (a - y) * sigmoid_prime(z)", "delta = a - y",
-                "test_neuron_gradients", "left out sigma'"),
-        Mistake("summed_batch", "neuron", "X.T @ delta / n, float(np.sum(delta)) / n",
-                "X.T @ delta, float(np.sum(delta))", "test_neuron_gradients", "batch size"),
-        Mistake("naive_sigmoid", "sigmoid", "return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))",
-                "return 1 / (1 + np.exp(-z))", "test_sigmoid", "overflow"),
-    ],
-}
+def load_mistakes(assignment: str) -> list[Mistake]:
+    """Common mistakes for an assignment, from grading/examples/ASSIGNMENT/mistakes.yml."""
+    path = course.REPO_ROOT / "grading" / "examples" / assignment / "mistakes.yml"
+    if not path.exists():
+        return []
+    return [Mistake(**entry) for entry in yaml.safe_load(path.read_text())]
+
+
+MISTAKES = {assignment: load_mistakes(assignment) for assignment in course.assignments()}
 
 
 def break_answer(notebook: nbformat.NotebookNode, mistake: Mistake) -> nbformat.NotebookNode:
