@@ -23,8 +23,12 @@ def check_array(name: str, actual, expected, *, rtol: float = 1e-7, atol: float 
         raise AssertionError(f"{name} has shape {actual.shape}, expected {expected.shape}.")
     if np.any(np.isnan(actual) & ~np.isnan(expected)):
         raise AssertionError(f"{name} contains NaN where a number is expected: look for 0/0 or inf − inf.")
-    if not np.allclose(actual, expected, rtol=rtol, atol=atol, equal_nan=True):
-        where = np.unravel_index(np.argmax(np.abs(actual - expected)), actual.shape)
+    close = np.isclose(actual, expected, rtol=rtol, atol=atol, equal_nan=True)
+    if not np.all(close):
+        # blame the largest gap among entries that differ: matching NaN or inf must not win argmax
+        with np.errstate(invalid="ignore", over="ignore"):  # inf − inf, 1e308 − (−1e308)
+            gap = np.where(close, -1.0, np.nan_to_num(np.abs(actual - expected), nan=np.inf))
+        where = np.unravel_index(np.argmax(gap), actual.shape)
         raise AssertionError(
             f"{name} is wrong at index {tuple(int(i) for i in where)}: got {actual[where]:.10g}, "
             f"expected {expected[where]:.10g}."
@@ -82,18 +86,27 @@ def call_checked(name: str, function: Callable, *args):
     originals = copy.deepcopy(args)
     first = function(*args)
     for position, (before, after) in enumerate(zip(originals, args)):
-        if isinstance(before, np.ndarray) and not np.array_equal(before, after, equal_nan=True):
+        if not _same(before, after):
             raise AssertionError(f"{name} changed its argument number {position + 1} in place: work on a copy.")
     second = function(*args)
-    for one, two in zip(_as_tuple(first), _as_tuple(second)):
-        if not np.array_equal(np.asarray(one, dtype=float), np.asarray(two, dtype=float), equal_nan=True):
-            raise AssertionError(f"{name} returned a different result when called twice with the same input: "
-                                 "does it keep state between calls?")
+    if not _same(first, second):
+        raise AssertionError(f"{name} returned a different result when called twice with the same input: "
+                             "does it keep state between calls?")
     return first
 
 
-def _as_tuple(value):
-    return value if isinstance(value, tuple) else (value,)
+def _same(one, two) -> bool:
+    """Equal numbers, looking inside dicts, lists and tuples (params and grads are dicts of
+    arrays); NaN equals NaN. Other objects (a model, a function, an rng) are not compared."""
+    if isinstance(one, dict) and isinstance(two, dict):
+        return one.keys() == two.keys() and all(_same(one[key], two[key]) for key in one)
+    if isinstance(one, (list, tuple)) and isinstance(two, (list, tuple)):
+        return len(one) == len(two) and all(map(_same, one, two))
+    try:
+        one, two = np.asarray(one, dtype=float), np.asarray(two, dtype=float)
+    except (TypeError, ValueError):
+        return True
+    return np.array_equal(one, two, equal_nan=True)
 
 
 class substituted:

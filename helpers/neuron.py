@@ -67,7 +67,7 @@ def gradient_descent(X, y, w, b, learning_rate: float, n_steps: int, cost: str =
         def gradient_function(X, y, w, b):
             return gradients(X, y, w, b, cost)
     w = as_float_array(w, "w", ndim=1).copy()
-    b = float(b)
+    b = _check_bias(b)
     costs = []
     for _ in range(int(n_steps)):
         value, dw, db = gradient_function(X, y, w, b)
@@ -80,6 +80,10 @@ def _check_inputs(X, w, b):
     X = as_float_array(X, "X", ndim=2)
     w = as_float_array(w, "w", ndim=1)
     check_shape(w, (X.shape[1],), "w (one weight per column of X)")
+    return X, w, _check_bias(b)
+
+
+def _check_bias(b) -> float:
     if np.ndim(b) != 0:
         raise ValueError(f"b must be a single number, got shape {np.shape(b)}")
-    return X, w, float(b)
+    return float(b)

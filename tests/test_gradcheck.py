@@ -1,0 +1,274 @@
+"""Tests for helpers.gradcheck: central differences on functions whose gradient we know in
+closed form, the input left exactly as it was, relative_error's properties, and that
+diagnose names each typical mistake (and stays quiet when the gradient is right).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from helpers import gradcheck as G
+
+
+def quadratic(A, c, x):
+    """f(x) = ½ xᵀAx + cᵀx for flat x; its gradient is ½(A + Aᵀ)x + c."""
+    return lambda: 0.5 * x @ A @ x + c @ x
+
+
+# --- numerical_gradient ----------------------------------------------------------------
+
+@pytest.mark.parametrize("d", [1, 3, 8])
+def test_numerical_gradient_of_quadratic(rng, d):
+    A, c, x = rng.normal(size=(d, d)), rng.normal(size=d), rng.normal(size=d)
+    expected = 0.5 * (A + A.T) @ x + c
+    got = G.numerical_gradient(quadratic(A, c, x), x)
+    assert got.shape == (d,)
+    np.testing.assert_allclose(got, expected, rtol=1e-7, atol=1e-8)
+
+
+def test_numerical_gradient_of_sin_on_a_matrix(rng):
+    x = rng.uniform(-3, 3, size=(3, 4))
+    got = G.numerical_gradient(lambda: np.sum(np.sin(x)), x)
+    assert got.shape == (3, 4)
+    np.testing.assert_allclose(got, np.cos(x), rtol=1e-7, atol=1e-8)
+
+
+def test_numerical_gradient_of_scalar_array():
+    x = np.array(0.3)
+    got = G.numerical_gradient(lambda: float(x) ** 3, x)
+    assert got.shape == ()
+    assert got == pytest.approx(3 * 0.3**2, rel=1e-8)
+
+
+def test_numerical_gradient_of_constant_is_zero(rng):
+    x = rng.normal(size=5)
+    assert np.array_equal(G.numerical_gradient(lambda: 4.0, x), np.zeros(5))
+
+
+def test_sampled_coordinates_are_exact_and_others_nan(rng):
+    x = rng.uniform(-2, 2, size=(3, 4))
+    got = G.numerical_gradient(lambda: np.sum(np.sin(x)), x, n_samples=5, rng=rng)
+    known = ~np.isnan(got)
+    assert known.sum() == 5
+    np.testing.assert_allclose(got[known], np.cos(x)[known], rtol=1e-7, atol=1e-8)
+
+
+def test_sampled_coordinates_depend_only_on_the_seed():
+    x = np.linspace(-1, 1, 20)
+    draws = [~np.isnan(G.numerical_gradient(lambda: np.sum(x**2), x, n_samples=6,
+                                            rng=np.random.default_rng(seed)))
+             for seed in (5, 5, 6)]
+    assert np.array_equal(draws[0], draws[1])
+    assert not np.array_equal(draws[0], draws[2])
+
+
+def test_sampling_needs_a_generator():
+    x = np.zeros(10)
+    with pytest.raises(TypeError, match="rng"):
+        G.numerical_gradient(lambda: np.sum(x), x, n_samples=3)
+    with pytest.raises(TypeError, match="rng"):
+        G.numerical_gradient(lambda: np.sum(x), x, n_samples=3, rng=0)
+
+
+def test_n_samples_at_least_size_computes_everything():
+    x = np.arange(4.0)
+    got = G.numerical_gradient(lambda: np.sum(x**2), x, n_samples=4)
+    np.testing.assert_allclose(got, 2 * x, atol=1e-8)
+
+
+def test_x_is_restored_bit_for_bit(rng):
+    # values like 0.1 are not recovered by (x + eps) - eps: the original must be stored
+    x = np.array([[0.1, 1 / 3, -7.3e-5], [1e8, math.pi, -0.0]])
+    before = x.copy()
+    identity = id(x)
+    G.numerical_gradient(lambda: np.sum(np.exp(np.tanh(x))), x)
+    assert id(x) == identity
+    assert x.tobytes() == before.tobytes()
+
+
+def test_x_is_restored_when_f_raises():
+    x = np.array([0.1, 0.2, 0.7])
+    before = x.copy()
+    calls = []
+
+    def f():
+        calls.append(x.copy())
+        if len(calls) == 3:  # while the second coordinate is nudged
+            raise ZeroDivisionError("boom")
+        return float(np.sum(x))
+
+    with pytest.raises(ZeroDivisionError, match="boom"):
+        G.numerical_gradient(f, x)
+    assert not np.array_equal(calls[2], before)  # it really was perturbed when f failed
+    assert x.tobytes() == before.tobytes()
+
+
+@pytest.mark.parametrize("bad", [np.zeros(3, dtype=np.float32), np.arange(3), [0.0, 1.0], 2.0])
+def test_x_must_be_a_float64_array(bad):
+    with pytest.raises(TypeError, match="float64"):
+        G.numerical_gradient(lambda: 0.0, bad)
+
+
+@pytest.mark.parametrize("eps", [0.0, -1e-6, np.nan])
+def test_eps_must_be_positive(eps):
+    with pytest.raises(ValueError, match="eps"):
+        G.numerical_gradient(lambda: 0.0, np.zeros(2), eps=eps)
+
+
+# --- relative_error ----------------------------------------------------------------------
+
+def test_relative_error_known_values():
+    assert G.relative_error([1.0, 2.0], [1.0, 2.0]) == 0.0
+    assert G.relative_error(np.zeros(3), np.zeros(3)) == 0.0
+    assert G.relative_error([1.0, 0.0], [0.0, 1.0]) == pytest.approx(math.sqrt(2) / 2)
+    assert G.relative_error([3.0, 4.0], [0.0, 0.0]) == pytest.approx(1.0)
+    assert G.relative_error([1.0], [-1.0]) == pytest.approx(1.0)
+    assert G.relative_error([2.0], [1.0]) == pytest.approx(1 / 3)
+
+
+def test_relative_error_is_symmetric_and_bounded(rng):
+    for _ in range(20):
+        a, b = rng.normal(size=(2, 4, 3)) * rng.uniform(0.01, 100, size=2)[:, None, None]
+        e = G.relative_error(a, b)
+        assert e == pytest.approx(G.relative_error(b, a), rel=1e-14)
+        assert 0.0 <= e <= 1.0 + 1e-15
+
+
+def test_relative_error_ignores_nan_in_numeric(rng):
+    a, n = rng.normal(size=8), rng.normal(size=8)
+    holes = np.array([0, 3, 4])
+    n_with_holes = n.copy()
+    n_with_holes[holes] = np.nan
+    a_with_garbage = a.copy()
+    a_with_garbage[holes] = 1e6  # ignored where numeric is unknown
+    keep = np.setdiff1d(np.arange(8), holes)
+    expected = np.linalg.norm(a[keep] - n[keep]) / (np.linalg.norm(a[keep]) + np.linalg.norm(n[keep]))
+    assert G.relative_error(a_with_garbage, n_with_holes) == pytest.approx(expected, rel=1e-12)
+
+
+def test_relative_error_shape_mismatch():
+    with pytest.raises(ValueError, match="shape"):
+        G.relative_error(np.zeros((2, 3)), np.zeros((3, 2)))
+
+
+# --- diagnose ----------------------------------------------------------------------------
+
+@pytest.fixture
+def true_grad(rng):
+    return rng.normal(size=(4, 3))
+
+
+def test_diagnose_accepts_a_correct_gradient(true_grad):
+    assert G.diagnose(true_grad, true_grad) is None
+    assert G.diagnose(true_grad * (1 + 1e-9), true_grad) is None
+    assert G.diagnose(true_grad.tolist(), true_grad) is None
+
+
+def test_diagnose_accepts_a_correct_gradient_with_sampled_nan(true_grad):
+    numeric = true_grad.copy()
+    numeric[1] = np.nan
+    analytic = true_grad.copy()
+    analytic[1] = 99.0  # not checked
+    assert G.diagnose(analytic, numeric) is None
+
+
+def test_diagnose_tolerance_is_respected(true_grad):
+    slightly_off = true_grad * (1 + 1e-4) + 1e-4
+    assert G.diagnose(slightly_off, true_grad) is not None
+    assert G.diagnose(slightly_off, true_grad, tolerance=1e-2) is None
+
+
+@pytest.mark.parametrize("factor, fragments", [
+    (-1.0, ["wrong sign"]),
+    (2.0, ["factor 2"]),
+    (0.5, ["factor ½"]),
+    (3.0, ["3 times"]),
+    (-4.0, ["wrong way", "-4"]),
+])
+def test_diagnose_names_a_constant_factor(true_grad, factor, fragments):
+    message = G.diagnose(factor * true_grad, true_grad, name="dW2")
+    assert message is not None and message.startswith("dW2 ")
+    for fragment in fragments:
+        assert fragment in message
+
+
+def test_diagnose_names_the_batch_size(true_grad):
+    summed = G.diagnose(16 * true_grad, true_grad, batch_size=16)
+    assert "batch size" in summed and "16" in summed and "divide by n" in summed
+    twice_averaged = G.diagnose(true_grad / 16, true_grad, batch_size=16)
+    assert "batch size" in twice_averaged and "too small" in twice_averaged
+    # without batch_size the same factor is only a factor
+    assert "batch size" not in G.diagnose(16 * true_grad, true_grad)
+
+
+def test_diagnose_transposed(true_grad):
+    message = G.diagnose(true_grad.T, true_grad, name="dW")
+    assert "transposed" in message and "(3, 4)" in message and "(4, 3)" in message
+
+
+@pytest.mark.parametrize("shape", [(12,), (4, 3, 1), (2, 6)])
+def test_diagnose_wrong_shape(true_grad, shape):
+    message = G.diagnose(true_grad.reshape(shape), true_grad)
+    assert "shape" in message and str(shape) in message and "transposed" not in message
+
+
+def test_diagnose_all_zeros(true_grad):
+    assert "all zeros" in G.diagnose(np.zeros_like(true_grad), true_grad)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_diagnose_nan_or_inf(true_grad, bad):
+    analytic = true_grad.copy()
+    analytic[2, 1] = bad
+    assert "NaN or inf" in G.diagnose(analytic, true_grad)
+
+
+def test_diagnose_matches_a_known_mistake(rng, true_grad):
+    without_derivative = true_grad / rng.uniform(0.05, 0.25, size=true_grad.shape)  # not a constant factor
+    message = G.diagnose(
+        without_derivative, true_grad,
+        known_mistakes={"something else": rng.normal(size=(4, 3)),
+                        "you left out σ′(z)": without_derivative,
+                        "wrong shape mistake": np.zeros(7)},
+    )
+    assert message.endswith("common mistake: you left out σ′(z).")
+
+
+def test_diagnose_generic_message_points_at_largest_difference(true_grad):
+    analytic = true_grad.copy()
+    analytic[2, 1] += 5.0
+    analytic[0, 0] += 0.5
+    message = G.diagnose(analytic, true_grad, name="db")
+    assert message.startswith("db is wrong")
+    assert "index (2, 1)" in message
+    assert f"{analytic[2, 1]:.6g}" in message and f"{true_grad[2, 1]:.6g}" in message
+
+
+def test_diagnose_generic_message_skips_unknown_coordinates(true_grad):
+    numeric = true_grad.copy()
+    numeric[2, 1] = np.nan
+    analytic = true_grad.copy()
+    analytic[2, 1] += 50.0  # unknown there, so not the place to report
+    analytic[3, 0] += 1.0
+    assert "index (3, 0)" in G.diagnose(analytic, numeric)
+
+
+# --- check_gradient end to end -----------------------------------------------------------
+
+def least_squares(rng, n=6, d=4, k=2):
+    """C(W) = ||XW − Y||² / (2n), with dC/dW = Xᵀ(XW − Y)/n."""
+    X, Y, W = rng.normal(size=(n, d)), rng.normal(size=(n, k)), rng.normal(size=(d, k))
+    cost = lambda: np.sum((X @ W - Y) ** 2) / (2 * n)  # noqa: E731
+    return cost, W, X.T @ (X @ W - Y) / n
+
+
+def test_check_gradient_end_to_end(rng):
+    cost, W, grad = least_squares(rng)
+    before = W.copy()
+    assert G.check_gradient(cost, W, grad) is None
+    assert "batch size" in G.check_gradient(cost, W, 6 * grad, name="dW", batch_size=6)
+    assert "transposed" in G.check_gradient(cost, W, grad.T)
+    assert "wrong sign" in G.check_gradient(cost, W, -grad)
+    assert W.tobytes() == before.tobytes()
