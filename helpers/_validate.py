@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+_FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
 
 def as_float_array(x, name: str, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
     """Return ``x`` as a float64 array, or raise a ``TypeError``/``ValueError`` naming ``name``.
@@ -15,16 +17,19 @@ def as_float_array(x, name: str, ndim: int | tuple[int, ...] | None = None) -> n
     Float32 stays float32 so a caller can ask for it on purpose; everything else
     numeric becomes float64.
     """
-    try:
-        array = np.asarray(x)
-    except Exception as error:  # ragged lists and the like
-        raise TypeError(f"{name} must be array-like of numbers, got {type(x).__name__}") from error
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-        raise TypeError(f"{name} must hold numbers, got dtype {array.dtype}")
-    if np.issubdtype(array.dtype, np.complexfloating):
-        raise TypeError(f"{name} must be real, got dtype {array.dtype}")
-    if array.dtype not in (np.float64, np.float32):
-        array = array.astype(np.float64)
+    if type(x) is np.ndarray and x.dtype in _FLOAT_DTYPES:
+        array = x  # already right: the common case inside training loops, so it stays cheap
+    else:
+        try:
+            array = np.asarray(x)
+        except Exception as error:  # ragged lists and the like
+            raise TypeError(f"{name} must be array-like of numbers, got {type(x).__name__}") from error
+        if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+            raise TypeError(f"{name} must hold numbers, got dtype {array.dtype}")
+        if np.issubdtype(array.dtype, np.complexfloating):
+            raise TypeError(f"{name} must be real, got dtype {array.dtype}")
+        if array.dtype not in _FLOAT_DTYPES:
+            array = array.astype(np.float64)
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if array.ndim not in allowed:

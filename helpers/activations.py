@@ -32,7 +32,8 @@ def sigmoid(z):
     z = as_float_array(z, "z")
     with np.errstate(under="ignore"):  # e^{-|z|} underflowing to 0 is the exact limit
         e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    # with e = e^{-|z|}: σ(z) = 1/(1 + e) for z ≥ 0, and e/(1 + e) for z < 0 (times e^z/e^z)
+    return np.where(z >= 0, 1.0, e) / (1.0 + e)
 
 
 def sigmoid_derivative(z):

@@ -69,13 +69,10 @@ def to_one_hot(labels, n_classes: int) -> np.ndarray:
     labels = np.asarray(labels)
     if labels.ndim != 1:
         raise ValueError(f"labels must be 1-D integer classes, got shape {labels.shape}")
-    if labels.dtype == object or not (
-        np.issubdtype(labels.dtype, np.integer)
-        or np.issubdtype(labels.dtype, np.floating)
-        or labels.dtype == bool
-    ):
+    kind = labels.dtype.kind  # "i"/"u": integers, "f": floats, "b": booleans
+    if kind not in ("i", "u", "f", "b"):
         raise TypeError(f"labels must be integer class indices, got dtype {labels.dtype}")
-    if not np.issubdtype(labels.dtype, np.integer):
+    if kind not in ("i", "u"):
         if not np.all(np.isfinite(labels)) or not np.all(np.equal(np.mod(labels, 1), 0)):
             raise TypeError(f"labels must be whole numbers (class indices), got dtype {labels.dtype}")
         labels = labels.astype(np.int64)

@@ -20,7 +20,7 @@ from typing import Callable, NamedTuple, Sequence
 import numpy as np
 
 from ._validate import as_float_array, check_rng, check_shape
-from .activations import get_activation
+from .activations import get_activation, identity
 from .init import get_initialiser
 
 
@@ -95,6 +95,7 @@ class MLP:
             if layer > 1:
                 check_shape(W, (params[parameter_names(layer - 1)[0]].shape[1], None), W_key)
         self._activations = [get_activation(name) for name in activations]
+        self._keys = [parameter_names(layer) for layer in range(1, n_layers + 1)]
         self.activations = activations
         self.params = params
 
@@ -138,10 +139,9 @@ class MLP:
     def forward(self, X):
         """Run the network on X (n, n_inputs). Returns ``(output, cache)``; output is (n, n_outputs)."""
         A = as_float_array(X, "X", ndim=2)
-        check_shape(A, (None, self.layer_sizes[0]), "X (samples × input features)")
+        check_shape(A, (None, self.params["W1"].shape[0]), "X (samples × input features)")
         inputs, outputs = [], []
-        for layer, activation in enumerate(self._activations, start=1):
-            W_key, b_key = parameter_names(layer)
+        for (W_key, b_key), activation in zip(self._keys, self._activations):
             inputs.append(A)
             A = activation.function(A @ self.params[W_key] + self.params[b_key])
             outputs.append(A)
@@ -158,9 +158,12 @@ class MLP:
         check_shape(grad_A, output.shape, "grad_output (must match the network's output)")
         grads = {}
         for layer in range(self.n_layers, 0, -1):
-            W_key, b_key = parameter_names(layer)
+            W_key, b_key = self._keys[layer - 1]
             activation = self._activations[layer - 1]
-            delta = grad_A * activation.derivative_from_output(cache.layer_outputs[layer - 1])
+            if activation.function is identity:  # f' = 1: δ is the upstream gradient itself
+                delta = grad_A
+            else:
+                delta = grad_A * activation.derivative_from_output(cache.layer_outputs[layer - 1])
             grads[W_key] = cache.layer_inputs[layer - 1].T @ delta
             grads[b_key] = delta.sum(axis=0)
             if layer > 1:  # the input X needs no gradient
