@@ -17,10 +17,14 @@ from .activations import get_activation, sigmoid, sigmoid_derivative_from_output
 DPI = 90
 
 
-def figure_png(fig: Figure) -> bytes:
-    """Render ``fig`` to PNG bytes (what the notebook shows and the widgets update)."""
+def figure_png(fig: Figure, crop=None) -> bytes:
+    """Render ``fig`` to PNG bytes (what the notebook shows and the widgets update).
+
+    The picture is cropped to ``crop`` (a Bbox in inches) if given, else to the figure's
+    tight bounding box, which costs a second full draw.
+    """
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches=crop or "tight")
     return buffer.getvalue()
 
 
@@ -38,7 +42,7 @@ _register_png_formatter()
 
 
 def _figure(n_columns: int = 1, width: float = 5.0, height: float = 3.4):
-    fig = Figure(figsize=(width * n_columns, height), layout="constrained")
+    fig = Figure(figsize=(width * n_columns, height), dpi=DPI, layout="constrained")
     axes = fig.subplots(1, n_columns, squeeze=False)[0]
     return fig, axes
 
@@ -52,16 +56,17 @@ def sigmoid_vs_step(w: float = 1.0, b: float = 0.0, steepness: float = 1.0, x_ra
     a = sigmoid(z)
     fig, (left, right) = _figure(2)
     left.plot(x, (w * x + b > 0).astype(float), color="0.55", lw=2, ls="--", label="perceptron: step")
-    left.plot(x, a, color="C0", lw=2.5, label=r"sigmoid neuron $\sigma(c(wx+b))$")
+    # Unicode, not mathtext, in live figures: mathtext is re-parsed on every redraw.
+    left.plot(x, a, color="C0", lw=2.5, label="sigmoid neuron σ(c(wx + b))")
     if w != 0:
-        left.axvline(-b / w, color="C3", lw=0.8, ls=":", label=r"threshold $x=-b/w$")
+        left.axvline(-b / w, color="C3", lw=0.8, ls=":", label="threshold x = −b/w")
     left.set(xlabel="input x", ylabel="output", ylim=(-0.05, 1.05),
              title=f"w = {w:.2f}, b = {b:.2f}, steepness c = {steepness:.1f}")
     left.legend(loc="upper left", fontsize=8)
     right.plot(x, sigmoid_derivative_from_output(a), color="C1", lw=2.5)
     right.axhline(0.25, color="0.6", lw=0.8, ls=":")
-    right.set(xlabel="input x", ylabel=r"$\sigma'(z)$", ylim=(-0.01, 0.27),
-              title=r"learning signal $\sigma'(z)$ (never above 1/4)")
+    right.set(xlabel="input x", ylabel="σ′(z)", ylim=(-0.01, 0.27),
+              title="learning signal σ′(z) (never above 1/4)")
     return fig
 
 

@@ -6,7 +6,7 @@ output* whenever a control moves. The maths lives in ``helpers``; this module on
 """
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from typing import Callable, Mapping, NamedTuple
 
 import ipywidgets as w
 from IPython.display import Image, display
@@ -28,6 +28,7 @@ class LiveFigure:
         self.controls = dict(controls)
         self.box = w.VBox(list(self.controls.values()))
         self._handle = None
+        self._frame: _Frame | None = None
         for control in self.controls.values():
             control.observe(self._redraw, names="value")
 
@@ -35,7 +36,21 @@ class LiveFigure:
         return {name: control.value for name, control in self.controls.items()}
 
     def render(self) -> bytes:
-        return plots.figure_png(self.draw(**self.values()))
+        """PNG of ``draw(**values())``.
+
+        The first render lays the figure out and crops it (three draws); later ones reuse
+        that frame, the axes' positions and the crop, when the figure has the same axes, so
+        a redraw costs one draw and the picture keeps its size while a slider moves.
+        """
+        fig = self.draw(**self.values())
+        if self._frame is not None and len(fig.axes) == len(self._frame.positions):
+            fig.set_layout_engine("none")
+            for ax, position in zip(fig.axes, self._frame.positions):
+                ax.set_position(position)
+            return plots.figure_png(fig, crop=self._frame.crop)
+        png = plots.figure_png(fig)
+        self._frame = _Frame([ax.get_position() for ax in fig.axes], fig.get_tightbbox().padded(0.1))
+        return png
 
     def show(self) -> "LiveFigure":
         display(self.box)
@@ -45,6 +60,13 @@ class LiveFigure:
     def _redraw(self, _change) -> None:
         if self._handle is not None:
             self._handle.update(Image(self.render()))
+
+
+class _Frame(NamedTuple):
+    """Layout of a LiveFigure's first render, reused by the next ones."""
+
+    positions: list  # each axes' position (Bbox, figure fraction)
+    crop: object     # Bbox in inches around everything drawn
 
 
 def _slider(description: str, value: float, low: float, high: float, step: float, **kwargs) -> w.FloatSlider:
