@@ -1,0 +1,204 @@
+r"""Universal approximation, built by hand: steps, bumps, towers; and what depth buys (parity, sawtooth).
+
+**Step.** A sigmoid neuron :math:`\sigma(wx + b)` with a large weight :math:`w` is nearly a step
+at :math:`s = -b/w`; so we write it with its position and steepness, :math:`w = k`,
+:math:`b = -ks`: :math:`\sigma(k(x - s))`. Its rise takes a width of about :math:`10/k`.
+
+**Bump.** Two steps, weighted :math:`+h` and :math:`-h` by the output neuron, make a bump of
+height :math:`h` on :math:`[s_1, s_2]`: :math:`h[\sigma(k(x - s_1)) - \sigma(k(x - s_2))]`.
+
+**A network of bumps.** Cut :math:`[a, b]` into N equal pieces; put a bump on each, of height
+:math:`f` at the piece's centre. One hidden layer of 2N sigmoid neurons and a linear output
+then approximate :math:`f`. For a function with slope at most :math:`L`, the flat top of a
+bump is within :math:`L(b-a)/(2N)` of :math:`f`, so the error falls like :math:`1/N` once the
+steps are steep enough (:math:`k \gg N/(b-a)`). The outermost steps sit half a piece outside
+:math:`[a, b]` so that the ends of the interval are on a flat top, not halfway up a step.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from ._validate import as_float_array, check_positive
+from .activations import sigmoid
+from .network import MLP
+
+
+def step(x, position: float, steepness: float):
+    r""":math:`\sigma(k(x - s))`: a sigmoid neuron with weight :math:`k` and bias :math:`-ks`. Shape of x."""
+    x = as_float_array(x, "x")
+    return sigmoid(float(steepness) * (x - float(position)))
+
+
+def bump(x, left: float, right: float, height: float, steepness: float):
+    r""":math:`h[\sigma(k(x - s_1)) - \sigma(k(x - s_2))]`: about ``height`` on (left, right), 0 elsewhere."""
+    return float(height) * (step(x, left, steepness) - step(x, right, steepness))
+
+
+def bump_edges(n_bumps: int, interval=(0.0, 1.0)):
+    """``(edges, centres)``: the N + 1 step positions (outer two pushed half a piece outside
+    the interval) and the N centres of the equal pieces of ``interval``."""
+    n = _count(n_bumps, "n_bumps")
+    a, b = (float(v) for v in interval)
+    if not b > a:
+        raise ValueError(f"interval must be (a, b) with b > a, got {interval!r}")
+    edges = np.linspace(a, b, n + 1)
+    centres = (edges[:-1] + edges[1:]) / 2
+    width = (b - a) / n
+    edges[0], edges[-1] = a - width / 2, b + width / 2
+    return edges, centres
+
+
+def bump_network(f: Callable, n_bumps: int, steepness: float, interval=(0.0, 1.0)) -> dict:
+    """Weights of a [1, 2N, 1] network (sigmoid hidden layer, linear output) made of N bumps.
+
+    Hidden units 2k and 2k + 1 are the rising and falling steps of bump k; the output
+    weights are +h_k and −h_k with h_k = f(centre k). Returns ``{"W1": (1, 2N), "b1": (2N,),
+    "W2": (2N, 1), "b2": (1,)}``, ready for ``MLP(params, ["sigmoid", "identity"])``.
+    """
+    k = check_positive(steepness, "steepness")
+    edges, centres = bump_edges(n_bumps, interval)
+    heights = as_float_array(f(centres), "f(centres)").reshape(-1)
+    positions = np.repeat(edges, 2)[1:-1]  # left_0, right_0 = left_1, right_1, ...
+    return {
+        "W1": np.full((1, positions.size), k),
+        "b1": -k * positions,
+        "W2": np.stack([heights, -heights], axis=1).reshape(-1, 1),
+        "b2": np.zeros(1),
+    }
+
+
+def network_output(params: dict, x) -> np.ndarray:
+    """Output of the one-hidden-layer sigmoid network ``params`` at the points x, shape (n,)."""
+    x = as_float_array(x, "x").reshape(-1, 1)
+    return MLP(params, ["sigmoid", "identity"]).predict(x)[:, 0]
+
+
+def approximation_errors(f: Callable, params: dict, x) -> tuple[float, float]:
+    """``(max |f - net|, mean |f - net|)`` over the points x."""
+    x = as_float_array(x, "x").reshape(-1)
+    gap = np.abs(as_float_array(f(x), "f(x)").reshape(-1) - network_output(params, x))
+    return float(gap.max()), float(gap.mean())
+
+
+def errors_against_bumps(f: Callable, counts, steepness_per_bump: float = 200.0, n_points: int = 2001):
+    """Max and mean error of ``bump_network(f, N, steepness_per_bump · N)`` for each N in counts."""
+    x = np.linspace(0.0, 1.0, n_points)
+    errors = [approximation_errors(f, bump_network(f, int(n), steepness_per_bump * n), x) for n in counts]
+    return np.array([e[0] for e in errors]), np.array([e[1] for e in errors])
+
+
+# --- two inputs: towers ----------------------------------------------------------------
+
+def tower_network(f: Callable, n: int, steepness: float, output_steepness: float = 50.0):
+    r"""A [2, 4n, n², 1] sigmoid network of n × n towers approximating f(x, y) on the unit square.
+
+    Layer 1: steps in x and in y at the piece edges (2n each). Layer 2: one unit per cell,
+    :math:`\sigma(K(\text{x-bump} + \text{y-bump} - 1.5))`, which is near 1 only where both bumps
+    are (the sum is 2 there, 1 on the arms of the cross, 0 elsewhere). Output: each tower
+    weighted by f at the cell's centre. Returns an ``MLP``.
+    """
+    n = _count(n, "n")
+    edges, centres = bump_edges(n)
+    k, K = check_positive(steepness, "steepness"), check_positive(output_steepness, "output_steepness")
+    positions = np.repeat(edges, 2)[1:-1]  # 2n rising/falling pairs
+    W1 = np.zeros((2, 4 * n))
+    W1[0, :2 * n], W1[1, 2 * n:] = k, k
+    b1 = -k * np.concatenate([positions, positions])
+    pair = np.zeros((2 * n, n))  # bump i = step 2i - step 2i+1
+    pair[2 * np.arange(n), np.arange(n)], pair[2 * np.arange(n) + 1, np.arange(n)] = 1.0, -1.0
+    W2 = np.zeros((4 * n, n * n))
+    W2[:2 * n] = K * np.repeat(pair, n, axis=1)   # cell (i, j) -> column i * n + j
+    W2[2 * n:] = K * np.tile(pair, (1, n))
+    cx, cy = np.meshgrid(centres, centres, indexing="ij")
+    heights = as_float_array(f(cx.ravel(), cy.ravel()), "f(x, y)").reshape(-1, 1)
+    params = {"W1": W1, "b1": b1, "W2": W2, "b2": np.full(n * n, -1.5 * K), "W3": heights, "b3": np.zeros(1)}
+    return MLP(params, ["sigmoid", "sigmoid", "identity"])
+
+
+# --- depth: parity and the sawtooth ---------------------------------------------------------
+
+def parity_lookup_network(n_bits: int, steepness: float = 20.0) -> MLP:
+    r"""One hidden layer with a unit per odd pattern p (:math:`2^{n-1}` units), firing only at
+    x = p: :math:`\sigma(k(\sum_i (2p_i - 1)x_i - |p| + \tfrac12))`. The output adds them up."""
+    n = _count(n_bits, "n_bits")
+    codes = np.arange(2**n)
+    bits = ((codes[:, None] >> np.arange(n - 1, -1, -1)) & 1).astype(float)
+    odd = bits[bits.sum(axis=1) % 2 == 1]
+    params = {"W1": steepness * (2 * odd - 1).T, "b1": -steepness * (odd.sum(axis=1) - 0.5),
+              "W2": np.ones((len(odd), 1)), "b2": np.zeros(1)}
+    return MLP(params, ["sigmoid", "identity"])
+
+
+def parity_counting_network(n_bits: int, steepness: float = 20.0) -> MLP:
+    r"""One hidden layer of n units :math:`h_j = [\sum_i x_i \ge j]` (as steep sigmoids),
+    output :math:`h_1 - h_2 + h_3 - \dots`: parity with n units, thanks to the threshold."""
+    n = _count(n_bits, "n_bits")
+    j = np.arange(1, n + 1)
+    params = {"W1": np.full((n, n), float(steepness)), "b1": -steepness * (j - 0.5),
+              "W2": ((-1.0) ** (j + 1)).reshape(-1, 1), "b2": np.zeros(1)}
+    return MLP(params, ["sigmoid", "identity"])
+
+
+def parity_tree_network(n_bits: int, steepness: float = 20.0) -> MLP:
+    r"""A balanced tree of XORs, :math:`\lceil\log_2 n\rceil` hidden layers. XOR(u, v) is
+    OR − AND = :math:`[u + v \ge \tfrac12] - [u + v \ge \tfrac32]`: two units, and the
+    difference is folded into the next layer's weights. An unpaired value is copied by one
+    unit. For n a power of 2 that is 2(n − 1) hidden units in all."""
+    n = _count(n_bits, "n_bits")
+    k = float(steepness)
+    # `carry` maps the current layer's units to the values (XORs so far) they stand for
+    carry = np.eye(n)  # inputs: value i = x_i
+    params, activations, layer = {}, [], 1
+    while True:  # one hidden layer per level of the tree
+        values = carry.shape[1]
+        columns, biases, next_carry = [], [], []
+        for first in range(0, values - 1, 2):
+            both = carry[:, first] + carry[:, first + 1]
+            columns += [k * both, k * both]
+            biases += [-0.5 * k, -1.5 * k]
+            next_carry.append((len(columns) - 2, 1.0, len(columns) - 1, -1.0))
+        if values % 2:  # copy the last value up one layer
+            columns.append(k * carry[:, -1])
+            biases.append(-0.5 * k)
+            next_carry.append((len(columns) - 1, 1.0, None, 0.0))
+        params[f"W{layer}"], params[f"b{layer}"] = np.stack(columns, axis=1), np.array(biases)
+        activations.append("sigmoid")
+        carry = np.zeros((len(columns), len(next_carry)))
+        for value, (unit, sign, other, other_sign) in enumerate(next_carry):
+            carry[unit, value] = sign
+            if other is not None:
+                carry[other, value] = other_sign
+        layer += 1
+        if carry.shape[1] == 1:
+            break
+    params[f"W{layer}"], params[f"b{layer}"] = carry, np.zeros(1)
+    return MLP(params, activations + ["identity"])
+
+
+def hidden_units(net: MLP) -> int:
+    """Number of hidden units (all layers but the output)."""
+    return int(sum(net.layer_sizes[1:-1]))
+
+
+def sawtooth_network(depth: int) -> MLP:
+    r"""``depth`` ReLU layers of 2 units each computing the tent map
+    :math:`T(x) = 2\,\mathrm{relu}(x) - 4\,\mathrm{relu}(x - \tfrac12)` on [0, 1], composed
+    ``depth`` times: :math:`T^{d}` has :math:`2^{d}` linear pieces, from 2d units. A one-hidden-
+    layer ReLU network of m units on a line has at most m + 1 pieces, so it needs
+    :math:`2^{d} - 1` units to do the same."""
+    d = _count(depth, "depth")
+    params, first = {}, np.array([[1.0, 1.0]])
+    fold = np.array([[2.0, 2.0], [-4.0, -4.0]])  # T of the previous layer, fed to both next units
+    for layer in range(1, d + 1):
+        params[f"W{layer}"] = first if layer == 1 else fold
+        params[f"b{layer}"] = np.array([0.0, -0.5])
+    params[f"W{d + 1}"], params[f"b{d + 1}"] = np.array([[2.0], [-4.0]]), np.zeros(1)
+    return MLP(params, ["relu"] * d + ["identity"])
+
+
+def _count(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)

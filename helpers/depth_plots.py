@@ -1,0 +1,110 @@
+"""Figures for notebook 07 (vanishing and exploding gradients).
+
+Each function builds and returns a matplotlib ``Figure`` (no pyplot), like ``helpers.plots``.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from . import gradient_flow
+from .optim_plots import plain_log_y
+
+ACTIVATION_COLOURS = {"sigmoid": "C0", "tanh": "C1", "relu": "C2", "leaky_relu": "C4"}
+
+
+def chain_gradients(cases: Mapping[str, np.ndarray]) -> Figure:
+    r""":math:`|\partial C/\partial b_l|` against the layer l for each chain in ``cases``
+    (label → array of the L bias gradients), on a log scale."""
+    fig = Figure(figsize=(6.4, 3.5), layout="constrained")
+    ax = fig.subplots()
+    for index, (label, grads) in enumerate(cases.items()):
+        layers = np.arange(1, len(grads) + 1)
+        ax.plot(layers, np.abs(grads), marker="o", lw=2, color=f"C{index}", label=label)
+    ax.set(yscale="log", xlabel="layer l (1 = nearest the input)", ylabel=r"$|\partial C/\partial b_l|$",
+           title="one neuron per layer: the gradient of each bias")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def _profile_axes(ax, profile: np.ndarray, colour: str, label: str) -> None:
+    layers = np.arange(1, len(profile) + 1)
+    ax.plot(layers, profile, marker="o", ms=3.5, lw=1.8, color=colour, label=label)
+
+
+def norm_profiles(profiles: Mapping[str, Mapping[int, np.ndarray]]) -> Figure:
+    r"""One panel per activation: :math:`\lVert\partial C/\partial W^{[l]}\rVert` against the
+    layer, one line per depth. ``profiles``: activation → {depth: norms (depth + 1,)}."""
+    fig = Figure(figsize=(4.2 * len(profiles), 3.6), layout="constrained")
+    axes = fig.subplots(1, len(profiles), sharey=True, squeeze=False)[0]
+    for ax, (activation, by_depth) in zip(axes, profiles.items()):
+        for index, (depth, profile) in enumerate(by_depth.items()):
+            _profile_axes(ax, profile, f"C{index}", f"{depth} hidden layers")
+        ax.set(yscale="log", xlabel="layer (last = output layer)", title=activation)
+        ax.legend(fontsize=8)
+    axes[0].set_ylabel(r"$\|\partial C/\partial W^{[l]}\|$")
+    return fig
+
+
+def gradient_norm_profile(X, labels, depth: int = 6, activation: str = "sigmoid",
+                          weight_scale: float = 1.0) -> Figure:
+    """The widget's figure: per-layer weight-gradient norms of a fresh deep network (three
+    initialisations averaged) with the chosen depth, activation and weight scale."""
+    profile = gradient_flow.norm_profile(X, labels, int(depth), activation, weight_scale)
+    fig = Figure(figsize=(6.4, 3.4))
+    fig.subplots_adjust(left=0.12, right=0.98, bottom=0.15, top=0.88)
+    ax = fig.subplots()
+    _profile_axes(ax, profile, ACTIVATION_COLOURS.get(activation, "C0"), activation)
+    plain_log_y(ax)
+    low, high = float(np.min(profile)), float(np.max(profile))
+    ax.set_ylim(min(low / 3, 1e-3), max(high * 3, 10.0))
+    ratio = profile[0] / profile[-2] if depth > 1 else 1.0
+    ax.set(xlabel="layer (last = output layer)", ylabel="gradient norm of W",
+           title=f"{activation}, {int(depth)} hidden layers, weights × {weight_scale:.2g}: "
+                 f"first / last hidden = {ratio:.1e}")
+    return fig
+
+
+def training_speed(records: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> Figure:
+    r"""For each label → ``(norms, moved)`` from ``gradient_flow.training_record``: top,
+    :math:`\lVert\partial C/\partial b^{[l]}\rVert` per epoch for every hidden layer; bottom,
+    how far each hidden layer's weights have moved, :math:`\lVert W_t - W_0\rVert/\lVert W_0\rVert`."""
+    fig = Figure(figsize=(4.8 * len(records), 6.2), layout="constrained")
+    axes = fig.subplots(2, len(records), squeeze=False)
+    for column, (label, (norms, moved)) in enumerate(records.items()):
+        top, bottom = axes[0, column], axes[1, column]
+        epochs = np.arange(norms.shape[0])
+        for layer in range(norms.shape[1] - 1):  # hidden layers only
+            colour = f"C{layer}"
+            top.plot(epochs, norms[:, layer], lw=1.8, color=colour, label=f"hidden layer {layer + 1}")
+            bottom.plot(epochs, moved[:, layer], lw=1.8, color=colour, label=f"hidden layer {layer + 1}")
+        top.set(yscale="log", title=f"{label}: gradient of each layer's biases", xlabel="epoch")
+        bottom.set(title=f"{label}: how far each layer's weights moved", xlabel="epoch")
+        top.legend(fontsize=7.5)
+    axes[0, 0].set_ylabel(r"$\|\partial C/\partial b^{[l]}\|$")
+    axes[1, 0].set_ylabel(r"$\|W_t - W_0\| \,/\, \|W_0\|$")
+    return fig
+
+
+def clipping_runs(runs: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> Figure:
+    """Training loss (left) and gradient norm before clipping (right) per step, for each
+    label → ``(losses, norms)`` from ``gradient_flow.train_clipped``. A run that overflowed
+    ends early, with a cross."""
+    fig = Figure(figsize=(10.0, 3.5), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    for index, (label, (losses, norms)) in enumerate(runs.items()):
+        colour = f"C{index}"
+        finite = np.isfinite(norms) & np.isfinite(losses)
+        steps = np.arange(len(losses))
+        left.plot(steps[finite], losses[finite], lw=1.4, color=colour, label=label)
+        right.plot(steps[finite], norms[finite], lw=1.4, color=colour, label=label)
+        if not finite.all():
+            last = int(np.flatnonzero(finite)[-1])
+            right.plot(last, norms[last], "x", ms=10, mew=2, color=colour)
+            left.plot(last, losses[last], "x", ms=10, mew=2, color=colour)
+    left.set(yscale="log", xlabel="step", ylabel="training loss", title="loss (log scale)")
+    right.set(yscale="log", xlabel="step", ylabel="global gradient norm", title="gradient norm before clipping")
+    left.legend(fontsize=8)
+    return fig

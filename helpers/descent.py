@@ -1,0 +1,196 @@
+r"""Optimisers on one parameter array, their paths on 2-D surfaces, and SGD's noise ball.
+
+The steps below are ``helpers.optim``'s formulas written for a single array θ (the
+form notebook 06's exercises use) and without input checks, so that a widget can run
+every optimiser for hundreds of steps in a few milliseconds; ``tests/test_descent.py``
+checks that they take exactly ``helpers.optim``'s steps. With :math:`g = \nabla C(\theta)`:
+
+* SGD :math:`\theta - \eta g`; momentum :math:`v \leftarrow \mu v - \eta g,\ \theta + v`;
+  Nesterov :math:`v \leftarrow \mu v - \eta g,\ \theta + \mu v - \eta g`;
+* Adagrad :math:`G \leftarrow G + g^2`, RMSProp :math:`s \leftarrow \rho s + (1-\rho)g^2`, both then
+  :math:`\theta - \eta g/(\sqrt{\cdot} + \epsilon)`;
+* Adam :math:`m \leftarrow \beta_1 m + (1-\beta_1)g,\ v \leftarrow \beta_2 v + (1-\beta_2)g^2`,
+  :math:`\theta - \eta\,\hat m/(\sqrt{\hat v} + \epsilon)` with :math:`\hat m = m/(1-\beta_1^t)`,
+  :math:`\hat v = v/(1-\beta_2^t)`.
+
+The least-squares part: :math:`C(w) = \frac{1}{2n}\lVert Xw - y\rVert^2` is convex with one
+minimiser :math:`\hat w`. A mini-batch gradient is an unbiased but noisy estimate of
+:math:`\nabla C`, so SGD with a constant rate keeps jittering in a "noise ball" around
+:math:`\hat w` whose size grows with :math:`\eta`; with rates that obey Robbins–Monro
+(:math:`\sum\eta_t = \infty,\ \sum\eta_t^2 < \infty`) it converges.
+"""
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from ._validate import check_positive, check_rng
+from .surfaces import Surface, get_surface
+from .train import iterate_minibatches
+
+
+# --- one step each: theta, grad and state are float arrays of one shape ----------------------
+
+def sgd_step(theta, grad, lr):
+    """SGD: returns the new theta."""
+    return theta - lr * grad
+
+
+def momentum_step(theta, grad, velocity, lr, momentum=0.9):
+    """Heavy ball, velocity convention: returns ``(theta, velocity)``."""
+    velocity = momentum * velocity - lr * grad
+    return theta + velocity, velocity
+
+
+def nesterov_step(theta, grad, velocity, lr, momentum=0.9):
+    """Nesterov (grad taken at the stored look-ahead theta): returns ``(theta, velocity)``."""
+    velocity = momentum * velocity - lr * grad
+    return theta + momentum * velocity - lr * grad, velocity
+
+
+def adagrad_step(theta, grad, sum_squares, lr, eps=1e-8):
+    """Adagrad: returns ``(theta, sum_squares)``."""
+    sum_squares = sum_squares + grad * grad
+    return theta - lr * grad / (np.sqrt(sum_squares) + eps), sum_squares
+
+
+def rmsprop_step(theta, grad, mean_square, lr, rho=0.9, eps=1e-8):
+    """RMSProp: returns ``(theta, mean_square)``."""
+    mean_square = rho * mean_square + (1.0 - rho) * grad * grad
+    return theta - lr * grad / (np.sqrt(mean_square) + eps), mean_square
+
+
+def adam_step(theta, grad, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Adam; ``t`` counts the steps taken before this one. Returns ``(theta, m, v, t + 1)``."""
+    t = t + 1
+    m = beta1 * m + (1.0 - beta1) * grad
+    v = beta2 * v + (1.0 - beta2) * grad * grad
+    m_hat, v_hat = m / (1.0 - beta1**t), v / (1.0 - beta2**t)
+    return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m, v, t
+
+
+# --- paths on a surface --------------------------------------------------------------------
+
+LABELS = {"sgd": "gradient descent", "momentum": "momentum", "nesterov": "Nesterov",
+          "adagrad": "Adagrad", "rmsprop": "RMSProp", "adam": "Adam"}
+
+
+STEPS = {"sgd": sgd_step, "momentum": momentum_step, "nesterov": nesterov_step,
+         "adagrad": adagrad_step, "rmsprop": rmsprop_step, "adam": adam_step}
+
+
+def _uniform(name: str, step: Callable) -> Callable:
+    """``step`` (with the signature of ``STEPS[name]``) as
+    ``(theta, grad, state, lr, **hyper) -> (theta, state)``, the state being a tuple."""
+    if name == "sgd":
+        return lambda theta, grad, state, lr: (step(theta, grad, lr), state)
+    if name == "adam":
+        def adam(theta, grad, state, lr, **hyper):
+            theta, m, v, t = step(theta, grad, *state, lr, **hyper)
+            return theta, (m, v, t)
+        return adam
+
+    def one_array_state(theta, grad, state, lr, **hyper):
+        theta, new = step(theta, grad, state[0], lr, **hyper)
+        return theta, (new,)
+    return one_array_state
+
+
+def path(surface: Surface | str, optimiser: str, lr: float, n_steps: int, start=None, step=None,
+         **hyper) -> np.ndarray:
+    """Points visited by ``optimiser`` (a key of ``LABELS``) from ``start`` (default: the
+    surface's): shape (n_steps + 1, 2). ``step`` replaces the course's step function with
+    one of the same signature (e.g. your own). A run that leaves a box 100 times the plot
+    window is cut there, and the rest of the rows are NaN (it diverged)."""
+    surface = get_surface(surface) if isinstance(surface, str) else surface
+    if optimiser not in LABELS:
+        raise ValueError(f"unknown optimiser {optimiser!r}; choose one of: {', '.join(LABELS)}")
+    lr = check_positive(lr, "lr")
+    step = _uniform(optimiser, STEPS[optimiser] if step is None else step)
+    theta = np.array(surface.start if start is None else start, dtype=float)
+    state = {"sgd": (), "adam": (np.zeros(2), np.zeros(2), 0)}.get(optimiser, (np.zeros(2),))
+    bound = 100.0 * max(abs(v) for v in surface.x_range + surface.y_range)
+    points = np.full((int(n_steps) + 1, 2), np.nan)
+    points[0] = theta
+    for k in range(1, int(n_steps) + 1):
+        theta, state = step(theta, surface.gradient(theta), state, lr, **hyper)
+        if not np.all(np.abs(theta) < bound):
+            break
+        points[k] = theta
+    return points
+
+
+# A typical rate per optimiser and surface (none diverges, each shows its character);
+# the race widget's learning-rate slider multiplies them. RACE_STEPS: steps per run.
+_VALLEY_RATES = {"sgd": 0.07, "momentum": 0.02, "nesterov": 0.02, "adagrad": 1.0, "rmsprop": 0.1, "adam": 0.3}
+RACE_RATES = {
+    "valley": _VALLEY_RATES,
+    "tilted valley": _VALLEY_RATES,
+    "rosenbrock": {"sgd": 0.002, "momentum": 0.002, "nesterov": 0.0015, "adagrad": 1.0,
+                   "rmsprop": 0.01, "adam": 0.5},
+    "saddle": {"sgd": 0.15, "momentum": 0.05, "nesterov": 0.05, "adagrad": 0.5, "rmsprop": 0.05, "adam": 0.1},
+}
+
+
+RACE_STEPS = {"valley": 150, "tilted valley": 150, "rosenbrock": 400, "saddle": 150}
+
+
+def race(surface: str, lr_scale: float = 1.0, beta: float = 0.9, n_steps: int | None = None) -> dict:
+    r"""Every optimiser's path on ``surface`` with its ``RACE_RATES`` rate times ``lr_scale``.
+
+    ``beta`` is the momentum :math:`\mu` (momentum, Nesterov) and Adam's :math:`\beta_1`.
+    ``n_steps`` defaults to ``RACE_STEPS[surface]``. Returns ``{optimiser: (lr, path)}``.
+    """
+    n_steps = RACE_STEPS[get_surface(surface).name] if n_steps is None else n_steps
+    hyper = {"momentum": {"momentum": beta}, "nesterov": {"momentum": beta}, "adam": {"beta1": beta}}
+    runs = {}
+    for name, rate in RACE_RATES[get_surface(surface).name].items():
+        lr = rate * lr_scale
+        runs[name] = (lr, path(surface, name, lr, n_steps, **hyper.get(name, {})))
+    return runs
+
+
+# --- SGD on least squares: the noise ball ------------------------------------------------------
+
+class LeastSquares(NamedTuple):
+    """Data ``X`` (n, d), targets ``y`` (n,) and the exact minimiser ``w_best`` (d,)."""
+
+    X: np.ndarray
+    y: np.ndarray
+    w_best: np.ndarray
+
+
+def least_squares_problem(n: int, rng, scales=(1.0, 2.5), noise: float = 0.5) -> LeastSquares:
+    """A linear regression with ``len(scales)`` features of those spreads, and label noise."""
+    rng = check_rng(rng)
+    X = rng.normal(size=(int(n), len(scales))) * np.asarray(scales, dtype=float)
+    y = X @ np.linspace(1.0, -1.0, len(scales)) + rng.normal(0.0, noise, size=int(n))
+    return LeastSquares(X, y, np.linalg.lstsq(X, y, rcond=None)[0])
+
+
+def least_squares_cost(problem: LeastSquares, w) -> np.ndarray:
+    r""":math:`C(w) = \frac{1}{2n}\lVert Xw - y\rVert^2` for w of shape (d,) or for each row of (T, d)."""
+    residuals = np.asarray(w, dtype=float) @ problem.X.T - problem.y
+    return 0.5 * np.mean(residuals**2, axis=-1)
+
+
+def least_squares_sgd(problem: LeastSquares, w0, batch_size: int, lr, epochs: int, rng,
+                      batches: Callable = iterate_minibatches) -> np.ndarray:
+    """Mini-batch SGD on the least-squares cost: the weights after every step, shape (steps + 1, d).
+
+    ``lr``: a number, or a schedule ``step number -> rate`` (e.g. from ``helpers.schedules``).
+    ``batches(n_samples, batch_size, rng)`` yields each epoch's index arrays (default: the
+    course's ``iterate_minibatches``). ``batch_size = n`` is full-batch gradient descent.
+    """
+    rng = check_rng(rng)
+    X, y = problem.X, problem.y
+    w = np.array(w0, dtype=float)
+    visited, step = [w.copy()], 0
+    for _ in range(int(epochs)):
+        for batch in batches(X.shape[0], batch_size, rng):
+            rate = lr(step) if callable(lr) else lr
+            w = w - rate * X[batch].T @ (X[batch] @ w - y[batch]) / len(batch)
+            visited.append(w.copy())
+            step += 1
+    return np.array(visited)

@@ -1,0 +1,193 @@
+r"""How gradients travel back through depth: the one-neuron chain, per-layer gradient norms,
+gradient clipping, dead units, and a residual chain for comparison.
+
+**The chain.** One neuron per layer, :math:`z_l = w_l a_{l-1} + b_l`, :math:`a_l = f(z_l)`,
+:math:`a_0 = x`, cost :math:`C = \tfrac12 (a_L - y)^2`. Backpropagation gives
+:math:`\delta_L = (a_L - y) f'(z_L)`, :math:`\delta_{l} = \delta_{l+1} w_{l+1} f'(z_l)` and
+:math:`\partial C/\partial b_l = \delta_l`; unrolled,
+
+.. math::
+    \frac{\partial C}{\partial b_1} = f'(z_1)\, w_2 f'(z_2)\, w_3 f'(z_3) \cdots w_L f'(z_L)\,(a_L - y).
+
+For the sigmoid every :math:`f'(z) \le 1/4`, so each factor :math:`|w_l f'(z_l)|` is below 1
+unless :math:`|w_l| > 4`: the gradient shrinks geometrically towards the input. In a layer
+of many units the factor is a Jacobian, :math:`\partial a_l/\partial a_{l-1} =
+\mathrm{diag}(f'(z_l))\,W_l^{\top}`, and a product of such matrices can shrink or grow
+geometrically too, whatever the activation.
+
+**Clipping by global norm.** With :math:`\lVert g\rVert = \sqrt{\sum_{\text{tensors}} \lVert g_k\rVert^2}`
+over *all* parameters, every tensor is multiplied by :math:`\min(1, c/\lVert g\rVert)`: the
+step keeps its direction and its length is capped at :math:`c`.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from ._validate import as_float_array, check_positive, check_rng
+from .activations import get_activation
+from .init import normal
+from .losses import LOSSES
+from .network import MLP, parameter_names
+from .train import iterate_minibatches, train
+
+# The usual initialiser for each activation (the widget's weight scale multiplies its std).
+STANDARD_INIT_VARIANCE = {"sigmoid": 1.0, "tanh": 1.0, "relu": 2.0, "leaky_relu": 2.0}
+
+
+# --- the one-neuron-per-layer chain ---------------------------------------------------------
+
+def _chain_inputs(weights, biases):
+    w = as_float_array(weights, "weights", ndim=1)
+    b = as_float_array(biases, "biases", ndim=1)
+    if w.shape != b.shape or w.size == 0:
+        raise ValueError(f"weights and biases need one entry per layer, got shapes {w.shape} and {b.shape}")
+    return w, b
+
+
+def chain_forward(x: float, weights, biases, activation: str = "sigmoid"):
+    """Pre-activations ``z`` and outputs ``a`` of every layer of the chain, each of shape (L,)."""
+    w, b = _chain_inputs(weights, biases)
+    f = get_activation(activation).function
+    z, a = np.empty_like(w), np.empty_like(w)
+    previous = float(x)
+    for layer in range(w.size):
+        z[layer] = w[layer] * previous + b[layer]
+        a[layer] = previous = float(f(z[layer]))
+    return z, a
+
+
+def chain_gradients(x: float, y: float, weights, biases, activation: str = "sigmoid") -> np.ndarray:
+    r""":math:`\partial C/\partial b_l` for every layer (shape (L,)), by backpropagation, for
+    :math:`C = \tfrac12(a_L - y)^2`. (:math:`\partial C/\partial w_l = \delta_l\, a_{l-1}`.)"""
+    w, _ = _chain_inputs(weights, biases)
+    z, a = chain_forward(x, weights, biases, activation)
+    derivative = get_activation(activation).derivative(z)
+    delta = np.empty_like(w)
+    delta[-1] = (a[-1] - y) * derivative[-1]
+    for layer in range(w.size - 2, -1, -1):
+        delta[layer] = delta[layer + 1] * w[layer + 1] * derivative[layer]
+    return delta
+
+
+def chain_product(x: float, y: float, weights, biases, activation: str = "sigmoid") -> float:
+    r"""The unrolled product :math:`f'(z_1) \prod_{l=2}^{L} w_l f'(z_l)\,(a_L - y)`: equals
+    ``chain_gradients(...)[0]``."""
+    w, _ = _chain_inputs(weights, biases)
+    z, a = chain_forward(x, weights, biases, activation)
+    derivative = get_activation(activation).derivative(z)
+    return float(derivative[0] * np.prod(w[1:] * derivative[1:]) * (a[-1] - y))
+
+
+def residual_chain_product(x: float, weights, biases, activation: str = "sigmoid") -> float:
+    r""":math:`\partial a_L/\partial a_0` for the residual chain :math:`a_l = a_{l-1} + f(w_l a_{l-1} + b_l)`:
+    :math:`\prod_l (1 + w_l f'(z_l))`. The identity path adds 1 to every factor."""
+    w, b = _chain_inputs(weights, biases)
+    f = get_activation(activation)
+    product, a = 1.0, float(x)
+    for weight, bias in zip(w, b):
+        z = weight * a + bias
+        product *= 1.0 + weight * float(f.derivative(z))
+        a = a + float(f.function(z))
+    return product
+
+
+# --- deep networks ------------------------------------------------------------------------------
+
+def layer_gradient_norms(net: MLP, X, targets, loss: str = "categorical_cross_entropy",
+                         parameter: str = "W") -> np.ndarray:
+    r"""Frobenius norm of :math:`\partial C/\partial W^{[l]}` (``parameter="W"``) or of
+    :math:`\partial C/\partial b^{[l]}` (``"b"``, Nielsen's "speed of learning") for every
+    layer, on the batch ``(X, targets)``: shape (n_layers,)."""
+    if parameter not in ("W", "b"):
+        raise ValueError(f"parameter must be 'W' or 'b', got {parameter!r}")
+    _, grads = net.loss_and_gradients(X, targets, LOSSES[loss])
+    index = 0 if parameter == "W" else 1
+    return np.array([np.linalg.norm(grads[parameter_names(l)[index]]) for l in range(1, net.n_layers + 1)])
+
+
+def deep_network(depth: int, activation: str, rng, width: int = 30, n_inputs: int = 64,
+                 n_outputs: int = 10, weight_scale: float = 1.0) -> MLP:
+    r"""``depth`` hidden layers of ``width`` units and a linear output layer. Weights
+    :math:`\sim \mathcal N(0, s^2\,c/n_{in})` with :math:`c` from ``STANDARD_INIT_VARIANCE``
+    (1: LeCun; 2: He, for the ReLU family) and :math:`s` = ``weight_scale``."""
+    check_rng(rng)
+    scale = check_positive(weight_scale, "weight_scale")
+    gain = STANDARD_INIT_VARIANCE[activation]
+
+    def initialise(fan_in, fan_out, rng):
+        return normal(fan_in, fan_out, rng, std=scale * np.sqrt(gain / fan_in))
+
+    sizes = [n_inputs] + [width] * int(depth) + [n_outputs]
+    return MLP.create(sizes, [activation] * int(depth) + ["identity"], rng, init=initialise)
+
+
+def norm_profile(X, labels, depth: int, activation: str, weight_scale: float = 1.0,
+                 seeds: Sequence[int] = (0, 1, 2), parameter: str = "W") -> np.ndarray:
+    """Per-layer gradient norms of fresh ``deep_network``s, averaged over ``seeds``: (depth + 1,)."""
+    profiles = [layer_gradient_norms(deep_network(depth, activation, np.random.default_rng(seed),
+                                                  n_inputs=X.shape[1], weight_scale=weight_scale),
+                                     X, labels, parameter=parameter) for seed in seeds]
+    return np.mean(profiles, axis=0)
+
+
+def training_record(net: MLP, X, labels, probe, epochs: int, lr: float, rng, batch_size: int = 32,
+                    optimiser: str = "sgd"):
+    r"""Train ``net`` (in place) one epoch at a time and record, before training and after
+    every epoch, each layer's :math:`\lVert\partial C/\partial b^{[l]}\rVert` on the batch
+    ``probe = (X_probe, labels_probe)`` and how far each layer's weights have moved,
+    :math:`\lVert W_t - W_0\rVert / \lVert W_0\rVert`. Returns ``(norms, moved)``, both
+    (epochs + 1, n_layers)."""
+    start = {key: value.copy() for key, value in net.params.items()}
+    keys = [parameter_names(l)[0] for l in range(1, net.n_layers + 1)]
+
+    def snapshot():
+        moved = [np.linalg.norm(net.params[k] - start[k]) / np.linalg.norm(start[k]) for k in keys]
+        return layer_gradient_norms(net, *probe, parameter="b"), moved
+
+    records = [snapshot()]
+    for _ in range(int(epochs)):
+        train(net, X, labels, rng=rng, optimiser=optimiser, lr=lr, epochs=1, batch_size=batch_size)
+        records.append(snapshot())
+    return np.array([r[0] for r in records]), np.array([r[1] for r in records])
+
+
+def dead_fraction(net: MLP, X) -> np.ndarray:
+    """For each hidden layer, the fraction of units whose output is 0 for every row of X (dead)."""
+    _, cache = net.forward(X)
+    return np.array([float(np.mean(np.all(A == 0.0, axis=0))) for A in cache.layer_outputs[:-1]])
+
+
+def clip_by_global_norm(grads: dict, max_norm: float):
+    r"""Scale every gradient by :math:`\min(1, c/\lVert g\rVert)`, with :math:`\lVert g\rVert`
+    the norm of all of them together. Returns ``(clipped grads, norm before clipping)``."""
+    if not isinstance(grads, dict):
+        raise TypeError(f"grads must be a dict name -> array, got {type(grads).__name__}")
+    max_norm = check_positive(max_norm, "max_norm")
+    grads = {key: as_float_array(value, f"grads[{key!r}]") for key, value in grads.items()}
+    total = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
+    factor = min(1.0, max_norm / total) if total > 0 else 1.0
+    return {key: g * factor for key, g in grads.items()}, total
+
+
+def train_clipped(net: MLP, X, labels, lr: float, epochs: int, rng, max_norm: float | None = None,
+                  clip=clip_by_global_norm, batch_size: int = 32):
+    """Plain mini-batch SGD on ``net`` (in place), clipping every gradient with
+    ``clip(grads, max_norm)`` unless ``max_norm`` is None. Returns ``(losses, norms)``, one
+    entry per step (norm before clipping); a run whose gradient overflows stops there."""
+    loss = LOSSES["categorical_cross_entropy"]
+    losses, norms = [], []
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is stopped below
+        for _ in range(int(epochs)):
+            for batch in iterate_minibatches(X.shape[0], batch_size, rng):
+                value, grads = net.loss_and_gradients(X[batch], labels[batch], loss)
+                norm = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
+                losses.append(value)
+                norms.append(norm)
+                if not np.isfinite(norm) or not np.isfinite(value):
+                    return np.array(losses), np.array(norms)
+                if max_norm is not None:
+                    grads = clip(grads, max_norm)[0]
+                net.params = {key: net.params[key] - lr * grads[key] for key in net.params}
+    return np.array(losses), np.array(norms)

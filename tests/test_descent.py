@@ -1,0 +1,136 @@
+"""Tests for helpers.descent: its single-array steps take exactly helpers.optim's steps, paths
+behave (start, length, divergence), the race uses its rates, and SGD on least squares shows
+the noise ball with a constant rate and converges with a Robbins–Monro schedule."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers import descent, optim, schedules, surfaces
+
+HYPER = {"sgd": {}, "momentum": {"momentum": 0.8}, "nesterov": {"momentum": 0.7},
+         "adagrad": {"eps": 1e-8}, "rmsprop": {"rho": 0.85, "eps": 1e-8},
+         "adam": {"beta1": 0.8, "beta2": 0.99, "eps": 1e-8}}
+OPTIM_NAMES = {"sgd": "sgd", "momentum": "momentum", "nesterov": "nesterov",
+               "adagrad": "adagrad", "rmsprop": "rmsprop", "adam": "adam"}
+
+
+@pytest.mark.parametrize("name", list(descent.LABELS))
+def test_paths_equal_helpers_optim(name):
+    surface = surfaces.get_surface("rosenbrock")
+    lr = descent.RACE_RATES["rosenbrock"][name]
+    ours = descent.path(surface, name, lr, 60, **HYPER[name])
+    init_state, step = optim.get_optimiser(OPTIM_NAMES[name])
+    params = {"p": np.array(surface.start)}
+    state = init_state(params)
+    reference = [params["p"]]
+    for _ in range(60):
+        params, state = step(params, {"p": surface.gradient(params["p"])}, state, lr, **HYPER[name])
+        reference.append(params["p"])
+    np.testing.assert_allclose(ours, np.array(reference), rtol=1e-12, atol=1e-12)
+
+
+def test_single_steps_by_hand():
+    # w = 1, g = 2, lr = 0.1 (the numbers of tests/test_optim.py)
+    w, g = np.array([1.0]), np.array([2.0])
+    assert descent.sgd_step(w, g, 0.1) == pytest.approx(0.8)
+    new, v = descent.momentum_step(w, g, np.zeros(1), 0.1, momentum=0.5)
+    assert (new, v) == (pytest.approx(0.8), pytest.approx(-0.2))
+    new, s = descent.rmsprop_step(w, g, np.zeros(1), 0.1, rho=0.5, eps=1e-12)
+    assert (new, s) == (pytest.approx(1 - 0.2 / np.sqrt(2)), pytest.approx(2.0))
+    new, m, v2, t = descent.adam_step(w, g, np.zeros(1), np.zeros(1), 0, 0.1)
+    assert t == 1 and new == pytest.approx(0.9, abs=1e-8)  # first step: lr · sign(g)
+
+
+def test_steps_do_not_modify_their_inputs():
+    theta, g, state = np.ones(3), np.arange(3.0), np.full(3, 0.5)
+    copies = theta.copy(), g.copy(), state.copy()
+    descent.momentum_step(theta, g, state, 0.1)
+    descent.rmsprop_step(theta, g, state, 0.1)
+    descent.adam_step(theta, g, state, state, 3, 0.1)
+    for before, after in zip(copies, (theta, g, state)):
+        np.testing.assert_array_equal(before, after)
+
+
+def test_path_accepts_a_replacement_step():
+    calls = []
+
+    def my_sgd(theta, grad, lr):
+        calls.append(1)
+        return theta - lr * grad
+
+    ours = descent.path("valley", "sgd", 0.05, 10, step=my_sgd)
+    assert len(calls) == 10
+    np.testing.assert_allclose(ours, descent.path("valley", "sgd", 0.05, 10))
+
+
+def test_path_shape_start_and_divergence():
+    valley = surfaces.get_surface("valley")
+    points = descent.path(valley, "sgd", 0.05, 20, start=(1.0, 1.0))
+    assert points.shape == (21, 2) and np.array_equal(points[0], [1.0, 1.0])
+    diverged = descent.path(valley, "sgd", 0.2, 200)  # 0.2 > 2/25: unstable across the valley
+    assert np.isnan(diverged[-1]).all() and not np.isnan(diverged[:5]).any()
+    with pytest.raises(ValueError, match="unknown optimiser"):
+        descent.path(valley, "lbfgs", 0.1, 5)
+    with pytest.raises(ValueError, match="lr"):
+        descent.path(valley, "sgd", -0.1, 5)
+
+
+@pytest.mark.parametrize("surface", list(descent.RACE_RATES))
+def test_race_runs_every_optimiser_without_diverging(surface):
+    runs = descent.race(surface)
+    assert set(runs) == set(descent.LABELS)
+    minimum = min(surfaces.get_surface(surface).value(np.array(m)) for m in surfaces.get_surface(surface).minima)
+    for name, (lr, points) in runs.items():
+        assert lr == descent.RACE_RATES[surface][name]
+        assert points.shape == (descent.RACE_STEPS[surface] + 1, 2)
+        assert not np.isnan(points).any(), f"{name} diverged on {surface} at its default rate"
+        start_gap = surfaces.get_surface(surface).value(points[0]) - minimum
+        assert surfaces.get_surface(surface).value(points[-1]) - minimum < 0.1 * start_gap
+
+
+def test_race_scales_rates_and_passes_beta():
+    runs = descent.race("valley", lr_scale=0.5, beta=0.0)
+    assert runs["adam"][0] == pytest.approx(0.5 * descent.RACE_RATES["valley"]["adam"])
+    # momentum with beta = 0 is gradient descent at the same rate
+    same_rate = descent.path("valley", "sgd", runs["momentum"][0], descent.RACE_STEPS["valley"])
+    np.testing.assert_allclose(runs["momentum"][1], same_rate)
+
+
+def test_least_squares_problem_and_cost(rng):
+    problem = descent.least_squares_problem(100, rng)
+    assert problem.X.shape == (100, 2) and problem.y.shape == (100,)
+    gradient = problem.X.T @ (problem.X @ problem.w_best - problem.y) / 100
+    assert np.allclose(gradient, 0.0, atol=1e-10)
+    costs = descent.least_squares_cost(problem, np.stack([problem.w_best, problem.w_best + 0.1]))
+    assert costs.shape == (2,) and costs[0] < costs[1]
+
+
+def test_constant_rate_hovers_and_decaying_rate_converges():
+    problem = descent.least_squares_problem(200, np.random.default_rng(0))
+    start = np.array([-2.0, 2.0])
+
+    def late_distance(lr, batch_size=1):
+        weights = descent.least_squares_sgd(problem, start, batch_size, lr, 30, np.random.default_rng(1))
+        return np.median(np.linalg.norm(weights[-1000:] - problem.w_best, axis=1))
+
+    constant = late_distance(0.02)
+    decaying = late_distance(schedules.inverse_time_decay(0.02, 1 / 200))
+    bigger_batch = late_distance(0.02, batch_size=10)
+    assert decaying < constant / 4
+    assert bigger_batch < constant / 2
+    full = descent.least_squares_sgd(problem, start, 200, 0.1, 300, np.random.default_rng(1))
+    assert np.linalg.norm(full[-1] - problem.w_best) < 1e-6  # exact gradients: no noise ball
+
+
+def test_least_squares_sgd_uses_the_given_batches():
+    problem = descent.least_squares_problem(10, np.random.default_rng(0))
+    seen = []
+
+    def in_order(n, size, rng):
+        batches = [np.arange(start, min(start + size, n)) for start in range(0, n, size)]
+        seen.extend(batches)
+        return batches
+
+    weights = descent.least_squares_sgd(problem, np.zeros(2), 4, 0.01, 2, np.random.default_rng(0), batches=in_order)
+    assert weights.shape == (7, 2) and len(seen) == 6  # 3 batches (4, 4, 2) per epoch

@@ -1,0 +1,77 @@
+"""Tests for helpers.optim_plots and notebook 06's widget: every figure draws to a PNG and shows
+what it claims (one line per optimiser, log axes where promised), and the race widget's
+controls change the picture."""
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from helpers import descent, optim_plots, plots, widgets
+
+
+def lines_with_data(ax):
+    return [line for line in ax.get_lines() if len(line.get_xdata()) > 2]
+
+
+def test_optimiser_paths_one_panel_per_surface_one_line_per_optimiser():
+    runs = {name: {opt: descent.path(name, opt, lr, 20) for opt, lr in descent.RACE_RATES[name].items()}
+            for name in ("valley", "saddle")}
+    fig = optim_plots.optimiser_paths(runs)
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    assert len(lines_with_data(fig.axes[0])) == len(descent.LABELS)
+    assert fig.legends and len(fig.legends[0].get_texts()) == len(descent.LABELS)
+    assert plots.figure_png(fig).startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("surface", list(descent.RACE_RATES))
+def test_race_figure_follows_its_settings(surface):
+    fig = optim_plots.optimiser_race(surface, lr_scale=2.0, beta=0.5)
+    paths, gaps = fig.axes
+    assert gaps.get_yscale() == "log" and "× 2" in gaps.get_title() and "0.50" in gaps.get_title()
+    legend = [text.get_text() for text in gaps.get_legend().get_texts()]
+    rate = 2.0 * descent.RACE_RATES[surface]["adam"]
+    assert any(label.startswith("Adam") and f"{rate:.2g}" in label for label in legend)
+    assert plots.figure_png(fig).startswith(b"\x89PNG")
+
+
+def test_noise_ball_and_cost_per_sample_draw(rng):
+    problem = descent.least_squares_problem(50, rng)
+    runs = {"batch 1": (descent.least_squares_sgd(problem, np.zeros(2), 1, 0.02, 3, rng), 1),
+            "batch 10": (descent.least_squares_sgd(problem, np.zeros(2), 10, 0.02, 3, rng), 10)}
+    ball = optim_plots.noise_ball(problem, runs, last_epochs=1)
+    assert ball.axes[1].get_yscale() == "log" and len(ball.axes[1].get_lines()) == 2
+    work = optim_plots.cost_per_sample(problem, runs)
+    assert work.axes[0].get_xscale() == "log" and len(work.axes[0].get_lines()) == 2
+    for fig in (ball, work):
+        assert plots.figure_png(fig).startswith(b"\x89PNG")
+
+
+def test_bias_correction_curve():
+    fig = optim_plots.bias_correction(0.9, 0.999, n_steps=100)
+    (line,) = fig.axes[0].get_lines()[:1]
+    t, ratio = line.get_xdata(), line.get_ydata()
+    assert ratio[0] == pytest.approx(0.1 / np.sqrt(0.001))  # first step 3.16× too large
+    assert np.allclose(ratio, (1 - 0.9**t) / np.sqrt(1 - 0.999**t))
+
+
+def test_race_widget_controls_redraw():
+    live = widgets.optimiser_race()
+    assert set(live.controls) == {"surface", "lr_scale", "beta"}
+    first = live.render()
+    live.controls["surface"].value = "rosenbrock"
+    assert live.render() != first
+    assert live.controls["lr_scale"].min < 0 < live.controls["lr_scale"].max  # a log slider: exponents
+
+
+@pytest.mark.parametrize("module", ["optim_plots", "depth_plots", "approx_plots"])
+def test_no_pyplot(module):
+    import importlib
+
+    path = importlib.import_module(f"helpers.{module}").__file__
+    tree = ast.parse(open(path, encoding="utf-8").read())
+    names = [alias.name for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
+             for alias in node.names] + [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+    assert not [name for name in names if "pyplot" in name]
