@@ -1,7 +1,6 @@
 """Tests for helpers.approx_plots and notebook 08's widgets."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from helpers import approx_plots, approximation, datasets, plots, widgets
