@@ -1,0 +1,127 @@
+"""``grade_submission``: one submission, graded in two processes, never at the student's mercy.
+
+In this (the calling) process: read the course's source and released notebooks and the
+submission, repair the submission (``repair``), flag suspicious code (``static``), choose
+the sandbox (``sandbox``), then start the grader process (``grader``), which runs the
+course's setup and test cells and drives the sandboxed student process (``student``).
+Only this process reads ``solutions/``; nothing here writes a gradebook.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import nbformat
+
+from . import feedback, static
+from .repair import repair, role
+from .results import CellResult, Flag, Limits, SubmissionResult
+from .sandbox import choose
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder holding grading/ (and helpers/)
+
+
+def course_notebooks(course_root: Path, assignment: str) -> tuple[nbformat.NotebookNode, nbformat.NotebookNode]:
+    """The assignment's source (solutions/) and released (notebooks/) notebooks."""
+    paths = [Path(course_root) / area / assignment / f"{assignment}.ipynb" for area in ("solutions", "notebooks")]
+    for path, hint in zip(paths, ("unknown assignment", "run `make release`")):
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} does not exist ({hint}: {assignment!r})")
+    return tuple(nbformat.read(path, as_version=4) for path in paths)
+
+
+def grade_submission(course_root: Path, assignment: str, student: str,
+                     submission: Path, limits: Limits = Limits()) -> SubmissionResult:
+    """Grade ``submission`` (a notebook file) of ``student`` for ``assignment`` of the course at
+    ``course_root``. Raises only for the instructor's errors (unknown assignment, missing files)."""
+    started = time.monotonic()
+    course_root = Path(course_root).resolve()
+    source, release = course_notebooks(course_root, assignment)
+    if not Path(submission).is_file():
+        raise FileNotFoundError(f"submission {submission} does not exist")
+    notes = []
+    try:
+        handed_in = nbformat.read(submission, as_version=4)
+    except Exception as error:
+        handed_in = nbformat.v4.new_notebook()
+        notes.append(f"the submission could not be read as a notebook ({type(error).__name__}); "
+                     "it was graded as an empty one")
+    repaired = repair(source, release, handed_in)
+    import helpers
+
+    helpers_dir = str(Path(helpers.__file__).resolve().parent)
+    sandbox = choose(limits.sandbox, helpers_dir, str(course_root))
+    job, shown, flags = _job(source, release, repaired, limits)
+    job["sandbox"] = {"kind": sandbox.kind, "helpers_dir": helpers_dir, "drop_uid": sandbox.drop_uid}
+    release_dir = course_root / "notebooks" / assignment
+    job["data_files"] = [str(p) for p in sorted(release_dir.iterdir())
+                         if p.is_file() and p.suffix != ".ipynb" and not p.name.startswith(".")]
+    with tempfile.TemporaryDirectory(prefix="submission-", ignore_cleanup_errors=True) as workdir:
+        job["workdir"] = workdir  # removed here, even if the grader process is killed
+        outcome = _run_grader(job, release_dir, limits)
+    cells = [CellResult(r["grade_id"], float(r["points"]), float(r["max_points"]), r["message"])
+             for r in outcome["results"]]
+    flags += [Flag(label, 0, kind, "") for label, kind in outcome["events"]]
+    notes += repaired.notes + outcome["notes"]
+    cell_outputs = {int(index): items for index, items in outcome["outputs"].items()}
+    notebook = feedback.build(release, repaired.cells, shown, cell_outputs, cells, notes)
+    return SubmissionResult(assignment, student, cells, repaired.flags + flags, notes, sandbox.kind,
+                            round(time.monotonic() - started, 3), notebook)
+
+
+def _job(source, release, repaired, limits: Limits) -> tuple[dict, dict[int, str], list[Flag]]:
+    """The grader's job (cells with what the grader needs to know about each), the student's
+    own text of each code cell, and the static flags."""
+    setup = [c.source for c in repaired.cells if c.kind == "setup"]
+    students = {i: c for i, c in enumerate(repaired.cells) if c.kind == "code"}
+    aliases = static.imports(setup + [c.source for c in students.values()])
+    course_names = frozenset(static.imports(setup))
+    guarded = static.guarded([c.source for c in repaired.cells if c.kind == "test"], static.imports(setup))
+    # What the released notebook itself holds is no student's doing (a metadata-stripped setup
+    # cell imports helpers, say): only what differs from it is flagged.
+    given = [c.source for c in release.cells if c.cell_type == "code"]
+    baseline = {(f.kind, f.code) for text in given for f in static.scan(text, "", aliases, guarded, course_names)}
+    answers = [c.source for c in source.cells if role(c) == "answer" and c.cell_type == "code"]
+    answer_names = {n for text in answers for n in static.names_bound(text)}
+    flags, shown, cells = [], {}, []
+    for index, cell in enumerate(repaired.cells):
+        entry = {"kind": cell.kind, "label": cell.label, "source": cell.source, "grade_id": cell.grade_id,
+                 "points": cell.points}
+        if cell.kind == "setup":
+            entry["source"] = static.ipython_free(cell.source)[0]
+        elif cell.kind == "code":
+            shown[index] = cell.source
+            entry["source"], removed = static.ipython_free(cell.source)
+            lines = cell.source.splitlines()
+            flags += [Flag(cell.label, n, "ipython-shell", lines[n - 1].strip()[:200]) for n in removed]
+            flags += [f for f in static.scan(entry["source"], cell.label, aliases, guarded, course_names)
+                      if (f.kind, f.code) not in baseline]
+        elif cell.kind == "test":
+            # The names the grader may look up in the submission: not those the test binds
+            # itself, so the student's process is only asked for what a notebook would take from it.
+            local = static.names_local(cell.source)
+            entry.update(names=[n for n in static.names_read(cell.source) if n in answer_names or n not in local],
+                         assigns=static.names_bound(cell.source))
+        cells.append(entry)
+    job = {"cells": cells, "limits": asdict(limits), "answer_names": sorted(answer_names)}
+    return job, shown, flags
+
+
+def _run_grader(job: dict, cwd: Path, limits: Limits) -> dict:
+    env = {**os.environ, "MPLBACKEND": "agg", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")]))}
+    try:
+        finished = subprocess.run([sys.executable, "-m", "grading.engine.grader"], input=json.dumps(job),
+                                  capture_output=True, text=True, cwd=cwd, env=env,
+                                  timeout=limits.notebook_timeout_s + 120)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError("the grader process overran its time limit; see grading/engine/grader.py") from None
+    if finished.returncode != 0:
+        raise RuntimeError(f"the grader process failed ({finished.returncode}):\n{finished.stderr[-4000:]}")
+    return json.loads(finished.stdout)

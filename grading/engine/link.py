@@ -1,0 +1,286 @@
+"""The grader's end of the student's process: start, restart, requests with deadlines.
+
+Calling a ``Remote`` (``proxy``) sends the arguments to the student's process and brings
+back the result and the arguments as the call left them. ``Link`` is also
+``helpers.grading.remote``: it mirrors ``substituted`` and ``reference_unavailable`` of a
+test cell into the student's process (a helpers function by name, any other callable as a
+callback into the grader).
+
+When the process ends or overruns, the request raises ``SubmissionStopped`` (a
+``BaseException``, so a test's ``except Exception`` cannot swallow it); the next request
+starts a new process and replays the cells that ran before, without the ones that stopped it.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+
+from . import outputs, wire
+from .proxy import Remote, copy_back, numeric_context, student_error
+from .sandbox import Sandbox
+
+BY_NAME = ("helpers", "numpy", "math")  # functions the student's process resolves itself
+STARTUP_S = 60.0
+TOTAL_OUTPUT_CELLS = 16  # a submission's outputs may fill this many cells' worth in all
+
+
+class SubmissionStopped(BaseException):
+    """The student's process ended or ran out of time; ``message`` reads ``Type: text``."""
+
+    def __init__(self, message: str, kind: str):
+        super().__init__(message)
+        self.message, self.kind = message, kind
+
+
+class Link(wire.Codec):
+    def __init__(self, sandbox: Sandbox, workdir: str, limits: dict, deadline: float):
+        self.sandbox, self.workdir, self.limits, self.deadline = sandbox, workdir, limits, deadline
+        self.uid = 100_000 + os.getpid() % 800_000 if sandbox.drop_uid else None
+        self.generation, self.process, self.channel, self.ready = 0, None, None, False
+        self.history: list[tuple[str, str]] = []     # cells to replay after a restart
+        self.notes: list[str] = []
+        self.events: list[tuple[str, str]] = []      # (cell label, flag kind) seen at run time
+        self.callbacks: dict[int, object] = {}
+        self.ids = itertools.count(1)
+        self.namespace: dict | None = None           # the grader's notebook namespace
+        self.budget: float | None = None             # seconds the current test cell may wait
+        self.stops, self.last_stop = 0, ""
+        self.output_left = TOTAL_OUTPUT_CELLS * limits["output_kb"] * 1024
+        self.current = ""                            # label of the cell being run or graded
+
+    # --- the process ------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the process now; it is waited for at the first request."""
+        to_child, from_parent = os.pipe()
+        to_parent, from_child = os.pipe()
+        config = json.dumps({"uid": self.uid, "memory_mb": self.limits["memory_mb"], "fsize_mb": 64,
+                             "cpu_s": int(self.limits["notebook_timeout_s"]) + 10,
+                             "output_kb": self.limits["output_kb"], "paths": [self.sandbox.helpers_dir],
+                             "die_with_parent": not self.sandbox.bubblewrap})
+        argv, cwd = self.sandbox.command(self.workdir, to_child, from_child, config)
+        self.errors = tempfile.TemporaryFile()  # what bwrap or Python say if the process cannot start
+        self.process = subprocess.Popen(
+            argv, cwd=cwd, env=self.sandbox.environment(self.workdir), pass_fds=(to_child, from_child),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.errors, start_new_session=True)
+        os.close(to_child), os.close(from_child)
+        for fd in (from_parent, to_parent):
+            os.set_blocking(fd, False)
+        self.channel = wire.Channel(to_parent, from_parent, self.serve)
+        self.ready = False
+
+    def stop(self) -> None:
+        if self.process is not None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.process.wait()
+            os.close(self.channel.read_fd), os.close(self.channel.write_fd)
+            self.errors.close()
+            self.process = None
+        self.generation += 1
+
+    def _ensure(self) -> None:
+        if self.process is None:
+            self.start()
+        if self.ready:
+            return
+        try:
+            message = self.channel.receive(time.monotonic() + STARTUP_S)
+        except (wire.ChannelClosed, wire.ChannelTimeout):
+            self.errors.seek(0)
+            problem = self.errors.read(2000).decode(errors="replace").strip()
+            first = self.generation == 0
+            self.stop()
+            if first:  # no code of the student's has run yet: the grading machine's problem
+                raise RuntimeError(f"the sandboxed student process did not start: {problem}") from None
+            raise self._stopped("the restart", "process-ended",
+                                "ProcessExitError: the student's process could not be started again") from None
+        self.ready = message.get("ready") is True
+        for label, source in list(self.history):  # replay: the state the next cells expect
+            try:
+                self._send({"op": "run", "source": source, "label": label}, self.limits["cell_timeout_s"], label)
+            except SubmissionStopped:
+                if time.monotonic() >= self.deadline:
+                    raise
+                self.history.remove((label, source))
+                self.notes.append(f"cell {label} stopped the process when it was run again; it was skipped too")
+                return self._ensure()
+
+    def _send(self, message: dict, seconds: float, label: str) -> dict:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise self._stopped(label, "timeout", f"TimeoutError: the submission used up its "
+                                f"{self.limits['notebook_timeout_s']:g} s")
+        seconds = min(seconds, left)
+        try:
+            return self.channel.request(message, time.monotonic() + seconds)
+        except wire.ChannelTimeout:
+            self.stop()
+            raise self._stopped(label, "timeout", f"TimeoutError: {label} did not finish within "
+                                f"{seconds:.0f} s") from None
+        except wire.ChannelClosed:
+            try:
+                status = self.process.wait(1)
+            except subprocess.TimeoutExpired:
+                status = None
+            self.stop()
+            how = ("broke off its connection to the grader" if status is None else
+                   f"was killed by signal {-status}" if status < 0 else
+                   f"ended the Python process (exit status {status})")
+            raise self._stopped(label, "process-ended", f"ProcessExitError: {label} {how}") from None
+
+    def _stopped(self, label: str, kind: str, message: str) -> SubmissionStopped:
+        self.stops += 1
+        self.last_stop = message
+        self.events.append((self.current or label, kind))
+        return SubmissionStopped(message, kind)
+
+    def request(self, message: dict, label: str = "the submission's code") -> dict:
+        """Send a request; within a test cell it counts against the cell's time."""
+        self._ensure()
+        started = time.monotonic()
+        seconds = self.budget if self.budget is not None else self.limits["cell_timeout_s"]
+        try:
+            return self._send(message, seconds, label)
+        finally:
+            if self.budget is not None:
+                self.budget -= time.monotonic() - started
+
+    # --- what the grader asks -----------------------------------------------------------
+    def run_cell(self, label: str, source: str) -> list[dict]:
+        self.current = label
+        try:
+            reply = self.request({"op": "run", "source": source, "label": label},
+                                 label if label.startswith("cell ") else f"cell '{label}'")
+        except SubmissionStopped as stop:
+            self.notes.append(f"{stop.message}; that cell was skipped and the cells before it were run "
+                              "again in a new process")
+            return [outputs.error("ProcessExitError" if stop.kind == "process-ended" else "TimeoutError",
+                                  stop.message.split(": ", 1)[1])]
+        self.history.append((label, source))
+        kept = outputs.clean(reply.get("outputs"), min(self.limits["output_kb"] * 1024, self.output_left))
+        self.output_left -= sum(len(str(item)) for item in kept)
+        if reply.get("cut") or self.output_left <= 0:
+            self.events.append((label, "output-cut"))
+            self.notes.append(f"the output of cell {label} was cut (at most {self.limits['output_kb']} KB "
+                              f"per cell, {TOTAL_OUTPUT_CELLS} times that in all)")
+        return kept
+
+    def lookup(self, name: str):
+        """``(True, value or Remote)`` for a name of the student's notebook, ``(False, None)`` if absent."""
+        reply = self.request({"op": "lookup", "name": name}, f"looking up {name}")
+        if reply.get("missing"):
+            return False, None
+        return True, self._value(reply, name)
+
+    def request_value(self, message: dict, label: str):
+        return self._value(self.request(message, label), label)
+
+    def call(self, remote: Remote, attr, args, kwargs):
+        label = remote.__name__ if attr is None else f"{remote.__name__}.{attr}"
+        try:
+            message = {"op": "call", "handle": self.handle_of(remote), "attr": attr, "args": self.encode(list(args)),
+                       "kwargs": self.encode(kwargs), "context": numeric_context()}
+        except wire.Unreadable as problem:  # the test cell's doing: see wire.py for what can cross
+            raise TypeError(f"the grader cannot pass {problem} to {label} in the student's process") from None
+        reply = self.request(message, label)
+        result = self._value(reply, label, returned=True)
+        try:
+            copy_back(list(args), self.decode(reply["args"]))
+            copy_back(kwargs, self.decode(reply["kwargs"]))
+        except Exception:
+            raise TypeError(f"{label} left its arguments in a state the grader cannot read") from None
+        return result
+
+    def _value(self, reply: dict, label: str, returned: bool = False):
+        if "error" in reply:
+            raise student_error(reply["error"])
+        what = f"{label} returned" if returned else f"{label} is"
+        if "unreadable" in reply:
+            raise TypeError(f"{what} {str(reply['unreadable'])[:200]} that the grader cannot read")
+        try:
+            value = self.decode(reply["value"])
+        except Exception:
+            raise TypeError(f"{what} a value the grader cannot read") from None
+        if isinstance(value, Remote):
+            vars(value)["__name__"] = f"the result of {label}" if returned else label
+        return value
+
+    def handle_of(self, remote: Remote) -> int:
+        if remote._generation != self.generation:
+            raise SubmissionStopped(f"ProcessExitError: {remote.__name__} belonged to a process that has "
+                                    "ended", "process-ended")
+        return remote._handle
+
+    # --- wire hooks ---------------------------------------------------------------------
+    def encode_other(self, value, depth):
+        if isinstance(value, Remote):
+            return {"__handle__": self.handle_of(value)}
+        try:
+            return super().encode_other(value, depth)
+        except wire.Unreadable:
+            if not callable(value):
+                raise
+        name = wire.qualified_name(value)
+        if name and name.split(":")[0].split(".")[0] in BY_NAME:
+            return {"__function__": name}
+        ident = next(self.ids)
+        self.callbacks[ident] = value
+        return {"__callback__": ident}
+
+    def decode_handle(self, handle: int):
+        return Remote(self, handle, "an object")
+
+    def serve(self, message: dict) -> dict:
+        """A callback from the student's process into a function of the test cell."""
+        try:
+            function = self.callbacks[int(message["id"])] if message.get("op") == "callback" else None
+            if function is None:
+                return {"error": {"type": "RuntimeError", "bases": ["RuntimeError"], "message": "no such callback"}}
+            result = function(*self.decode(message["args"]), **self.decode(message["kwargs"]))
+            return {"result": self.encode(result)}
+        except SubmissionStopped:
+            raise
+        except Exception as exc:
+            bases = [c.__name__ for c in type(exc).__mro__ if c.__module__ == "builtins"]
+            return {"error": {"type": type(exc).__name__, "bases": bases, "message": str(exc)[:2000]}}
+
+    # --- helpers.grading.remote ---------------------------------------------------------
+    def substitute(self, namespace: dict, replacements: dict):
+        if namespace is not self.namespace:
+            return None
+        names = {name: self.encode(value) for name, value in replacements.items()}
+        return self.generation, self._token({"op": "substitute", "names": names}, "substitute names")
+
+    def restore(self, token) -> None:
+        if token[0] == self.generation:
+            self.request({"op": "restore", "token": token[1]})
+
+    def guard(self, namespace: dict, functions) -> object:
+        names = [wire.qualified_name(f) for f in functions]
+        names = [n for n in names if n and n.startswith("helpers")]
+        if namespace is not self.namespace or not names:
+            return None
+        return self.generation, self._token({"op": "guard", "functions": names},
+                                            "make the reference unavailable")
+
+    def _token(self, message: dict, what: str) -> int:
+        """Send a substitute or guard request; a refusal (the student's process was tampered
+        with) fails the test cell, since its result could not be trusted."""
+        reply = self.request(message)
+        if not isinstance(reply.get("token"), int):
+            raise AssertionError(f"the grader could not {what} in your notebook's process "
+                                 f"({student_error(reply.get('error'))})")
+        return reply["token"]
+
+    def unguard(self, token) -> list[str]:
+        if token[0] != self.generation:
+            return []
+        calls = self.request({"op": "unguard", "token": token[1]}).get("calls")
+        return [str(c)[:200] for c in calls] if isinstance(calls, list) else ["(an unreadable reply)"]

@@ -1,0 +1,54 @@
+"""Cell outputs that came from the student's process, made safe to put in a feedback notebook.
+
+The student's process is untrusted, so its outputs are rebuilt field by field: only text
+streams, plain-text results, PNG images and ``Type: message`` errors survive, within a
+size budget per cell. No HTML, no JavaScript, no tracebacks.
+"""
+from __future__ import annotations
+
+import re
+
+_BASE64 = re.compile(r"^[A-Za-z0-9+/=\s]*$")
+
+
+def error(ename: str, evalue: str) -> dict:
+    """An nbformat error output whose traceback is the single line ``Type: message``."""
+    ename, evalue = str(ename)[:100], str(evalue)[:2000]
+    return {"output_type": "error", "ename": ename, "evalue": evalue, "traceback": [f"{ename}: {evalue}"]}
+
+
+def clean(items, limit: int) -> list[dict]:
+    """Keep the well-formed outputs of ``items``, at most about ``limit`` characters in all."""
+    kept: list[dict] = []
+    left = limit + 1000  # room for the note the student's process adds when it cuts output
+    for item in items if isinstance(items, list) else []:
+        item = _clean_one(item) if isinstance(item, dict) else None
+        size = len(str(item))
+        if item is None or size > left:
+            continue
+        left -= size
+        kept.append(item)
+    return kept
+
+
+def _clean_one(item: dict) -> dict | None:
+    kind = item.get("output_type")
+    if kind == "stream" and item.get("name") in ("stdout", "stderr") and isinstance(item.get("text"), str):
+        return {"output_type": "stream", "name": item["name"], "text": item["text"]}
+    if kind == "error":
+        return error(item.get("ename", "Error"), item.get("evalue", ""))
+    if kind in ("display_data", "execute_result") and isinstance(item.get("data"), dict):
+        data = {}
+        if isinstance(item["data"].get("text/plain"), str):
+            data["text/plain"] = item["data"]["text/plain"]
+        png = item["data"].get("image/png")
+        if isinstance(png, str) and _BASE64.match(png):
+            data["image/png"] = png
+        if not data:
+            return None
+        output = {"output_type": kind, "data": data, "metadata": {}}
+        if kind == "execute_result":
+            count = item.get("execution_count")
+            output["execution_count"] = count if isinstance(count, int) and not isinstance(count, bool) else None
+        return output
+    return None

@@ -1,0 +1,157 @@
+"""How the student's process is started: bubblewrap if it works here, else a loud fallback.
+
+Inside bubblewrap the process sees a new, empty root holding only: the system's ``/usr``
+(read-only), the Python installation and its site-packages (read-only), the ``helpers``
+package (read-only), this engine's directory at ``/opt/engine`` (read-only, nothing secret),
+a private home of 256 MB (tmpfs) as working directory with the assignment's data files
+(read-only), a private ``/tmp`` of the same size, and a minimal ``/dev`` and ``/proc``. No course directory, no gradebook, no other submission is
+mounted at all; there is no network (new network namespace) and no other process (new PID
+namespace); it dies with the grader. As root, ``student.py`` then drops to a uid of its own.
+
+``student.py`` sets the rlimits (memory, CPU time, file size, open files, processes) itself,
+as hard limits, before it runs anything of the student's.
+
+Without bubblewrap (not installed, or user namespaces refused) the fallback is a separate
+process with the same rlimits, a fresh working directory and a scrubbed environment, and an
+unprivileged uid where the Python installation allows it: it cannot hide the course files.
+``SubmissionResult.sandbox`` then says ``NONE (why)`` and a warning goes to stderr.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import site
+import stat
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ENGINE_DIR = Path(__file__).resolve().parent
+INSIDE_ENGINE = "/opt/engine"
+HOME = "/home/student"
+HOME_BYTES = 256 * 2**20  # the student's files (home, /tmp) live in tmpfs of this size
+PYTHON_FLAGS = ("-s", "-B", "-E")  # no user site, no bytecode files, no PYTHON* variables
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """How to start the student's process: ``kind`` is "bubblewrap" or "NONE (reason)"."""
+
+    kind: str
+    helpers_dir: str
+    drop_uid: bool
+
+    @property
+    def bubblewrap(self) -> bool:
+        return self.kind == "bubblewrap"
+
+    def command(self, workdir: Path, read_fd: int, write_fd: int, config: str) -> tuple[list[str], str]:
+        """``(argv, cwd)`` to start ``student.py`` with the two pipe descriptors."""
+        script_args = [str(read_fd), str(write_fd), config]
+        if not self.bubblewrap:
+            return [sys.executable, *PYTHON_FLAGS, str(ENGINE_DIR / "student.py"), *script_args], str(workdir)
+        argv = ["bwrap", *_bwrap_args(self.helpers_dir), "--perms", "1777", "--size", str(HOME_BYTES),
+                "--tmpfs", HOME]
+        for path in sorted(Path(workdir).rglob("*")):  # the data files, read-only, in a private home
+            inside = f"{HOME}/{path.relative_to(workdir)}"
+            argv += ["--perms", "1777", "--dir", inside] if path.is_dir() else ["--ro-bind", str(path), inside]
+        argv += ["--chdir", HOME, "--", sys.executable, *PYTHON_FLAGS, f"{INSIDE_ENGINE}/student.py", *script_args]
+        return argv, str(workdir)
+
+    def environment(self, workdir: Path) -> dict[str, str]:
+        """The student's process's whole environment (bubblewrap passes it on as it is)."""
+        home = HOME if self.bubblewrap else str(workdir)
+        return {
+            "PATH": "/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8", "MPLBACKEND": "agg",
+            "MPLCONFIGDIR": f"{home}/.matplotlib", "OPENBLAS_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        }
+
+
+def _bwrap_args(helpers_dir: str) -> list[str]:
+    args = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
+            "--die-with-parent", "--new-session", "--ro-bind", "/usr", "/usr"]
+    if os.geteuid() != 0:
+        args.append("--unshare-user")
+    for name in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(name):
+            args += ["--symlink", os.readlink(name), name]
+        elif os.path.isdir(name):
+            args += ["--ro-bind", name, name]
+    for name in ("/etc/ld.so.cache", "/etc/fonts", "/etc/localtime"):
+        args += ["--ro-bind-try", name, name]
+    for path in _python_paths() + [helpers_dir]:
+        args += _directories_to(path) + ["--ro-bind", path, path]
+    args += ["--ro-bind", str(ENGINE_DIR), INSIDE_ENGINE, "--perms", "0755", "--dir", "/home",
+             "--perms", "1777", "--size", str(HOME_BYTES), "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev"]
+    return args
+
+
+def _python_paths() -> list[str]:
+    """The interpreter's installation and site-packages, outermost first, without nesting."""
+    candidates = {sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix,
+                  os.path.dirname(os.path.realpath(sys.executable)), *site.getsitepackages()}
+    paths = sorted(os.path.realpath(p) for p in candidates if os.path.isdir(p) and not p.startswith("/usr/"))
+    kept: list[str] = []
+    for path in paths:
+        if path != "/usr" and not any(path.startswith(outer + os.sep) for outer in kept):
+            kept.append(path)
+    return kept
+
+
+def _directories_to(path: str) -> list[str]:
+    """``--dir`` for each missing ancestor, world-traversable (bwrap would make them 0700)."""
+    args = []
+    parts = Path(path).parts
+    for depth in range(2, len(parts)):
+        args += ["--perms", "0755", "--dir", str(Path(*parts[:depth]))]
+    return args
+
+
+def _world_traversable(path: str) -> bool:
+    return all(os.stat(p).st_mode & stat.S_IXOTH for p in [path, *map(str, Path(path).parents)])
+
+
+@functools.lru_cache(maxsize=None)
+def choose(mode: str, helpers_dir: str, course_root: str) -> Sandbox:
+    """The sandbox for ``mode`` ("auto", "bwrap" or "none"), probed once per process.
+
+    "bwrap" raises if bubblewrap does not work (an instructor's explicit choice); "auto"
+    falls back to ``NONE (reason)`` and warns on stderr; "none" falls back on request.
+    """
+    if mode not in ("auto", "bwrap", "none"):
+        raise ValueError(f"Limits.sandbox must be 'auto', 'bwrap' or 'none', not {mode!r}")
+    exposed = [p for p in _python_paths() + [helpers_dir] if Path(course_root).is_relative_to(p)]
+    if mode == "none":
+        reason = "sandbox='none' was requested"
+    elif exposed:
+        reason = f"the Python installation at {exposed[0]} contains the course directory"
+    else:
+        reason = _bwrap_problem(helpers_dir)
+    if reason is None:
+        return Sandbox("bubblewrap", helpers_dir, os.geteuid() == 0)
+    if mode == "bwrap":
+        raise RuntimeError(f"bubblewrap was required but does not work here: {reason}")
+    paths = _python_paths() + [helpers_dir, str(ENGINE_DIR)]
+    drop = os.geteuid() == 0 and all(_world_traversable(p) for p in paths)
+    kind = (f"NONE ({reason}; the student's code runs in a separate process with rlimits, a fresh "
+            f"working directory and a scrubbed environment{', as an unprivileged uid' if drop else ''}, "
+            "but it can read the course files and reach the network)")
+    print(f"WARNING: grading without a sandbox: {kind}", file=sys.stderr, flush=True)
+    return Sandbox(kind, helpers_dir, drop)
+
+
+def _bwrap_problem(helpers_dir: str) -> str | None:
+    """Why bubblewrap cannot run the student's Python here, or None if it can."""
+    if shutil.which("bwrap") is None:
+        return "bubblewrap (bwrap) is not installed: apt-get install bubblewrap"
+    argv = ["bwrap", *_bwrap_args(helpers_dir), "--", sys.executable, *PYTHON_FLAGS, "-c", "import numpy"]
+    try:
+        probe = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"bubblewrap did not start ({error})"
+    if probe.returncode != 0:
+        return f"bubblewrap failed: {(probe.stderr or probe.stdout).strip()[-300:]}"
+    return None

@@ -1,0 +1,193 @@
+"""The student's process: runs the submission's code cells and, between them, answers calls.
+
+Started by the grader (``grading.engine.link``) as a script, inside the sandbox, as
+``python student.py READ_FD WRITE_FD CONFIG_JSON``. Nothing here is trusted by the grader:
+this process runs the student's code, which may rewrite anything in it. It only ever
+*answers* requests with data (``wire``), and the grader checks every answer itself.
+
+Requests (``op``): ``run`` a cell; ``lookup`` a name of the notebook; ``call`` an object kept
+here (a function, a method) with arguments, answering the result and the arguments as they
+are after the call; ``getattr``/``setattr`` on such an object; ``substitute``/``restore``
+names of the notebook (``helpers.grading.substituted`` in a test cell); ``guard``/``unguard``
+helpers functions (``helpers.grading.reference_unavailable``, see ``guards``).
+"""
+from __future__ import annotations
+
+import builtins
+import itertools
+import json
+import os
+import resource
+import sys
+
+import capture
+import wire
+from guards import Tripwires, numeric_context, original, remember_helpers
+
+
+def limit_and_drop_privileges(config: dict) -> None:
+    """rlimits (hard, so the student's code cannot raise them), then an unprivileged uid."""
+    limits = {
+        resource.RLIMIT_AS: config["memory_mb"] * 2**20,
+        resource.RLIMIT_CPU: config["cpu_s"],
+        resource.RLIMIT_FSIZE: config["fsize_mb"] * 2**20,
+        resource.RLIMIT_NOFILE: 256,
+        resource.RLIMIT_CORE: 0,
+    }
+    if config.get("uid") is not None:
+        limits[resource.RLIMIT_NPROC] = 64  # counted per uid: this sandbox has its own
+    for kind, value in limits.items():
+        hard = resource.getrlimit(kind)[1]
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        resource.setrlimit(kind, (value, value))
+    if config.get("uid") is not None:
+        os.setgroups([])
+        os.setresgid(config["uid"], config["uid"], config["uid"])
+        os.setresuid(config["uid"], config["uid"], config["uid"])
+    if config.get("die_with_parent"):  # without bubblewrap's --die-with-parent
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+    os.umask(0o077)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):  # the student's code may write to the raw descriptors: nowhere
+        os.dup2(null, fd)
+
+
+class Student(wire.Codec):
+    """The notebook's namespace, the objects handed to the grader, and the request handlers."""
+
+    def __init__(self, output_limit: int):
+        self.namespace = {"__name__": "__main__", "__builtins__": builtins}
+        self.kept: dict[int, object] = {}
+        self.saved: dict[int, object] = {}
+        self.ids = itertools.count(1)
+        self.output_limit = output_limit
+        self.channel: wire.Channel | None = None
+        self.cells_run = 0
+
+    # --- wire hooks: what stays here travels as a handle -------------------------------
+    def encode_other(self, value, depth):
+        try:
+            return super().encode_other(value, depth)
+        except wire.Unreadable:
+            if callable(value) or type(value).__module__ == "__main__":
+                return {"__handle__": self.keep(value)}
+            raise
+
+    def keep(self, value) -> int:
+        handle = next(self.ids)
+        self.kept[handle] = value
+        return handle
+
+    def decode_handle(self, handle):
+        return self.kept[handle]
+
+    def decode_function(self, name):
+        return original(name)
+
+    def decode_callback(self, ident):
+        def callback(*args, **kwargs):
+            reply = self.channel.request({"op": "callback", "id": ident, "args": self.encode(list(args)),
+                                          "kwargs": self.encode(kwargs)})
+            if "error" in reply:
+                raise rebuild_error(reply["error"])
+            return self.decode(reply["result"])
+        return callback
+
+    # --- requests -----------------------------------------------------------------------
+    def serve(self, message: dict) -> dict:
+        try:
+            return getattr(self, "op_" + message["op"])(**{k: v for k, v in message.items() if k != "op"})
+        except BaseException as exc:  # an answer, never a dead process, for anything raised
+            return {"error": describe(exc)}
+
+    def op_run(self, source: str, label: str) -> dict:
+        self.cells_run += 1
+        outputs = capture.Outputs(self.output_limit)
+        with capture.capturing(outputs):
+            capture.run_cell(source, f"<cell {label}>", self.namespace, outputs, self.cells_run)
+        return {"outputs": outputs.finish(), "cut": outputs.dropped}
+
+    def op_lookup(self, name: str) -> dict:
+        if name not in self.namespace:
+            return {"missing": True}
+        return self.answer(self.namespace[name])
+
+    def op_getattr(self, handle: int, name: str) -> dict:
+        return self.answer(getattr(self.kept[handle], name))
+
+    def op_setattr(self, handle: int, name: str, value) -> dict:
+        setattr(self.kept[handle], name, self.decode(value))
+        return {}
+
+    def op_call(self, handle: int, args, kwargs, context: dict, attr: str | None = None) -> dict:
+        target = self.kept[handle] if attr is None else getattr(self.kept[handle], attr)
+        args, kwargs = self.decode(args), self.decode(kwargs)
+        with capture.capturing(capture.Outputs(0)), numeric_context(context):
+            result = target(*args, **kwargs)
+        return {**self.answer(result), "args": self.encode(args), "kwargs": self.encode(kwargs)}
+
+    def op_substitute(self, names: dict) -> dict:
+        token = next(self.ids)
+        missing = object()
+        self.saved[token] = {name: self.namespace.get(name, missing) for name in names}, missing
+        self.namespace.update({name: self.decode(value) for name, value in names.items()})
+        return {"token": token}
+
+    def op_restore(self, token: int) -> dict:
+        saved, missing = self.saved.pop(token)
+        for name, value in saved.items():
+            if value is missing:
+                self.namespace.pop(name, None)
+            else:
+                self.namespace[name] = value
+        return {}
+
+    def op_guard(self, functions: list) -> dict:
+        token = next(self.ids)
+        if not all(name.startswith("helpers") for name in functions):
+            raise ValueError("only helpers functions can be guarded")
+        self.saved[token] = Tripwires([original(name) for name in functions], self.namespace)
+        return {"token": token}
+
+    def op_unguard(self, token: int) -> dict:
+        return {"calls": self.saved.pop(token).remove()}
+
+    def answer(self, value) -> dict:
+        try:
+            return {"value": self.encode(value)}
+        except wire.Unreadable as problem:
+            return {"unreadable": f"{problem}"}
+
+
+def describe(exc: BaseException) -> dict:
+    bases = [cls.__name__ for cls in type(exc).__mro__ if cls.__module__ == "builtins"]
+    return {"type": type(exc).__name__, "bases": bases, "message": capture.error_output(exc)["evalue"]}
+
+
+def rebuild_error(error: dict) -> Exception:
+    base = getattr(builtins, error.get("bases", ["Exception"])[0], Exception)
+    cls = base if isinstance(base, type) and issubclass(base, Exception) else Exception
+    return cls(error.get("message", ""))
+
+
+def main() -> None:
+    read_fd, write_fd, config = int(sys.argv[1]), int(sys.argv[2]), json.loads(sys.argv[3])
+    limit_and_drop_privileges(config)
+    # The assignment's own modules, as in a notebook, and the helpers package.
+    sys.path[:0] = [os.getcwd(), *(os.path.dirname(path) for path in config["paths"])]
+    capture.install_display()
+    remember_helpers()
+    student = Student(config["output_kb"] * 1024)
+    student.channel = wire.Channel(read_fd, write_fd, student.serve)
+    try:
+        student.channel.send({"reply": True, "ready": True})
+        while True:
+            student.channel.send({"reply": True, **student.serve(student.channel.receive())})
+    except wire.ChannelClosed:
+        os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
