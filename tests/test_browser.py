@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 
 # (assignment, label of the slider to move): the widget every notebook must keep alive.
-LIVE_SLIDERS = [("01_why_sigmoid", "steepness c")]
+LIVE_SLIDERS = [("01_why_sigmoid", "steepness c"), ("05_init_variance", "weight scale")]
 
 
 def _require_browser():
@@ -112,22 +112,42 @@ WAIT_FOR_KERNEL = """async (timeoutMs) => {
 }"""
 
 
+RUN_ALL = """async (timeoutMs) => {
+    const timeout = new Promise((_, reject) =>
+        setTimeout(() => reject(new Error(`run-all did not finish within ${timeoutMs} ms`)), timeoutMs));
+    await Promise.race([window.jupyterapp.commands.execute('notebook:run-all-cells'), timeout]);
+}"""
+
+# Found again on every poll (by the slider's label), since a redraw may replace the <img> element.
+PLOT_CHANGED = """([label, before]) => {
+    const cell = [...document.querySelectorAll('.jp-Cell')].find(
+        c => [...c.querySelectorAll('.widget-label')].some(l => l.textContent === label));
+    const img = cell && cell.querySelector('.jp-OutputArea-output img');
+    return Boolean(img) && img.src !== before;
+}"""
+
+
 @pytest.mark.parametrize("assignment, slider_label", LIVE_SLIDERS)
 def test_notebook_runs_and_its_slider_redraws_the_plot(lab, browser, assignment, slider_label):
     url, token = lab
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{url}/lab/tree/{assignment}.ipynb?token={token}")
+    # ?reset: start from an empty workspace, not with the notebooks of earlier tests open again.
+    page.goto(f"{url}/lab/tree/{assignment}.ipynb?reset&token={token}")
     page.wait_for_function("window.jupyterapp !== undefined", timeout=60_000)
     page.wait_for_selector(".jp-Notebook", timeout=60_000)
+    page.wait_for_function("(path) => window.jupyterapp.shell.currentWidget?.context?.path === path",
+                           arg=f"{assignment}.ipynb", timeout=60_000)
     page.evaluate(WAIT_FOR_KERNEL, 60_000)
-    # The command's promise settles when the last cell has run.
-    page.evaluate("async () => { await window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+    # The command's promise settles when the last cell has run (or fails the test after 2 minutes).
+    page.evaluate(RUN_ALL, 120_000)
     page.evaluate(WAIT_FOR_KERNEL, 60_000)
     cell = page.locator(".jp-Cell", has=page.locator(f".widget-label:text-is('{slider_label}')"))
     handle = cell.locator(f".widget-hslider:has(.widget-label:text-is('{slider_label}')) .noUi-handle")
-    plot = cell.locator(".jp-OutputArea-output img")
+    plot = cell.locator(".jp-OutputArea-output img")  # the widget's own cell: other cells' plots don't count
+    cell.scroll_into_view_if_needed()
+    plot.first.wait_for(state="attached", timeout=30_000)  # outputs render asynchronously
     assert plot.count() == 1, f"expected one plot under the widget, found {plot.count()}"
     before = plot.get_attribute("src")
 
@@ -135,14 +155,10 @@ def test_notebook_runs_and_its_slider_redraws_the_plot(lab, browser, assignment,
     handle.focus()
     for _ in range(6):
         page.keyboard.press("ArrowRight")
-    page.wait_for_function(
-        "([cellIndex, before]) => document.querySelectorAll('.jp-Cell')[cellIndex]"
-        ".querySelector('.jp-OutputArea-output img').src !== before",
-        arg=[cell.evaluate("c => [...document.querySelectorAll('.jp-Cell')].indexOf(c)"), before],
-        timeout=15_000,
-    )
+    page.wait_for_function(PLOT_CHANGED, arg=[slider_label, before], timeout=15_000)
     page.wait_for_timeout(1500)  # let the queued key presses' redraws finish before the screenshot
     page.evaluate(WAIT_FOR_KERNEL, 30_000)
+    plot.scroll_into_view_if_needed()  # the screenshot shows the redrawn plot itself
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{assignment}-after-slider.png"))
 

@@ -1,0 +1,259 @@
+r"""Gradient descent on small softmax classifiers with L2, L1 and inverted dropout, several at once.
+
+Notebook 04 compares regularisers, so the networks here differ *only* in their
+regularisation: same data, same initial weights. Parameters are the usual dict
+``{"W1", "b1", ...}``; give every array a leading **model axis** (``W``: (M, fan_in, fan_out),
+``b``: (M, fan_out)) and M networks train side by side, one matrix product per layer for
+all of them. Without that axis it is one ordinary network.
+
+Hidden layers apply ``activation``; the last layer's outputs are logits for softmax
+cross-entropy :math:`C_0`. Each epoch is one full-batch gradient-descent step, with
+:math:`n` the training-set size (Nielsen's convention; biases are not penalised):
+
+.. math::
+    W \leftarrow \Big(1 - \frac{\eta\lambda_2}{n}\Big) W - \frac{\eta\lambda_1}{n}\,\mathrm{sgn}(W)
+    - \eta\,\frac{\partial C_0}{\partial W},\qquad
+    b \leftarrow b - \eta\,\frac{\partial C_0}{\partial b}.
+
+Inverted dropout (drop probability :math:`p`) multiplies each hidden activation by a fresh
+mask, :math:`1/(1-p)` with probability :math:`1-p` and 0 otherwise, in training only.
+Plain gradient descent keeps no state besides the parameters, so ``fit`` for 20 epochs
+twice is exactly ``fit`` for 40 (with the same ``rng``): early stopping can train in chunks.
+"""
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from ._validate import as_float_array, check_positive, check_probability, check_rng
+from .activations import get_activation
+from .regularization import EarlyStopping, add_gradients, l1_gradient, l1_penalty, l2_gradient, l2_penalty
+from .threads import one_blas_thread
+
+
+class Curves(NamedTuple):
+    """Accuracies recorded during ``fit``: at ``epochs`` (R,), accuracies (R,) or (R, M)."""
+
+    epochs: np.ndarray
+    train_accuracy: np.ndarray
+    val_accuracy: np.ndarray
+
+
+def init_params(layer_sizes, rng, n_models: int | None = None) -> dict:
+    r"""He-normal weights (:math:`\mathrm{Var}\,w = 2/n_{in}`, for ReLU) and zero biases.
+
+    With ``n_models`` every array gets a leading model axis and all M networks start from
+    the *same* weights, so that only their regularisation tells them apart.
+    """
+    rng = check_rng(rng)
+    params = {}
+    for layer, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]), start=1):
+        params[f"W{layer}"] = rng.normal(0.0, np.sqrt(2.0 / fan_in), size=(fan_in, fan_out))
+        params[f"b{layer}"] = np.zeros(fan_out)
+    if n_models is not None:
+        params = {key: np.repeat(value[None], n_models, axis=0) for key, value in params.items()}
+    return params
+
+
+def select(params, model: int) -> dict:
+    """Network number ``model`` of a stack of networks (a view of its arrays)."""
+    return {key: value[model] for key, value in params.items()}
+
+
+def _per_model(value) -> np.ndarray:
+    """A setting (λ or p): a float, or one per model shaped to broadcast over (M, rows, units)."""
+    value = np.asarray(value, dtype=float)
+    return value[:, None, None] if value.ndim else value
+
+
+def _affine(A, W, b):
+    """``A @ W + b`` for one network or M; a shared 2-D input meets all M weight matrices
+    in one wide product (NumPy's broadcast matmul would loop over the models)."""
+    if A.ndim == 2 and W.ndim == 3:
+        M, fan_in, fan_out = W.shape
+        wide = A @ W.transpose(1, 0, 2).reshape(fan_in, M * fan_out)
+        return wide.reshape(A.shape[0], M, fan_out).transpose(1, 0, 2) + b[:, None, :]
+    return A @ W + b[..., None, :]
+
+
+def forward(params, X, activation: str = "relu", *, drop_probability=0.0, rng=None, dropout_forward=None):
+    """Logits for X (n, features): (n, classes), or (M, n, classes) for M networks.
+
+    Dropout acts on the hidden activations only when an ``rng`` is given (training) and
+    ``drop_probability`` (a float, or one per model) is positive. ``dropout_forward``, with
+    the signature of ``helpers.regularization.dropout_forward``, may replace the built-in
+    mask (one network only). Returns ``(logits, cache)`` for ``backward``.
+    """
+    f = get_activation(activation).function
+    n_layers = len(params) // 2
+    p = _per_model(drop_probability)
+    dropping = rng is not None and bool(np.any(p > 0))
+    A, inputs, masks, hidden = X, [], [], []
+    for layer in range(1, n_layers + 1):
+        inputs.append(A)
+        Z = _affine(A, params[f"W{layer}"], params[f"b{layer}"])
+        if layer == n_layers:
+            return Z, (inputs, masks, hidden)
+        A = f(Z)
+        hidden.append(A)  # before dropout: what the activation's derivative needs
+        mask = None
+        if dropping and dropout_forward is not None:
+            A, mask = dropout_forward(A, float(p), rng, True)
+        elif dropping:
+            mask = (rng.random(A.shape) >= p) / (1.0 - p)
+            A = A * mask
+        masks.append(mask)
+    raise ValueError("params needs at least one layer (W1 and b1)")
+
+
+def backward(params, cache, grad_logits, activation: str = "relu", *, dropout_backward=None) -> dict:
+    """Gradients of the loss for every parameter from dC/d(logits); keys and shapes of ``params``."""
+    derivative = get_activation(activation).derivative_from_output
+    inputs, masks, hidden = cache
+    grads, grad = {}, grad_logits
+    for layer in range(len(inputs), 0, -1):
+        grads[f"W{layer}"] = inputs[layer - 1].swapaxes(-1, -2) @ grad
+        grads[f"b{layer}"] = grad.sum(axis=-2)
+        if layer > 1:
+            grad = grad @ params[f"W{layer}"].swapaxes(-1, -2)
+            mask = masks[layer - 2]
+            if mask is not None:  # the very mask the forward pass used
+                grad = dropout_backward(grad, mask) if dropout_backward is not None else grad * mask
+            grad = grad * derivative(hidden[layer - 2])
+    return {key: grads[key] for key in params}
+
+
+def softmax_cross_entropy(logits, labels):
+    """Mean cross-entropy of softmax(logits) against integer ``labels`` (n,), and dC/d(logits).
+
+    With a model axis the value is (M,); the gradient always has the logits' shape.
+    """
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    rows, n = np.arange(labels.shape[0]), labels.shape[0]
+    grad = np.exp(log_probs)
+    grad[..., rows, labels] -= 1.0
+    return -log_probs[..., rows, labels].sum(axis=-1) / n, grad / n
+
+
+def accuracy(params, X, labels, activation: str = "relu"):
+    """Fraction of rows of X classified as ``labels``: a float, or (M,) for M networks."""
+    logits, _ = forward(params, X, activation)
+    return (logits.argmax(axis=-1) == labels).mean(axis=-1)
+
+
+def fit(params, X, labels, X_val=None, labels_val=None, *, epochs: int, rng, lr: float = 0.5,
+        activation: str = "relu", l2=0.0, l1=0.0, drop_probability=0.0, record_every: int = 20,
+        penalty: Callable | None = None, dropout: tuple | None = None):
+    """Full-batch gradient descent for ``epochs`` steps; returns ``(params, Curves)``.
+
+    ``params`` is not changed. ``l2``, ``l1`` (λ) and ``drop_probability`` are floats or one
+    value per model. Accuracies are recorded every ``record_every`` epochs (validation ones
+    only if ``X_val`` is given). For one network, student code can take over:
+    ``penalty(cost, grads, params, n) -> (cost, grads)`` replaces the built-in L1/L2 terms,
+    and ``dropout = (dropout_forward, dropout_backward)`` the built-in mask.
+    """
+    rng = check_rng(rng)
+    X = as_float_array(X, "X", ndim=2)
+    labels = np.asarray(labels)
+    n, lr = X.shape[0], check_positive(lr, "lr")
+    l2, l1 = _per_model(l2), _per_model(l1)
+    for name, value in (("l2", l2), ("l1", l1)):
+        if np.any(value < 0):
+            raise ValueError(f"{name} (λ) must be >= 0")
+    for p in np.ravel(drop_probability):
+        check_probability(p, "drop_probability")
+    drop_forward, drop_backward = dropout if dropout is not None else (None, None)
+    params = dict(params)
+    recorded, train_acc, val_acc = [], [], []
+    with one_blas_thread():
+        for epoch in range(1, epochs + 1):
+            logits, cache = forward(params, X, activation, drop_probability=drop_probability,
+                                    rng=rng, dropout_forward=drop_forward)
+            cost, grad_logits = softmax_cross_entropy(logits, labels)
+            grads = backward(params, cache, grad_logits, activation, dropout_backward=drop_backward)
+            if penalty is not None:
+                cost, grads = penalty(cost, grads, params, n)
+            for key, value in params.items():
+                step = grads[key]
+                if key.startswith("W") and penalty is None:
+                    step = step + (l2 / n) * value + (l1 / n) * np.sign(value)
+                params[key] = value - lr * step
+            if epoch % record_every == 0 or epoch == epochs:
+                recorded.append(epoch)
+                train_acc.append(accuracy(params, X, labels, activation))
+                if X_val is not None:
+                    val_acc.append(accuracy(params, X_val, labels_val, activation))
+    return params, Curves(np.array(recorded), np.array(train_acc), np.array(val_acc))
+
+
+def fit_grid(X, labels, X_val, labels_val, lams, drop_probabilities, *, layer_sizes, epochs: int,
+             rng, **settings):
+    """Train one network per pair (λ, p) of ``lams`` × ``drop_probabilities``, all at once.
+
+    Returns ``(params, Curves)`` with model axis M = len(lams) · len(drop_probabilities),
+    ordered λ-major: model ``i * len(drop_probabilities) + j`` has ``lams[i]`` and
+    ``drop_probabilities[j]``. Every network starts from the same weights.
+    """
+    lams, drops = np.asarray(lams, dtype=float), np.asarray(drop_probabilities, dtype=float)
+    params = init_params(layer_sizes, rng, n_models=lams.size * drops.size)
+    return fit(params, X, labels, X_val, labels_val, epochs=epochs, rng=rng,
+               l2=np.repeat(lams, drops.size), drop_probability=np.tile(drops, lams.size), **settings)
+
+
+# --- the penalties as notebook 04's exercises state them, and early stopping ------------------
+
+def add_l2_penalty(cost: float, grads: dict, params: dict, lam: float, n: int):
+    r"""``(cost + λ/(2n) Σ w², grads + λ/n · W)`` over the weights (biases untouched), new dict."""
+    return cost + l2_penalty(params, lam, n), add_gradients(grads, l2_gradient(params, lam, n))
+
+
+def add_l1_penalty(cost: float, grads: dict, params: dict, lam: float, n: int):
+    r"""``(cost + λ/n Σ |w|, grads + λ/n · sgn(W))`` over the weights (sgn(0) = 0), new dict."""
+    return cost + l1_penalty(params, lam, n), add_gradients(grads, l1_gradient(params, lam, n))
+
+
+def train_with_early_stopping(step: Callable, validate: Callable, params: dict, max_epochs: int,
+                              patience: int):
+    """Run ``params = step(params)`` up to ``max_epochs`` times, checking ``validate(params)``
+    (higher is better) after each; stop after ``patience`` epochs without a strict improvement.
+
+    Returns ``(best_epoch, best_params, history)``: the epoch (counting from 0) with the best
+    validation score, a copy of the parameters then, and every score seen.
+    """
+    stopper = EarlyStopping(patience=patience, mode="max")
+    history = []
+    for epoch in range(max_epochs):
+        params = step(params)
+        history.append(float(validate(params)))
+        if stopper.update(epoch, history[-1], params):
+            break
+    return stopper.best_epoch, stopper.best_params, history
+
+
+# --- more data for free -------------------------------------------------------------------------
+
+def shift_images(X, rows: int, columns: int, side: int = 8) -> np.ndarray:
+    """Every image (a row of X, ``side`` × ``side`` pixels) moved down ``rows`` and right
+    ``columns`` pixels (negative: up/left); pixels shifted in are 0. Shape of X."""
+    images = as_float_array(X, "X", ndim=2).reshape(-1, side, side)
+    shifted = np.zeros_like(images)
+    target_r, source_r = _overlap(rows, side)
+    target_c, source_c = _overlap(columns, side)
+    shifted[:, target_r, target_c] = images[:, source_r, source_c]
+    return shifted.reshape(X.shape)
+
+
+def _overlap(offset: int, side: int) -> tuple[slice, slice]:
+    if abs(offset) >= side:
+        raise ValueError(f"a shift of {offset} pixels moves an image of side {side} out of view")
+    return slice(max(offset, 0), side + min(offset, 0)), slice(max(-offset, 0), side - max(offset, 0))
+
+
+def augment_with_shifts(X, labels, side: int = 8):
+    """X with four copies shifted by one pixel (up, down, left, right), and the labels to match:
+    five times the data, "for free"."""
+    moves = [(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1)]
+    X_more = np.concatenate([shift_images(X, r, c, side) for r, c in moves])
+    return X_more, np.tile(np.asarray(labels), len(moves))

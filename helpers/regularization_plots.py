@@ -1,0 +1,213 @@
+r"""Figures for notebook 04 (regularisation): decision regions, training and validation
+curves, weight histograms under L1 and L2, a λ × dropout sweep, shifted digits, and the
+view behind the regularisation explorer. Each function returns a matplotlib ``Figure``
+(no pyplot) of the two-class networks trained by ``helpers.regularised_training``.
+
+A two-class softmax network's probability of class 1 is
+:math:`\mathrm{softmax}(z)_1 = \sigma(z_1 - z_0)`; the decision boundary is where it is ½.
+"""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from . import plots  # noqa: F401  (registers the PNG display of figures in Jupyter)
+from . import regularised_training as rt
+from . import widgets
+from .activations import sigmoid
+from .datasets import Split
+
+CLASS_COLOURS = ("#1f77b4", "#d62728")
+
+
+def _panels(n_columns: int, width: float, height: float, wspace: float = 0.28):
+    # A fixed layout (no constrained layout) keeps a slider's redraw fast.
+    fig = Figure(figsize=(width * n_columns, height))
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.16, top=0.86, wspace=wspace)
+    return fig, fig.subplots(1, n_columns, squeeze=False)[0]
+
+
+def _bounds(split: Split, margin: float = 0.3):
+    X = np.concatenate([split.X_train, split.X_val])
+    return X[:, 0].min() - margin, X[:, 0].max() + margin, X[:, 1].min() - margin, X[:, 1].max() + margin
+
+
+def decision_regions(ax, params, split: Split, activation: str = "relu", resolution: int = 70) -> None:
+    """Shade P(class 1) of one network over the plane; training points solid, validation faint."""
+    x0, x1, y0, y1 = _bounds(split)
+    xx, yy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
+    logits, _ = rt.forward(params, np.column_stack([xx.ravel(), yy.ravel()]), activation)
+    probability = sigmoid(logits[:, 1] - logits[:, 0]).reshape(xx.shape)
+    ax.imshow(probability, extent=(x0, x1, y0, y1), origin="lower", cmap="RdBu_r", vmin=-0.4, vmax=1.4,
+              aspect="auto", interpolation="bilinear")
+    ax.contour(xx, yy, probability, levels=[0.5], colors="k", linewidths=1.2)
+    for label, colour in enumerate(CLASS_COLOURS):
+        val = split.y_val == label
+        ax.scatter(split.X_val[val, 0], split.X_val[val, 1], s=6, color=colour, alpha=0.25, lw=0)
+        train = split.y_train == label
+        ax.scatter(split.X_train[train, 0], split.X_train[train, 1], s=22, color=colour, edgecolor="k", lw=0.6)
+    ax.set(xlim=(x0, x1), ylim=(y0, y1), xticks=[], yticks=[])
+
+
+def _curves(ax, curves: rt.Curves, stop: int | None = None, title: str = "") -> None:
+    ax.plot(curves.epochs, 100 * curves.train_accuracy, color="C0", lw=2, label="training")
+    ax.plot(curves.epochs, 100 * curves.val_accuracy, color="C1", lw=2, label="validation")
+    if stop is not None:
+        ax.axvline(stop, color="0.3", ls="--", lw=1, label=f"early stop (epoch {stop})")
+    ax.set(xlabel="epoch", ylabel="accuracy (%)", ylim=(70, 101), title=title)
+    ax.grid(alpha=0.3)
+
+
+def overfitting(params, curves: rt.Curves, split: Split, title: str = "") -> Figure:
+    """Left: one network's decision regions. Right: its training and validation accuracy."""
+    fig, (left, right) = _panels(2, 4.6, 3.6)
+    decision_regions(left, params, split)
+    left.set_title(title or "decision regions (big dots: training set)")
+    _curves(right, curves, title="accuracy while training")
+    right.legend(loc="lower right", fontsize=8)
+    return fig
+
+
+def curve_panels(runs: Mapping[str, rt.Curves], stops: Mapping[str, int] | None = None) -> Figure:
+    """One panel per run: training and validation accuracy against the epoch, with the final
+    validation accuracy in the title and, where ``stops`` has the run, its early-stopping epoch."""
+    stops = dict(stops or {})
+    fig, axes = _panels(len(runs), 3.3, 3.0, wspace=0.12)
+    for index, (ax, (name, curves)) in enumerate(zip(axes, runs.items())):
+        stop = stops.get(name)
+        final = curves.val_accuracy[-1] if stop is None else curves.val_accuracy[curves.epochs == stop][0]
+        _curves(ax, curves, stop, title=f"{name}: validation {100 * final:.1f} %")
+        if index:
+            ax.set(ylabel="", yticklabels=[])
+    axes[0].legend(loc="lower right", fontsize=8)
+    return fig
+
+
+def weight_histograms(weights: Mapping[str, np.ndarray], floor: float = 1e-6) -> Figure:
+    r"""Left: the weights' histogram (step lines, one per entry). Right: the histogram of
+    :math:`\log_{10}|w|` (values below ``floor`` are counted at the floor), where L1's pile of
+    near-zero weights shows."""
+    fig, (left, right) = _panels(2, 4.4, 3.2)
+    every = np.concatenate([np.ravel(w) for w in weights.values()])
+    limit = float(np.max(np.abs(every))) if every.size else 1.0
+    linear_bins = np.linspace(-limit, limit, 41)
+    log_bins = np.linspace(np.log10(floor), np.log10(max(limit, 10 * floor)), 41)
+    for colour, (name, w) in enumerate(weights.items()):
+        w = np.ravel(w)
+        style = dict(histtype="step", lw=2, color=f"C{colour}", label=name)
+        left.hist(w, bins=linear_bins, **style)
+        right.hist(np.log10(np.maximum(np.abs(w), floor)), bins=log_bins, **style)
+    left.set(xlabel="weight w", ylabel="number of weights", yscale="log", title="weights")
+    right.set(xlabel=r"$\log_{10}|w|$", ylabel="number of weights", title="their sizes, on a log scale")
+    left.legend(fontsize=8)
+    return fig
+
+
+def lambda_sweep(lams: Sequence[float], drop_probabilities: Sequence[float], curves: rt.Curves) -> Figure:
+    """Final validation (solid) and training (dashed) accuracy of ``rt.fit_grid``'s networks
+    against λ, one colour per dropout probability."""
+    lams, drops = list(lams), list(drop_probabilities)
+    train = 100 * curves.train_accuracy[-1].reshape(len(lams), len(drops))
+    val = 100 * curves.val_accuracy[-1].reshape(len(lams), len(drops))
+    fig, (ax,) = _panels(1, 6.0, 3.4)
+    positions = np.arange(len(lams))
+    for j, p in enumerate(drops):
+        ax.plot(positions, val[:, j], "o-", color=f"C{j}", lw=2, label=f"validation, dropout p = {p:g}")
+        ax.plot(positions, train[:, j], "--", color=f"C{j}", lw=1, alpha=0.7)
+    ax.set(xticks=positions, xticklabels=[f"{lam:g}" for lam in lams], xlabel="L2 strength λ",
+           ylabel="accuracy (%)", title="after training (dashed: training accuracy)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower left")
+    return fig
+
+
+def shifted_copies(image, side: int = 8) -> Figure:
+    """An image and its four one-pixel shifts, as ``regularised_training.augment_with_shifts`` makes them."""
+    copies, _ = rt.augment_with_shifts(np.reshape(image, (1, side * side)), [0], side)
+    names = ["original", "down", "up", "right", "left"]
+    fig, axes = _panels(len(names), 1.5, 1.8, wspace=0.1)
+    for ax, copy, name in zip(axes, copies, names):
+        ax.imshow(copy.reshape(side, side), cmap="gray_r", vmin=0, vmax=1)
+        ax.set(xticks=[], yticks=[], title=name)
+    return fig
+
+
+class ExplorerView:
+    """The regularisation explorer, built once: the decision regions of the network trained with
+    (λ, p) by ``rt.fit_grid`` (left) and the final accuracies of every λ at that p (right, the
+    current λ circled). Every network's P(class 1) over the plane is computed up front, and
+    ``draw`` only swaps the picture, the boundary and a few lines, so a slider's redraw is cheap."""
+
+    def __init__(self, params, curves: rt.Curves, lams: Sequence[float], drop_probabilities: Sequence[float],
+                 split: Split, activation: str = "relu", resolution: int = 70):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        self.lams, self.drops = list(lams), list(drop_probabilities)
+        shape = (len(self.lams), len(self.drops))
+        self.train = 100 * curves.train_accuracy[-1].reshape(shape)
+        self.val = 100 * curves.val_accuracy[-1].reshape(shape)
+        x0, x1, y0, y1 = _bounds(split)
+        self.xx, self.yy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
+        logits, _ = rt.forward(params, np.column_stack([self.xx.ravel(), self.yy.ravel()]), activation)
+        self.probability = sigmoid(logits[..., 1] - logits[..., 0]).reshape(-1, resolution, resolution)
+        # Margins set by hand to fit every label: the widget saves the figure without a tight bounding box.
+        self.fig, (self.left, self.right) = _panels(2, 4.4, 3.4)
+        self.fig.subplots_adjust(left=0.015, right=0.985, bottom=0.15, top=0.9, wspace=0.2)
+        FigureCanvasAgg(self.fig)  # one canvas, one renderer: text metrics stay cached between redraws
+        self.image = self.left.imshow(self.probability[0], extent=(x0, x1, y0, y1), origin="lower", cmap="RdBu_r",
+                                      vmin=-0.4, vmax=1.4, aspect="auto", interpolation="bilinear")
+        for label, colour in enumerate(CLASS_COLOURS):
+            val, train = split.y_val == label, split.y_train == label
+            self.left.scatter(split.X_val[val, 0], split.X_val[val, 1], s=6, color=colour, alpha=0.25, lw=0)
+            self.left.scatter(split.X_train[train, 0], split.X_train[train, 1], s=22, color=colour,
+                              edgecolor="k", lw=0.6)
+        self.left.set(xlim=(x0, x1), ylim=(y0, y1), xticks=[], yticks=[])
+        self.boundary = None
+        positions = np.arange(len(self.lams))
+        self.train_line, = self.right.plot(positions, self.train[:, 0], "o--", color="C0", lw=1.5, label="training")
+        self.val_line, = self.right.plot(positions, self.val[:, 0], "o-", color="C1", lw=2, label="validation")
+        self.marker, = self.right.plot([0], [self.val[0, 0]], "o", ms=13, mfc="none", mec="k", mew=2)
+        lowest = min(self.train.min(), self.val.min())
+        bottom = min(70.0, 5 * np.floor(lowest / 5) - 5)  # one scale for every p, so switching p compares
+        self.right.set(xticks=positions, xticklabels=[f"{x:g}" for x in self.lams], xlabel="L2 strength λ",
+                       ylabel="accuracy (%)", ylim=(bottom, 101))
+        self.right.grid(alpha=0.3)
+        self.right.legend(fontsize=8, loc="lower left")
+
+    def draw(self, lam: float, drop_probability: float) -> Figure:
+        """Show the network trained with λ = ``lam`` and p = ``drop_probability`` (values of the grid)."""
+        i, j = self.lams.index(lam), self.drops.index(drop_probability)
+        probability = self.probability[i * len(self.drops) + j]
+        self.image.set_data(probability)
+        if self.boundary is not None:
+            self.boundary.remove()
+        self.boundary = self.left.contour(self.xx, self.yy, probability, levels=[0.5], colors="k", linewidths=1.2)
+        self.left.set_title(f"λ = {lam:g}, p = {drop_probability:g}: training {self.train[i, j]:.0f} %, "
+                            f"validation {self.val[i, j]:.1f} %", fontsize=9)
+        self.train_line.set_ydata(self.train[:, j])
+        self.val_line.set_ydata(self.val[:, j])
+        self.marker.set_data([i], [self.val[i, j]])
+        self.right.set_title(f"every λ with dropout p = {drop_probability:g}")
+        return self.fig
+
+
+def explorer_view(params, curves: rt.Curves, lams: Sequence[float], drop_probabilities: Sequence[float],
+                  split: Split, lam: float, drop_probability: float) -> Figure:
+    """A static picture of the regularisation explorer (see ``ExplorerView``) at (λ, p)."""
+    return ExplorerView(params, curves, lams, drop_probabilities, split).draw(lam, drop_probability)
+
+
+@widgets.example
+def _regularisation_explorer_example() -> widgets.LiveFigure:
+    """Notebook 04's explorer over its 5 × 3 grid of moons networks (trained for fewer epochs than in
+    the notebook: ``make bench`` times the redraw, not the training)."""
+    from .datasets import make_moons
+
+    X, y = make_moons(860, 0.3, np.random.default_rng(0))
+    split = Split(X[:60], y[:60], X[60:460], y[60:460], X[460:], y[460:])
+    lams, drops = [0.0, 0.3, 1.0, 3.0, 10.0], [0.0, 0.25, 0.5]
+    params, curves = rt.fit_grid(split.X_train, split.y_train, split.X_val, split.y_val, lams, drops,
+                                 layer_sizes=[2, 32, 32, 2], epochs=100, rng=np.random.default_rng(2))
+    return widgets.regularisation_explorer(params, curves, lams, drops, split, lam=1.0)

@@ -1,0 +1,161 @@
+"""Tests for helpers.regularised_training: backward against finite differences (with and without
+dropout), M stacked networks against M separate ones, the student hooks against the built-in
+penalties, chunked training, early stopping, and the shifted-digit augmentation."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers import regularised_training as rt
+from helpers import regularization as reg
+from helpers.losses import categorical_cross_entropy_from_logits
+from numgrad import numerical_gradient, rel_error
+
+
+def moons_like(rng, n=30):
+    X = rng.normal(size=(n, 2))
+    return X, (X[:, 0] * X[:, 1] > 0).astype(int)
+
+
+def test_softmax_cross_entropy_matches_the_losses_module(rng):
+    logits, labels = rng.normal(size=(7, 3)), rng.integers(0, 3, size=7)
+    value, grad = rt.softmax_cross_entropy(logits, labels)
+    expected_value, expected_grad = categorical_cross_entropy_from_logits(logits, labels)
+    assert value == pytest.approx(expected_value, rel=1e-12)
+    assert np.allclose(grad, expected_grad, atol=1e-14)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_backward_matches_finite_differences(rng, activation):
+    params = rt.init_params([3, 5, 4, 2], rng)
+    X, labels = rng.normal(size=(6, 3)), rng.integers(0, 2, size=6)
+
+    def cost():
+        return float(rt.softmax_cross_entropy(rt.forward(params, X, activation)[0], labels)[0])
+
+    logits, cache = rt.forward(params, X, activation)
+    grads = rt.backward(params, cache, rt.softmax_cross_entropy(logits, labels)[1], activation)
+    for key in params:
+        assert rel_error(grads[key], numerical_gradient(cost, params[key])) < 1e-6, key
+
+
+def test_backward_through_dropout_uses_the_forward_mask(rng):
+    params = rt.init_params([3, 6, 2], rng)
+    X, labels = rng.normal(size=(5, 3)), rng.integers(0, 2, size=5)
+    masks = {}
+
+    def fixed_dropout(A, p, _rng, training):  # the same mask on every call: a fixed function of A
+        mask = masks.setdefault(A.shape, (np.random.default_rng(3).random(A.shape) >= p) / (1 - p))
+        return A * mask, mask
+
+    def cost():
+        logits, _ = rt.forward(params, X, "relu", drop_probability=0.5, rng=rng, dropout_forward=fixed_dropout)
+        return float(rt.softmax_cross_entropy(logits, labels)[0])
+
+    logits, cache = rt.forward(params, X, "relu", drop_probability=0.5, rng=rng, dropout_forward=fixed_dropout)
+    grads = rt.backward(params, cache, rt.softmax_cross_entropy(logits, labels)[1], "relu")
+    for key in params:
+        assert rel_error(grads[key], numerical_gradient(cost, params[key])) < 1e-6, key
+
+
+def test_stacked_networks_train_exactly_like_separate_ones(rng):
+    X, labels = moons_like(rng)
+    lams = np.array([0.0, 0.5, 2.0])
+    stacked, curves = rt.fit(rt.init_params([2, 8, 2], np.random.default_rng(1), n_models=3), X, labels, X, labels,
+                             epochs=30, rng=np.random.default_rng(2), l2=lams, l1=lams / 2, record_every=10)
+    assert curves.train_accuracy.shape == (3, 3) and list(curves.epochs) == [10, 20, 30]
+    for model, lam in enumerate(lams):
+        alone, _ = rt.fit(rt.init_params([2, 8, 2], np.random.default_rng(1)), X, labels, epochs=30,
+                          rng=np.random.default_rng(2), l2=lam, l1=lam / 2)
+        for key in alone:
+            assert np.allclose(rt.select(stacked, model)[key], alone[key], atol=1e-12), (model, key)
+
+
+def test_the_penalty_hooks_reproduce_the_built_in_penalties(rng):
+    X, labels = moons_like(rng)
+    start = rt.init_params([2, 8, 2], rng)
+    for name, hook in (("l2", rt.add_l2_penalty), ("l1", rt.add_l1_penalty)):
+        built_in, _ = rt.fit(start, X, labels, epochs=25, rng=rng, **{name: 0.7})
+        hooked, _ = rt.fit(start, X, labels, epochs=25, rng=rng,
+                           penalty=lambda cost, grads, params, n, hook=hook: hook(cost, grads, params, 0.7, n))
+        for key in start:
+            assert np.allclose(built_in[key], hooked[key], atol=1e-12), (name, key)
+
+
+def test_dropout_hooks_reproduce_the_built_in_mask(rng):
+    X, labels = moons_like(rng)
+    start = rt.init_params([2, 8, 8, 2], rng)
+    built_in, _ = rt.fit(start, X, labels, epochs=15, rng=np.random.default_rng(4), drop_probability=0.3)
+    hooked, _ = rt.fit(start, X, labels, epochs=15, rng=np.random.default_rng(4), drop_probability=0.3,
+                       dropout=(reg.dropout_forward, reg.dropout_backward))
+    for key in start:
+        assert np.allclose(built_in[key], hooked[key], atol=1e-12), key
+
+
+def test_fit_leaves_its_input_alone_and_chunks_compose(rng):
+    X, labels = moons_like(rng)
+    start = rt.init_params([2, 8, 2], rng)
+    copy = {key: value.copy() for key, value in start.items()}
+    once, _ = rt.fit(start, X, labels, epochs=40, rng=rng, l2=0.3)
+    half, _ = rt.fit(start, X, labels, epochs=20, rng=rng, l2=0.3)
+    twice, _ = rt.fit(half, X, labels, epochs=20, rng=rng, l2=0.3)
+    for key in start:
+        assert np.array_equal(start[key], copy[key])
+        assert np.allclose(once[key], twice[key], atol=1e-13)
+
+
+def test_weight_decay_shrinks_weights_by_the_stated_factor(rng):
+    """With the data gradient removed (all-zero inputs and a balanced pair of labels), one step
+    multiplies every weight by exactly 1 - lr * lam / n, and leaves the biases alone."""
+    params = rt.init_params([2, 3, 2], rng)
+    params["W2"] = np.zeros((3, 2))  # no signal reaches W1 either
+    X, labels = np.zeros((2, 2)), np.array([0, 1])
+    stepped, _ = rt.fit(params, X, labels, epochs=1, lr=0.5, rng=rng, l2=2.0)
+    assert np.allclose(stepped["W1"], (1 - 0.5 * 2.0 / 2) * params["W1"])
+    assert np.array_equal(stepped["b1"], params["b1"])
+
+
+def test_fit_grid_orders_models_lambda_major(rng):
+    X, labels = moons_like(rng)
+    params, curves = rt.fit_grid(X, labels, X, labels, [0.0, 50.0], [0.0, 0.5], layer_sizes=[2, 6, 2],
+                                 epochs=40, rng=rng, record_every=40)
+    assert params["W1"].shape == (4, 2, 6) and curves.val_accuracy.shape == (1, 4)
+    sizes = [np.abs(rt.select(params, m)["W1"]).mean() for m in range(4)]
+    assert sizes[2] < sizes[0] and sizes[3] < sizes[1]  # models 2 and 3 have λ = 50
+
+
+@pytest.mark.parametrize("bad", [{"l2": -1.0}, {"drop_probability": 1.0}, {"lr": 0.0}])
+def test_fit_rejects_bad_settings(rng, bad):
+    X, labels = moons_like(rng)
+    settings = {"epochs": 1, "rng": rng, **bad}
+    with pytest.raises(ValueError):
+        rt.fit(rt.init_params([2, 3, 2], rng), X, labels, **settings)
+
+
+def test_early_stopping_returns_the_first_best_epoch_and_a_copy():
+    scores = [0.1, 0.5, 0.4, 0.5, 0.3, 0.2, 0.9]
+
+    def step(params):
+        params["W1"] += 1  # in place, like a careless training loop
+        return params
+
+    best, params, history = rt.train_with_early_stopping(step, lambda p: scores[int(p["W1"][0]) - 1],
+                                                         {"W1": np.zeros(1)}, 10, 3)
+    assert (best, float(params["W1"][0]), history) == (1, 2.0, scores[:5])
+
+
+def test_shift_images_moves_pixels_and_fills_with_zeros():
+    image = np.arange(1.0, 10.0).reshape(1, 9)  # one 3×3 image: rows 1 2 3 / 4 5 6 / 7 8 9
+    down = rt.shift_images(image, 1, 0, side=3).reshape(3, 3)
+    left = rt.shift_images(image, 0, -1, side=3).reshape(3, 3)
+    assert np.array_equal(down, [[0, 0, 0], [1, 2, 3], [4, 5, 6]])
+    assert np.array_equal(left, [[2, 3, 0], [5, 6, 0], [8, 9, 0]])
+    with pytest.raises(ValueError):
+        rt.shift_images(image, 3, 0, side=3)
+
+
+def test_augment_with_shifts_keeps_labels_aligned(rng):
+    X, labels = rng.random((4, 64)), np.array([3, 1, 4, 1])
+    X_more, labels_more = rt.augment_with_shifts(X, labels)
+    assert X_more.shape == (20, 64) and list(labels_more) == list(labels) * 5
+    assert np.array_equal(X_more[:4], X)

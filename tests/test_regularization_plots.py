@@ -1,0 +1,61 @@
+"""Tests for helpers.regularization_plots, the regularisation explorer widget and helpers.threads."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+from threadpoolctl import threadpool_info
+
+from helpers import plots, threads, widgets
+from helpers import regularised_training as rt
+from helpers import regularization_plots as rplots
+from helpers.datasets import Split
+
+
+@pytest.fixture(scope="module")
+def trained():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 2))
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    split = Split(X[:30], y[:30], X[30:], y[30:], X[:0], y[:0])
+    lams, drops = [0.0, 1.0], [0.0, 0.5]
+    params, curves = rt.fit_grid(split.X_train, split.y_train, split.X_val, split.y_val, lams, drops,
+                                 layer_sizes=[2, 8, 2], epochs=40, rng=rng)
+    return split, lams, drops, params, curves
+
+
+def test_every_figure_builds_and_renders(trained):
+    split, lams, drops, params, curves = trained
+    one = rt.select(params, 0)
+    one_curves = rt.Curves(curves.epochs, curves.train_accuracy[:, 0], curves.val_accuracy[:, 0])
+    figures = [
+        rplots.overfitting(one, one_curves, split),
+        rplots.curve_panels({"a": one_curves, "b": one_curves}, stops={"b": int(curves.epochs[0])}),
+        rplots.weight_histograms({"a": one["W1"], "b": 0.01 * one["W1"]}),
+        rplots.lambda_sweep(lams, drops, curves),
+        rplots.shifted_copies(np.random.default_rng(1).random(64)),
+        rplots.explorer_view(params, curves, lams, drops, split, 1.0, 0.5),
+    ]
+    for figure in figures:
+        assert isinstance(figure, Figure) and plots.figure_png(figure)[:4] == b"\x89PNG"
+
+
+def test_the_explorer_shows_the_chosen_network(trained):
+    split, lams, drops, params, curves = trained
+    live = widgets.regularisation_explorer(params, curves, lams, drops, split)
+    before = live.render()
+    live.controls["lam"].value = 1.0
+    assert live.render() != before
+    assert live.controls["drop_probability"].options == (("0", 0.0), ("0.5", 0.5))
+    with pytest.raises(ValueError):
+        rplots.explorer_view(params, curves, lams, drops, split, 0.3, 0.0)  # not a trained λ
+
+
+def test_one_blas_thread_limits_and_restores():
+    def blas_threads():
+        return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+
+    before = blas_threads()
+    with threads.one_blas_thread():
+        assert all(n == 1 for n in blas_threads())
+    assert blas_threads() == before
