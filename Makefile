@@ -10,13 +10,20 @@ export PATH := $(BIN):$(PATH)
 COURSE_STAMP := $(VENV)/.course-installed
 TEST_STAMP   := $(VENV)/.test-installed
 
-.PHONY: lab test release bench clean help
+.PHONY: lab test release bench clean help bundle example-class grade feedback export report
 help:
 	@echo "make lab      set up .venv and open the course in JupyterLab"
 	@echo "make test     set up .venv (with test tools) and run the whole test suite"
 	@echo "make release  regenerate notebooks/ from solutions/ with nbgrader"
 	@echo "make bench    measure speed as ratios against anchors (bench/README.md)"
 	@echo "make clean    remove .venv and caches (grading/ data is kept)"
+	@echo "Instructors (README: For instructors; all of them are 'course COMMAND', see 'course --help'):"
+	@echo "make bundle         build/why-nn-student.zip: what students receive"
+	@echo "make example-class  an example class in grading/submitted/ to try the rest on"
+	@echo "make grade          autograde grading/submitted/ in parallel (GRADE_ARGS='--workers 8 --force ...')"
+	@echo "make feedback       grading/feedback/<student>/<assignment>/<assignment>.html"
+	@echo "make export         grading/reports/grades.csv and totals.csv"
+	@echo "make report         grading/reports/report.html"
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed, found " + sys.version.split()[0])'
@@ -30,16 +37,22 @@ $(COURSE_STAMP): pyproject.toml | $(VENV)/bin/python
 	touch $@
 
 $(TEST_STAMP): $(COURSE_STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,instructor]"
 	touch $@
 
 lab: $(COURSE_STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 test: $(TEST_STAMP)
-	@if [ -n "$$CI" ] && [ ! -x /usr/bin/chromium ]; then \
-		echo "CI: installing Debian's chromium for the browser tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	@if [ -n "$$CI" ]; then \
+		missing=""; \
+		[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+		command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \
+		ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+		if [ -n "$$missing" ]; then \
+			echo "CI: installing Debian's$$missing for the browser, sandbox and PostgreSQL tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		fi; \
 	fi
 	$(BIN)/python -m pytest
 
@@ -48,6 +61,25 @@ release: $(COURSE_STAMP)
 
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/run.py
+
+# Instructor's steps: each is one `course` subcommand (grading/cli.py).
+bundle: $(COURSE_STAMP)
+	$(BIN)/course bundle
+
+example-class: $(COURSE_STAMP)
+	$(BIN)/course examples
+
+grade: $(COURSE_STAMP)
+	$(BIN)/course autograde $(GRADE_ARGS)
+
+feedback: $(COURSE_STAMP)
+	$(BIN)/course feedback
+
+export: $(COURSE_STAMP)
+	$(BIN)/course export
+
+report: $(COURSE_STAMP)
+	$(BIN)/course report
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

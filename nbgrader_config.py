@@ -17,7 +17,8 @@ c.CourseDirectory.submitted_directory = "grading/submitted"
 c.CourseDirectory.autograded_directory = "grading/autograded"
 c.CourseDirectory.feedback_directory = "grading/feedback"
 # An absolute path: a relative sqlite URL would follow the working directory.
-c.CourseDirectory.db_url = "sqlite:///" + os.path.join(COURSE_ROOT, "grading", "gradebook.db")
+# COURSE_DB_URL (e.g. postgresql+psycopg2://grader@dbhost/why_nn) moves the gradebook for nbgrader and `course` alike.
+c.CourseDirectory.db_url = os.environ.get("COURSE_DB_URL") or "sqlite:///" + os.path.join(COURSE_ROOT, "grading", "gradebook.db")
 
 # Every notebook runs in seconds; a cell that takes a minute is stuck.
 c.Execute.timeout = 60

@@ -1,0 +1,203 @@
+"""Feedback HTML per student and assignment, without the hidden tests' source.
+
+Stock nbgrader renders the autograded notebook, hidden tests and all. Here the page is the
+grader's feedback notebook (``grading/autograded/<student>/<assignment>/<assignment>.ipynb``:
+the released notebook with the student's answers and outputs, each test cell followed by
+its result and message), under a summary of the points per exercise. It is written where
+nbgrader puts feedback, ``grading/feedback/<student>/<assignment>/<assignment>.html``, so
+``nbgrader release_feedback`` can hand it out through the exchange.
+
+Belt and braces: before rendering, every line of the assignment's hidden tests (from
+``solutions/``) is looked for outside the student's own answer cells, ANSI colours
+stripped, and removed if found; the count is reported, since the grader should never
+have let one through.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import html
+import json
+import os
+import re
+from fnmatch import fnmatch
+from functools import lru_cache
+from pathlib import Path
+
+from grading import autograde, course
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+REMOVED = "[hidden test line removed]"
+MIN_SECRET_CHARS = 12  # shorter lines (")", "else:", "n = 3") are not secrets worth hiding
+
+
+def feedback_path(root: Path, student: str, assignment: str) -> Path:
+    return Path(root) / "grading" / "feedback" / student / assignment / f"{assignment}.html"
+
+
+def marked_lines(source: str, begin: str, end: str) -> list[str]:
+    """Stripped lines strictly between ``### BEGIN X`` and ``### END X`` markers."""
+    lines, inside = [], False
+    for line in source.splitlines():
+        stripped = line.strip()
+        if stripped == begin:
+            inside = True
+        elif stripped == end:
+            inside = False
+        elif inside and stripped:
+            lines.append(stripped)
+    return lines
+
+
+def notebook_text(path: Path) -> str:
+    """All text of a notebook file: cell sources and text outputs, one after another."""
+    notebook = json.loads(Path(path).read_text(encoding="utf-8"))
+    chunks = []
+    for cell in notebook.get("cells", []):
+        chunks.append(join_source(cell.get("source", "")))
+        for output in cell.get("outputs", []):
+            chunks.append(join_source(output.get("text", "")))
+            chunks.extend(join_source(v) for k, v in output.get("data", {}).items() if k.startswith("text/"))
+            chunks.extend(output.get("traceback", []))
+    return "\n".join(chunks)
+
+
+def join_source(value) -> str:
+    """A notebook field that may be a list of lines, as one string."""
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+@lru_cache(maxsize=None)
+def hidden_test_lines(root: Path, assignment: str) -> frozenset[str]:
+    """Every non-trivial line of the assignment's hidden tests that its release does not show anyway."""
+    import nbformat
+
+    source = nbformat.read(course.notebook_path(root, "solutions", assignment), as_version=4)
+    public = notebook_text(course.notebook_path(root, "notebooks", assignment))
+    return frozenset(
+        line
+        for cell in source.cells
+        for line in marked_lines(cell.source, "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+        if len(line) >= MIN_SECRET_CHARS and line not in public
+    )
+
+
+def _scrub_text(text: str, secrets: frozenset[str]) -> tuple[str, int]:
+    kept, removed = [], 0
+    for line in text.split("\n"):
+        plain = ANSI.sub("", line)
+        if any(secret in plain for secret in secrets):
+            kept.append(REMOVED)
+            removed += 1
+        else:
+            kept.append(line)
+    return "\n".join(kept), removed
+
+
+def scrub(notebook, secrets: frozenset[str]) -> int:
+    """Remove hidden-test lines from every cell but the student's answers; return how many."""
+    removed = 0
+    for cell in notebook.cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+            continue  # the student's own code, shown as written
+        cell.source, count = _scrub_text(cell.source, secrets)
+        removed += count
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                output.text, count = _scrub_text(output.text, secrets)
+                removed += count
+            if "traceback" in output:
+                scrubbed = [_scrub_text(entry, secrets) for entry in output.traceback]
+                output.traceback = [entry for entry, _ in scrubbed]
+                removed += sum(count for _, count in scrubbed)
+            if "evalue" in output:
+                output.evalue, count = _scrub_text(output.evalue, secrets)
+                removed += count
+            for mime, data in output.get("data", {}).items():
+                if mime.startswith("text/") and isinstance(data, str):
+                    output.data[mime], count = _scrub_text(data, secrets)
+                    removed += count
+    return removed
+
+
+def summary_cell(record: dict):
+    """A markdown cell with one row per exercise (test cell): points and the first line of its message."""
+    import nbformat
+
+    rows = []
+    for cell in record["cells"]:
+        verdict = "passed" if cell["message"] is None else "failed: " + _one_line(cell["message"])
+        rows.append(f"| `{cell['grade_id']}` | {float(cell['points']):g} / {float(cell['max_points']):g} | "
+                    f"{html.escape(verdict).replace('|', '&#124;')} |")
+    score = sum(float(c["points"]) for c in record["cells"])
+    maximum = sum(float(c["max_points"]) for c in record["cells"])
+    return nbformat.v4.new_markdown_cell("\n".join([
+        f"### {record['assignment']}, {record['student']}: {score:g} / {maximum:g} points",
+        "",
+        "| exercise (test cell) | points | result |",
+        "|---|---|---|",
+        *rows,
+    ]))
+
+
+def _one_line(message: str, limit: int = 200) -> str:
+    line = ANSI.sub("", message).strip().splitlines()[0] if message.strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def write_feedback(root: Path, student: str, assignment: str) -> tuple[Path, int]:
+    """Render one graded submission's feedback page; return its path and lines scrubbed."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    root = Path(root)
+    record = autograde.load_record(root, student, assignment)
+    if record is None:
+        raise FileNotFoundError(f"{student}/{assignment} has not been autograded: run `course autograde` first")
+    notebook = nbformat.read(autograde.autograded_dir(root, student, assignment) / f"{assignment}.ipynb",
+                             as_version=4)
+    removed = scrub(notebook, hidden_test_lines(root.resolve(), assignment))
+    # Under the grader's own summary (the first cell, a markdown cell of no nbgrader cell) if it has one.
+    first = notebook.cells[0] if notebook.cells else None
+    has_summary = first is not None and first.cell_type == "markdown" and "nbgrader" not in first.metadata
+    notebook.cells.insert(1 if has_summary else 0, summary_cell(record["result"]))
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(
+        notebook, resources={"metadata": {"name": f"{assignment} feedback: {student}"}}
+    )
+    path = feedback_path(root, student, assignment)
+    autograde._write_atomically(path, body)
+    return path, removed
+
+
+def generate(root: Path = course.REPO_ROOT, *, assignments: list[str] | None = None,
+             students: list[str] | None = None, force: bool = False, workers: int | None = None,
+             log=print) -> list[Path]:
+    """Feedback for every graded submission whose page is missing or older than its result."""
+    root = Path(root).resolve()
+    todo = []
+    for record in autograde.graded_records(root):
+        student, assignment = record["student"], record["assignment"]
+        if assignments and assignment not in assignments:
+            continue
+        if students and not any(fnmatch(student, pattern) for pattern in students):
+            continue
+        result = autograde.autograded_dir(root, student, assignment) / autograde.RESULT_FILE
+        page = feedback_path(root, student, assignment)
+        if force or not page.exists() or page.stat().st_mtime < result.stat().st_mtime:
+            todo.append((student, assignment))
+    if not todo:
+        log("feedback is up to date")
+        return []
+    paths, removed = [], 0
+    workers = min(workers or os.cpu_count() or 1, len(todo))
+    if workers == 1:
+        outcomes = [write_feedback(root, s, a) for s, a in todo]
+    else:
+        with cf.ProcessPoolExecutor(workers) as pool:
+            outcomes = list(pool.map(write_feedback, [root] * len(todo), *zip(*todo)))
+    for path, count in outcomes:
+        paths.append(path)
+        removed += count
+    log(f"wrote {len(paths)} feedback page(s) under {root / 'grading' / 'feedback'}")
+    if removed:
+        log(f"WARNING: removed {removed} hidden-test line(s) that the grader's feedback contained")
+    return paths
