@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import re
+import threading
 
 from .results import Flag
 
@@ -53,7 +54,7 @@ IPYTHON_LINE = re.compile(r"^\s*([%!]|[\w.]+\?\??\s*$|\w+\s*=\s*[%!])")
 def ipython_free(source: str) -> tuple[str, list[int]]:
     """``source`` with IPython-only lines replaced by ``pass``, and their line numbers."""
     try:
-        ast.parse(source)
+        _locked_parse(source)
         return source, []
     except SyntaxError:
         pass
@@ -211,9 +212,20 @@ def _dotted(node, aliases: dict[str, str]) -> str | None:
     return ".".join([aliases.get(node.id, node.id), *reversed(parts)])
 
 
+# CPython 3.11 keeps the AST converter's recursion bookkeeping in interpreter-wide state:
+# two threads parsing at once (a grader called from a thread pool) can corrupt it, after
+# which every ast.parse in the process fails with "AST constructor recursion depth mismatch".
+_PARSE_LOCK = threading.Lock()
+
+
+def _locked_parse(source: str) -> ast.Module:
+    with _PARSE_LOCK:
+        return ast.parse(source)
+
+
 def _parse(source: str) -> ast.Module:
     try:
-        return ast.parse(source)
+        return _locked_parse(source)
     except SyntaxError:
         return ast.Module(body=[], type_ignores=[])
 
