@@ -82,10 +82,12 @@ def _bwrap_args(helpers_dir: str) -> list[str]:
             args += ["--ro-bind", name, name]
     for name in ("/etc/ld.so.cache", "/etc/fonts", "/etc/localtime"):
         args += ["--ro-bind-try", name, name]
+    # /tmp first: a course checked out (or a venv made) under /tmp is bound on top of it.
+    args += ["--perms", "1777", "--size", str(HOME_BYTES), "--tmpfs", "/tmp"]
     for path in _python_paths() + [helpers_dir]:
         args += _directories_to(path) + ["--ro-bind", path, path]
     args += ["--ro-bind", str(ENGINE_DIR), INSIDE_ENGINE, "--perms", "0755", "--dir", "/home",
-             "--perms", "1777", "--size", str(HOME_BYTES), "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev"]
+             "--proc", "/proc", "--dev", "/dev"]
     return args
 
 
