@@ -84,3 +84,12 @@ def check_rng(rng) -> np.random.Generator:
             f"got {type(rng).__name__}"
         )
     return rng
+
+
+def lookup(registry: dict, name, kind: str):
+    """``registry[name]``, or a ``ValueError`` naming the ``kind`` and the names that exist."""
+    try:
+        return registry[name]
+    except (KeyError, TypeError):
+        known = ", ".join(sorted(registry))
+        raise ValueError(f"unknown {kind} {name!r}; choose one of: {known}") from None

@@ -17,7 +17,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ._validate import as_float_array, check_positive, check_same_shape
+from ._validate import as_float_array, check_positive, check_same_shape, lookup
 
 
 # --- sigmoid -------------------------------------------------------------------------
@@ -205,8 +205,4 @@ ACTIVATIONS: dict[str, Activation] = {
 
 def get_activation(name: str) -> Activation:
     """Return the ``Activation`` registered under ``name``, or say which names exist."""
-    try:
-        return ACTIVATIONS[name]
-    except (KeyError, TypeError):
-        known = ", ".join(sorted(ACTIVATIONS))
-        raise ValueError(f"unknown activation {name!r}; choose one of: {known}") from None
+    return lookup(ACTIVATIONS, name, "activation")

@@ -13,7 +13,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 import sklearn.datasets
 
-from ._validate import as_float_array, check_positive, check_probability, check_rng
+from ._validate import as_float_array, check_positive, check_probability, check_rng, lookup
 
 
 class Split(NamedTuple):
@@ -128,11 +128,7 @@ TARGET_FUNCTIONS: dict[str, Callable] = {
 
 def get_target_function(name: str) -> Callable:
     """Return the vectorised function ``f(x)`` on [0, 1] registered under ``name``."""
-    try:
-        return TARGET_FUNCTIONS[name]
-    except (KeyError, TypeError):
-        known = ", ".join(sorted(TARGET_FUNCTIONS))
-        raise ValueError(f"unknown target function {name!r}; choose one of: {known}") from None
+    return lookup(TARGET_FUNCTIONS, name, "target function")
 
 
 def sample_1d(name: str, n: int, rng=None, noise: float = 0.0):

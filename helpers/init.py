@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._validate import check_positive, check_rng
+from ._validate import check_positive, check_rng, lookup
 
 
 def zeros(fan_in: int, fan_out: int, rng: np.random.Generator | None = None) -> np.ndarray:
@@ -75,11 +75,7 @@ INITIALISERS: dict[str, Callable] = {
 
 def get_initialiser(name: str) -> Callable:
     """Return the initialiser registered under ``name``, or say which names exist."""
-    try:
-        return INITIALISERS[name]
-    except (KeyError, TypeError):
-        known = ", ".join(sorted(INITIALISERS))
-        raise ValueError(f"unknown initialiser {name!r}; choose one of: {known}") from None
+    return lookup(INITIALISERS, name, "initialiser")
 
 
 def _shape(fan_in, fan_out) -> tuple[int, int]:

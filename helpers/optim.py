@@ -35,7 +35,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ._validate import as_float_array, check_positive, check_probability, check_same_shape
+from ._validate import as_float_array, check_positive, check_probability, check_same_shape, lookup
 
 
 class SGDState(NamedTuple):
@@ -241,11 +241,7 @@ OPTIMISERS: dict[str, Optimiser] = {
 
 def get_optimiser(name: str) -> Optimiser:
     """Return the ``Optimiser`` registered under ``name``, or say which names exist."""
-    try:
-        return OPTIMISERS[name]
-    except (KeyError, TypeError):
-        known = ", ".join(sorted(OPTIMISERS))
-        raise ValueError(f"unknown optimiser {name!r}; choose one of: {known}") from None
+    return lookup(OPTIMISERS, name, "optimiser")
 
 
 # --- input checks ------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ._validate import as_float_array
+from ._validate import as_float_array, lookup
 
 
 class Surface(NamedTuple):
@@ -102,11 +102,7 @@ SURFACES: dict[str, Surface] = {"valley": valley(), "tilted valley": valley(angl
 
 def get_surface(name: str) -> Surface:
     """Return the ``Surface`` registered under ``name``, or say which names exist."""
-    try:
-        return SURFACES[name]
-    except (KeyError, TypeError):
-        known = ", ".join(sorted(SURFACES))
-        raise ValueError(f"unknown surface {name!r}; choose one of: {known}") from None
+    return lookup(SURFACES, name, "surface")
 
 
 def evaluate(surface: Surface | str, p):
