@@ -50,22 +50,39 @@ def categorical_cross_entropy_from_logits(logits, labels):
     (or any probability rows) of shape (n, k).
     :math:`C = -\frac1n \sum_i \sum_k y_{ik}\log\mathrm{softmax}(z_i)_k`, and
     :math:`\partial C/\partial z = (\mathrm{softmax}(z) - y)/n`.
+    With class indices :math:`c_i`, :math:`y` is one-hot, so the sum keeps one term per row,
+    :math:`-\log\mathrm{softmax}(z_i)_{c_i}`, and :math:`p - y` subtracts 1 at :math:`(i, c_i)`:
+    computed that way, without building :math:`y`.
     """
     z = as_float_array(logits, "logits", ndim=2)
-    y = to_one_hot(labels, z.shape[1]) if np.ndim(labels) == 1 else as_float_array(labels, "labels", ndim=2)
-    check_same_shape(z, y, "logits", "one-hot labels")
     n = z.shape[0]
     if n == 0:
         raise ValueError("logits is empty: a batch needs at least one sample")
+    if np.ndim(labels) == 1:
+        classes = class_indices(labels, z.shape[1])
+        if classes.shape[0] != n:
+            raise ValueError(f"labels needs one class per row of logits: logits have shape {z.shape}, "
+                             f"labels shape {classes.shape}")
+        y = None
+    else:
+        y = as_float_array(labels, "labels", ndim=2)
+        check_same_shape(z, y, "logits", "one-hot labels")
     log_p = log_softmax(z)
-    value = -float(np.sum(y * log_p)) / n
     with np.errstate(under="ignore"):  # tiny probabilities rounding to 0 are fine
-        probs = np.exp(log_p)
-    return value, (probs - y) / n
+        grad = np.exp(log_p)
+    if y is None:
+        rows = np.arange(n)
+        value = -float(log_p[rows, classes].sum()) / n
+        grad[rows, classes] -= 1.0
+    else:
+        value = -float(np.sum(y * log_p)) / n
+        grad -= y
+    grad /= n
+    return value, grad
 
 
-def to_one_hot(labels, n_classes: int) -> np.ndarray:
-    """Integer labels of shape (n,) → float one-hot rows of shape (n, n_classes)."""
+def class_indices(labels, n_classes: int) -> np.ndarray:
+    """Integer labels of shape (n,), checked to lie in [0, n_classes), as an int64 array."""
     labels = np.asarray(labels)
     if labels.ndim != 1:
         raise ValueError(f"labels must be 1-D integer classes, got shape {labels.shape}")
@@ -81,6 +98,12 @@ def to_one_hot(labels, n_classes: int) -> np.ndarray:
             f"labels must lie in [0, {n_classes - 1}] for {n_classes} classes, "
             f"got values from {labels.min()} to {labels.max()}"
         )
+    return labels
+
+
+def to_one_hot(labels, n_classes: int) -> np.ndarray:
+    """Integer labels of shape (n,) → float one-hot rows of shape (n, n_classes)."""
+    labels = class_indices(labels, n_classes)
     one_hot = np.zeros((labels.shape[0], n_classes))
     one_hot[np.arange(labels.shape[0]), labels] = 1.0
     return one_hot

@@ -109,7 +109,7 @@ def init_adam_state(params) -> AdamState:
 def sgd_step(params, grads, lr):
     r""":math:`\theta \leftarrow \theta - \eta g` for every key. Returns new params only."""
     params, grads, lr = _inputs(params, grads, lr)
-    return {key: params[key] - lr * grads[key] for key in params}
+    return {key: _minus_scaled(params[key], lr, grads[key]) for key in params}
 
 
 def momentum_step(params, grads, state, lr, momentum=0.9):
@@ -274,6 +274,13 @@ def _inputs(params, grads, lr):
     params = _as_dict(params, "params")
     params = {key: as_float_array(value, f"params[{key!r}]") for key, value in params.items()}
     return params, _like(params, grads, "grads"), check_positive(lr, "lr")
+
+
+def _minus_scaled(param: np.ndarray, lr: float, grad: np.ndarray) -> np.ndarray:
+    """A new array ``param - lr * grad``, written into the buffer of ``lr * grad``: one new array
+    instead of two (for a 784 × 100 weight matrix, the second would cost a third of the update)."""
+    step = np.multiply(grad, lr)
+    return np.subtract(param, step, out=step)
 
 
 def _state_dict(params: dict, state, kind: type, field: str) -> dict:
