@@ -1,6 +1,7 @@
 """Figures for notebook 08 (universal approximation): steps, bumps, towers and depth.
 
-Each function builds and returns a matplotlib ``Figure`` (no pyplot), like ``helpers.plots``.
+Each function builds and returns a matplotlib ``Figure`` (no pyplot), like ``helpers.plots``. The
+widgets' figures (the bump explorer, Nielsen's challenge) are views in ``helpers.approx_views``.
 """
 from __future__ import annotations
 
@@ -40,22 +41,11 @@ def steps_and_bump(position: float = 0.4, steepnesses: Sequence[float] = (5, 20,
 
 
 def bump_approximation(target: str = "sine", n_bumps: int = 10, steepness: float = 1000.0) -> Figure:
-    """The widget's figure: the target, its N-bump network and (below) the absolute error."""
-    f = get_target_function(target)
-    params = approximation.bump_network(f, int(n_bumps), steepness)
-    truth, output = f(GRID), approximation.network_output(params, GRID)
-    gap = np.abs(truth - output)
-    fig = Figure(figsize=(6.6, 4.4))
-    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.1, top=0.91, hspace=0.08)
-    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(2.2, 1))
-    top.plot(GRID, truth, color="0.3", lw=2.5, label="target f(x)")
-    top.plot(GRID, output, color="C3", lw=1.6, label=f"{int(n_bumps)} bumps = {2 * int(n_bumps)} hidden neurons")
-    top.legend(fontsize=8, loc="upper left")
-    top.set(ylabel="output", title=f"{target}: max error {gap.max():.3f}, mean error {gap.mean():.4f} (k = {steepness:.0f})")
-    bottom.fill_between(GRID, gap, color="C3", alpha=0.4, lw=0)
-    bottom.axhline(gap.max(), color="C3", lw=0.8, ls=":")
-    bottom.set(xlabel="x", ylabel="|error|", ylim=(0, max(0.05, 1.1 * gap.max())))
-    return fig
+    """The widget's figure: the target, its N-bump network and (below) the absolute error; a
+    static picture of ``approx_views.BumpView`` (see there)."""
+    from .approx_views import BumpView  # here, not at the top: approx_views imports this module
+
+    return BumpView().draw(target=target, n_bumps=n_bumps, steepness=steepness)
 
 
 def error_against_bumps(results: Mapping[str, tuple[np.ndarray, np.ndarray]], counts) -> Figure:
@@ -92,21 +82,11 @@ def average_deviation(heights, target: str = "wiggly") -> float:
 
 def bump_challenge(target: str = "wiggly", **heights) -> Figure:
     """Nielsen's challenge: bumps of the given heights (``h0`` … ``h9``) against the target,
-    scored by the average deviation; the best score these bumps allow is shown for comparison."""
-    values = np.array([heights.get(f"h{i}", 0.0) for i in range(CHALLENGE_BUMPS)], dtype=float)
-    params = approximation.bump_network(lambda c: values, CHALLENGE_BUMPS, 2000.0)
-    truth, output = get_target_function(target)(GRID), approximation.network_output(params, GRID)
-    score = float(np.mean(np.abs(truth - output)))
-    best = average_deviation(challenge_heights(target), target)
-    fig = Figure(figsize=(6.6, 3.3))
-    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.14, top=0.88)
-    ax = fig.subplots()
-    ax.plot(GRID, truth, color="0.3", lw=2.5, label="target")
-    ax.plot(GRID, output, color="C3", lw=2, label="your bumps")
-    ax.fill_between(GRID, truth, output, color="C3", alpha=0.15, lw=0)
-    ax.set(xlabel="x", ylim=(-0.1, 1.3), title=f"average deviation {score:.3f}   (best possible with {CHALLENGE_BUMPS} bumps: {best:.3f})")
-    ax.legend(fontsize=8, loc="upper left")
-    return fig
+    scored by the average deviation; the best score these bumps allow is shown for comparison.
+    A static picture of ``approx_views.ChallengeView`` (see there)."""
+    from .approx_views import ChallengeView  # here, not at the top: approx_views imports this module
+
+    return ChallengeView(target).draw(**heights)
 
 
 def towers(f, net, resolution: int = 101) -> Figure:

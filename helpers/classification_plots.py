@@ -11,11 +11,14 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 
 from . import plots  # noqa: F401  (registers the PNG display of figures in Jupyter)
+from . import widgets
 from ._validate import as_float_array, check_positive
 from .activations import softmax
+from .live import LiveView
 
 
 def _panels(n_columns: int, width: float, height: float, wspace: float = 0.3):
@@ -41,23 +44,41 @@ def entropy_bits(probabilities) -> float:
     return float(-np.sum(nonzero * np.log2(nonzero)))
 
 
+class TemperatureView(LiveView):
+    r"""Left: the fixed logits :math:`z` (the arg-max in red). Right: :math:`p = \mathrm{softmax}(z/T)`
+    for the slider's :math:`T`, the uniform :math:`1/k` for reference, and the entropy
+    :math:`-\sum_k p_k\log_2 p_k` in the title. Both panels keep their limits ([0, 1] on the
+    right), so a redraw moves only the right panel's bars, its title, and what they may cross.
+    """
+
+    def __init__(self, logits, class_names: Sequence[str] | None = None):
+        self.logits = as_float_array(logits, "logits", ndim=1).copy()  # the left panel shows these for good
+        names = list(class_names) if class_names is not None else [str(k) for k in range(self.logits.size)]
+        positions = np.arange(self.logits.size)
+        colours = ["C3" if k == np.argmax(self.logits) else "C0" for k in positions]
+        self.figure, (left, right) = _panels(2, 3.6, 2.6)
+        # Margins that keep every label inside the figure: a widget shows it uncropped.
+        self.figure.subplots_adjust(left=0.09, right=0.98, bottom=0.18, top=0.88, wspace=0.28)
+        left.bar(positions, self.logits, color=colours)
+        left.axhline(0, color="0.6", lw=0.8)
+        left.set(xticks=positions, xticklabels=names, xlabel="class", ylabel="logit z", title="logits (fixed)")
+        self.bars = right.bar(positions, np.zeros(self.logits.size), color=colours).patches
+        self.uniform = right.axhline(1 / self.logits.size, color="0.5", lw=0.8, ls=":", label="uniform")
+        right.set(xticks=positions, xticklabels=names, xlabel="class", ylabel="probability", ylim=(0, 1.02))
+        self.overlays = [right.legend(fontsize=8, loc="upper left", framealpha=1.0)]  # opaque: bars pass under it
+        self.title = right.set_title(" ", fontsize=10)
+
+    def update(self, temperature: float = 1.0) -> list[Artist]:
+        p = softmax_with_temperature(self.logits, temperature)
+        for bar, height in zip(self.bars, p):
+            bar.set_height(height)
+        self.title.set_text(f"softmax(z / T), T = {temperature:.2f}: entropy {entropy_bits(p):.2f} bits")
+        return [*self.bars, self.uniform, self.title]  # the dotted line over the bars
+
+
 def temperature_bars(logits, temperature: float = 1.0, class_names: Sequence[str] | None = None) -> Figure:
-    """Left: fixed logits. Right: ``softmax(logits / T)``, the arg-max in red, with its entropy."""
-    z = as_float_array(logits, "logits", ndim=1)
-    p = softmax_with_temperature(z, temperature)
-    names = list(class_names) if class_names is not None else [str(k) for k in range(z.size)]
-    positions = np.arange(z.size)
-    colours = ["C3" if k == np.argmax(z) else "C0" for k in positions]
-    fig, (left, right) = _panels(2, 3.6, 2.6)
-    left.bar(positions, z, color=colours)
-    left.axhline(0, color="0.6", lw=0.8)
-    left.set(xticks=positions, xticklabels=names, xlabel="class", ylabel="logit z", title="logits (fixed)")
-    right.bar(positions, p, color=colours)
-    right.axhline(1 / z.size, color="0.5", lw=0.8, ls=":", label="uniform")
-    right.set(xticks=positions, xticklabels=names, xlabel="class", ylabel="probability", ylim=(0, 1.02),
-              title=f"softmax(z / T), T = {temperature:.2f}: entropy {entropy_bits(p):.2f} bits")
-    right.legend(fontsize=8, loc="upper left")
-    return fig
+    """A static picture of ``TemperatureView`` (see there): the logits, and their softmax at ``temperature``."""
+    return TemperatureView(logits, class_names).draw(temperature=temperature)
 
 
 # --- confusion matrix --------------------------------------------------------------------
@@ -120,15 +141,54 @@ def confident_mistakes(images, labels, probabilities, count: int = 8, image_shap
     return fig
 
 
+class DigitView(LiveView):
+    """One of ``images`` (n, pixels) beside the class probabilities (n, k) a network gave it: the
+    true class (``labels``, (n,)) in green, a wrong guess in red. The slider picks the row; a redraw
+    swaps the image, the bars' heights and colours, and the two titles. The bar panel is fixed to
+    [0, 1]."""
+
+    def __init__(self, images, labels, probabilities, image_shape=(8, 8)):
+        self.images, self.labels, self.image_shape = np.asarray(images), np.asarray(labels), image_shape
+        self.probabilities = as_float_array(probabilities, "probabilities", ndim=2)
+        n_classes = self.probabilities.shape[1]
+        self.figure, (left, right) = _panels(2, 2.8, 2.5, wspace=0.35)
+        self.figure.subplots_adjust(left=0.03, right=0.98, bottom=0.17, top=0.88)  # labels inside: shown uncropped
+        self.image = left.imshow(np.zeros(image_shape), cmap="gray_r")
+        left.set(xticks=[], yticks=[])
+        self.frame = list(left.spines.values())  # the image covers its edges: redrawn over it
+        self.bars = right.bar(np.arange(n_classes), np.zeros(n_classes)).patches
+        right.set(xticks=np.arange(n_classes), ylim=(0, 1.02), xlabel="class", ylabel="probability")
+        self.image_title, self.bars_title = left.set_title(" "), right.set_title(" ")
+
+    def update(self, index: int = 0) -> list[Artist]:
+        image = np.reshape(self.images[index], self.image_shape)
+        p, label = self.probabilities[index], int(self.labels[index])
+        guess = int(np.argmax(p))
+        self.image.set_data(image)
+        self.image.set_clim(image.min(), image.max())  # each image on its own scale, as imshow draws a new one
+        for k, bar in enumerate(self.bars):
+            bar.set_height(p[k])
+            bar.set_facecolor("C2" if k == label else ("C3" if k == guess else "C0"))
+        self.image_title.set_text(f"true class {label}")
+        self.bars_title.set_text(f"predicted {guess} ({100 * p[guess]:.0f} %)")
+        return [self.image, *self.frame, self.image_title, *self.bars, self.bars_title]
+
+
 def digit_probabilities(image, probabilities, label: int, image_shape=(8, 8)) -> Figure:
-    """One image beside the network's class probabilities (true class green, a wrong guess red)."""
+    """A static picture of ``DigitView`` (see there) for one image and its probabilities (k,)."""
     p = as_float_array(probabilities, "probabilities", ndim=1)
-    guess = int(np.argmax(p))
-    fig, (left, right) = _panels(2, 2.8, 2.5, wspace=0.35)
-    left.imshow(np.reshape(image, image_shape), cmap="gray_r")
-    left.set(xticks=[], yticks=[], title=f"true class {label}")
-    colours = ["C2" if k == label else ("C3" if k == guess else "C0") for k in range(p.size)]
-    right.bar(np.arange(p.size), p, color=colours)
-    right.set(xticks=np.arange(p.size), ylim=(0, 1.02), xlabel="class", ylabel="probability",
-              title=f"predicted {guess} ({100 * p[guess]:.0f} %)")
-    return fig
+    return DigitView(np.reshape(image, (1, -1)), [label], p[np.newaxis], image_shape).draw(index=0)
+
+
+@widgets.example
+def _digit_explorer_example() -> widgets.LiveFigure:
+    """Notebook 03's digit explorer on 30 digits, with probabilities from a softmax of seeded random
+    logits that favour the true class, so some guesses are right and some wrong (no training:
+    ``make bench`` times the redraw)."""
+    from .datasets import load_digits
+
+    X, labels = load_digits()
+    rng = np.random.default_rng(3)
+    rows = rng.choice(len(X), 30, replace=False)
+    logits = 2 * rng.normal(size=(30, 10)) + 3 * np.eye(10)[labels[rows]]
+    return widgets.digit_explorer(X[rows], labels[rows], softmax(logits))

@@ -7,13 +7,17 @@ vanishes as :math:`a \to 1` (the most wrong), and :math:`a` for cross-entropy.
 """
 from __future__ import annotations
 
+import functools
+import math
 from typing import Mapping
 
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 
 from . import plots  # noqa: F401  (registers the PNG display of figures in Jupyter)
 from .costs import COSTS, NeuronRun, TrainingRecord, neuron_run
+from .live import LiveView
 
 COST_LABELS = {"mse": "quadratic", "cross_entropy": "cross-entropy"}
 COST_STYLES = {"mse": "--", "cross_entropy": "-"}
@@ -45,41 +49,116 @@ def push_versus_output() -> Figure:
     return fig
 
 
+class SlowdownView(LiveView):
+    r"""One neuron (input 1, target 0) trained with both costs from one or more starts.
+
+    Panels: the quadratic cost, the cross-entropy cost (one line per start), and the output
+    :math:`a` (colour = start, line style = cost), epochs on the x-axis. Every epoch moves
+    :math:`z = w + b` by :math:`-2\eta\,\delta`, with :math:`\delta = a^2(1 - a)` (quadratic) or
+    :math:`\delta = a` (cross-entropy): both costs only fall, so a panel's top is set by the start.
+
+    With one start this is the slider's view (``update(w, b, learning_rate)``): the x-axis spans
+    ``epochs``, the output panel is fixed to [0, 1], and each cost panel's top is rounded up to a
+    round number (``background_key``), so most slider moves redraw only the curves and a title.
+    """
+
+    def __init__(self, n_starts: int = 1, epochs: int = 300):
+        self.several = n_starts > 1  # with one start, its label goes in the title instead of three legends
+        self.epochs = int(epochs)
+        self.figure = Figure(figsize=(9.9, 2.8))
+        # Fixed margins, not a layout engine: they fit the widest tick labels a start can need
+        # (0.125) and the legend beside the last panel, so the picture holds still while w and b move.
+        self.figure.subplots_adjust(left=0.07, right=0.875, bottom=0.16, top=0.88, wspace=0.4)
+        axes = self.figure.subplots(1, 3)
+        self.cost_panels = dict(zip(COSTS, axes[:2]))
+        self.output_panel = axes[2]
+        last = max(self.epochs - 1, 1)
+        span = (-0.05 * last, 1.05 * last)  # matplotlib's usual 5 % margins
+        self.output_panel.axhline(0.0, color="0.6", lw=0.8, ls=":")  # first: under the curves, as a redraw puts it
+        self.cost_lines = {cost: [] for cost in COSTS}
+        self.output_lines = []  # start by start, each cost in COSTS order
+        for start in range(n_starts):
+            for cost, panel in self.cost_panels.items():
+                self.cost_lines[cost] += panel.plot([], [], color=f"C{start}", lw=2)
+            for cost in COSTS:
+                self.output_lines += self.output_panel.plot([], [], color=f"C{start}", lw=1.8, ls=COST_STYLES[cost],
+                                                            label=COST_LABELS[cost])
+        for cost, panel in self.cost_panels.items():
+            panel.set(xlabel="epoch", ylabel="cost", xlim=span, title=f"{COST_LABELS[cost]} cost")
+        self.output_panel.set(xlabel="epoch", ylabel="output a", xlim=span, ylim=(-0.02, 1.02), title=" ")
+        self.title = self.output_panel.title
+        self._output_legend()
+
+    def show(self, runs: Mapping[str, Mapping[str, NeuronRun]]) -> list[Artist]:
+        """Draw ``runs`` (label → {cost: NeuronRun}, ``n_starts`` of them); returns the artists that moved."""
+        for start, (label, by_cost) in enumerate(runs.items()):
+            for cost in COSTS:
+                line = self.cost_lines[cost][start]
+                line.set_data(np.arange(len(by_cost[cost].costs)), by_cost[cost].costs)
+                line.set_label(label)
+                output = self.output_lines[start * len(COSTS) + COSTS.index(cost)]
+                output.set_data(np.arange(len(by_cost[cost].outputs)), by_cost[cost].outputs)
+                if self.several:
+                    output.set_label(f"{COST_LABELS[cost]}, {label}")
+        for cost, top in zip(COSTS, _cost_tops(runs)):
+            self.cost_panels[cost].set_ylim(0.0, top)
+        if self.several:  # a static picture: legends name the starts
+            for panel in self.cost_panels.values():
+                panel.legend(fontsize=7, loc="upper right")
+            self._output_legend()
+        self.title.set_text("output (target 0)" if self.several else f"output, {next(iter(runs))}")
+        return [*self.cost_lines["mse"], *self.cost_lines["cross_entropy"], *self.output_lines, self.title]
+
+    def update(self, w: float = 2.0, b: float = 2.0, learning_rate: float = 0.15) -> list[Artist]:
+        return self.show(_one_start(w, b, learning_rate, self.epochs))
+
+    def background_key(self, w: float = 2.0, b: float = 2.0, learning_rate: float = 0.15):
+        return _cost_tops(_one_start(w, b, learning_rate, self.epochs))
+
+    def _output_legend(self) -> None:
+        self.output_panel.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))  # beside the panel, off the curves
+
+
+@functools.lru_cache(maxsize=64)
+def _one_start(w: float, b: float, learning_rate: float, epochs: int) -> dict:
+    """Both costs' runs from (w, b): 2 × 300 epochs of a Python loop (a third of a millisecond),
+    remembered because a redraw asks twice (curves, then background) and a slider comes back to
+    the values it had."""
+    return {f"start ({w:.2f}, {b:.2f})": {cost: neuron_run(w, b, learning_rate, epochs, cost) for cost in COSTS}}
+
+
+_ROUND = np.array([1.0, 2.0, 5.0, 10.0])
+
+
+def _cost_tops(runs: Mapping[str, Mapping[str, NeuronRun]]) -> tuple:
+    """Each cost panel's top: the highest cost of any start, rounded up to 1, 2 or 5 × a power of 10,
+    and at least 0.1. Rounded coarsely, the axis stays put while a slider moves the start (a new
+    top redraws the whole background: 60–80 ms); the curve still fills 40–100 % of the panel.
+    Below 0.1, a start that is already right shows as a flat line near 0 rather than as tiny
+    ticks (1e−8) that crowd the next panel."""
+    tops = []
+    for cost in COSTS:
+        highest = max(0.1, 1.02 * max(float(np.max(by_cost[cost].costs)) for by_cost in runs.values()))
+        power = 10.0 ** math.floor(math.log10(highest))
+        tops.append(float(power * _ROUND[np.searchsorted(_ROUND, highest / power * (1 - 1e-12))]))
+    return tuple(tops)
+
+
 def learning_slowdown(runs: Mapping[str, Mapping[str, NeuronRun]]) -> Figure:
-    """One neuron trained with both costs from one or more starts, side by side.
+    """One neuron trained with both costs from one or more starts, side by side (see ``SlowdownView``).
 
     ``runs`` maps a label (e.g. "start (2.0, 2.0)") to ``{"mse": NeuronRun, "cross_entropy": NeuronRun}``.
-    Panels: quadratic cost, cross-entropy cost (one line per start), and the output ``a``
-    (colour = start, line style = cost). Epochs on the x-axis.
     """
-    fig, axes = _panels(3, 3.3, 2.8)
-    several = len(runs) > 1  # with one start, its label goes in the title instead of three legends
-    for colour, (label, by_cost) in enumerate(runs.items()):
-        for panel, cost in zip(axes[:2], COSTS):
-            costs = np.asarray(by_cost[cost].costs)
-            panel.plot(np.arange(costs.size), costs, color=f"C{colour}", lw=2, label=label)
-        for cost in COSTS:
-            outputs = np.asarray(by_cost[cost].outputs)
-            axes[2].plot(np.arange(outputs.size), outputs, color=f"C{colour}", lw=1.8, ls=COST_STYLES[cost],
-                         label=f"{COST_LABELS[cost]}, {label}" if several else COST_LABELS[cost])
-    for panel, cost in zip(axes[:2], COSTS):
-        highest = max(float(np.max(by_cost[cost].costs)) for by_cost in runs.values())
-        panel.set(xlabel="epoch", ylabel="cost", ylim=(0, 1.08 * highest or 1.0), title=f"{COST_LABELS[cost]} cost")
-        if several:
-            panel.legend(fontsize=7, loc="upper right")
-    title = "output (target 0)" if several else f"output, {next(iter(runs))}"
-    axes[2].set(xlabel="epoch", ylabel="output a", ylim=(-0.02, 1.02), title=title)
-    axes[2].axhline(0.0, color="0.6", lw=0.8, ls=":")
-    axes[2].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))  # beside the panel, off the curves
-    return fig
+    epochs = max(len(run.costs) for by_cost in runs.values() for run in by_cost.values())
+    view = SlowdownView(len(runs), epochs)
+    view.show(runs)
+    return view.figure
 
 
 def learning_slowdown_from(w: float = 2.0, b: float = 2.0, learning_rate: float = 0.15,
                            epochs: int = 300) -> Figure:
-    """``learning_slowdown`` for one start (w, b): input 1, target 0, both costs (a slider's figure)."""
-    label = f"start ({w:.2f}, {b:.2f})"
-    runs = {label: {cost: neuron_run(w, b, learning_rate, epochs, cost) for cost in COSTS}}
-    return learning_slowdown(runs)
+    """``learning_slowdown`` for one start (w, b): input 1, target 0, both costs (the slider's figure)."""
+    return SlowdownView(1, epochs).draw(w=w, b=b, learning_rate=learning_rate)
 
 
 def training_comparison(records: Mapping[str, TrainingRecord]) -> Figure:

@@ -4,12 +4,15 @@ Each function builds and returns a matplotlib ``Figure`` (no pyplot), like ``hel
 """
 from __future__ import annotations
 
+from functools import lru_cache, partial
 from typing import Mapping
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from . import gradient_flow
+from .live import LiveView
 from .optim_plots import plain_log_y
 
 ACTIVATION_COLOURS = {"sigmoid": "C0", "tanh": "C1", "relu": "C2", "leaky_relu": "C4"}
@@ -48,23 +51,66 @@ def norm_profiles(profiles: Mapping[str, Mapping[int, np.ndarray]]) -> Figure:
     return fig
 
 
+def _nice_decades(decades: float) -> int:
+    """The smallest of 1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 300, 500 that is at least ``decades``
+    (a float64 spans about 600 decades)."""
+    return next(nice * scale for scale in (1, 10, 100) for nice in (1, 2, 3, 5) if nice * scale >= decades)
+
+
+class GradientNormView(LiveView):
+    r"""The explorer's figure: :math:`\lVert\partial C/\partial W^{[l]}\rVert` against the layer l
+    for a fresh deep network on the batch (X, labels), three initialisations averaged
+    (``gradient_flow.norm_profile``), with the chosen depth, activation and weight scale.
+
+    The axes follow the data in coarse steps, so most slider moves only move the line and the
+    title (``background_key`` is the limits): x ends at the next power of two of the number of
+    layers, and y, a log scale, at the powers of ten 1e-3, 1e-5, 1e-10, 1e-20, 1e-30, 1e-50, … below
+    and 1e1, 1e2, 1e3, 1e5, 1e10, 1e20, … above, the first beyond the data with a factor 3 to spare.
+    """
+
+    def __init__(self, X, labels):
+        # Profiles computed so far: dragging a slider back and forth repeats values, and each costs
+        # three forward and backward passes through up to 31 layers.
+        self.profile = lru_cache(maxsize=256)(partial(gradient_flow.norm_profile, X, labels))
+        self.figure = Figure(figsize=(6.4, 3.4))
+        self.figure.subplots_adjust(left=0.13, right=0.98, bottom=0.15, top=0.89)  # fits the longest title
+        self.ax = self.figure.subplots()
+        self.line, = self.ax.plot([], [], marker="o", ms=3.5, lw=1.8)
+        plain_log_y(self.ax)
+        self.ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # layers are whole numbers
+        self.ax.set(xlabel="layer (last = output layer)", ylabel="gradient norm of W")
+        self.ax.set_title(" ", fontsize=10)
+
+    def _limits(self, profile: np.ndarray):
+        """Quantised axis limits for ``profile``: (last layer shown, lowest decade, highest decade)."""
+        # Bounded so that a zero norm (every unit of a layer dead) or an overflow still has a log.
+        low = max(float(np.min(profile)) / 3, 1e-300)
+        high = min(float(np.max(profile)) * 3, 1e300)
+        below = _nice_decades(max(-np.floor(np.log10(low)), 3))
+        above = _nice_decades(max(np.ceil(np.log10(high)), 1))
+        return 2 ** int(np.ceil(np.log2(len(profile)))), -below, above
+
+    def update(self, depth: int = 6, activation: str = "sigmoid", weight_scale: float = 1.0):
+        depth = int(depth)
+        profile = self.profile(depth, activation, weight_scale)
+        self.line.set_data(np.arange(1, depth + 2), profile)
+        self.line.set_color(ACTIVATION_COLOURS.get(activation, "C0"))
+        last, low, high = self._limits(profile)
+        self.ax.set(xlim=(0.5, last + 0.5), ylim=(10.0**low, 10.0**high))
+        ratio = profile[0] / profile[-2] if depth > 1 else 1.0
+        self.ax.title.set_text(f"{activation}, {depth} hidden layers, weights × {weight_scale:.2g}: "
+                               f"first / last hidden = {ratio:.1e}")
+        return [self.line, self.ax.title]
+
+    def background_key(self, depth: int = 6, activation: str = "sigmoid", weight_scale: float = 1.0):
+        return self._limits(self.profile(int(depth), activation, weight_scale))
+
+
 def gradient_norm_profile(X, labels, depth: int = 6, activation: str = "sigmoid",
                           weight_scale: float = 1.0) -> Figure:
-    """The widget's figure: per-layer weight-gradient norms of a fresh deep network (three
-    initialisations averaged) with the chosen depth, activation and weight scale."""
-    profile = gradient_flow.norm_profile(X, labels, int(depth), activation, weight_scale)
-    fig = Figure(figsize=(6.4, 3.4))
-    fig.subplots_adjust(left=0.12, right=0.98, bottom=0.15, top=0.88)
-    ax = fig.subplots()
-    _profile_axes(ax, profile, ACTIVATION_COLOURS.get(activation, "C0"), activation)
-    plain_log_y(ax)
-    low, high = float(np.min(profile)), float(np.max(profile))
-    ax.set_ylim(min(low / 3, 1e-3), max(high * 3, 10.0))
-    ratio = profile[0] / profile[-2] if depth > 1 else 1.0
-    ax.set(xlabel="layer (last = output layer)", ylabel="gradient norm of W",
-           title=f"{activation}, {int(depth)} hidden layers, weights × {weight_scale:.2g}: "
-                 f"first / last hidden = {ratio:.1e}")
-    return fig
+    """A static picture of ``GradientNormView`` (see there): per-layer weight-gradient norms of a
+    fresh deep network (three initialisations averaged) with the chosen depth, activation and weight scale."""
+    return GradientNormView(X, labels).draw(depth=depth, activation=activation, weight_scale=weight_scale)
 
 
 def training_speed(records: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> Figure:

@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 from . import plots  # noqa: F401  (registers the PNG display of figures in Jupyter)
 from ._validate import as_float_array, check_positive
 from .activations import get_activation
+from .live import LiveView
 from .threads import one_blas_thread
 
 # Weight variance of each scheme for a layer with fan_in inputs and fan_out outputs.
@@ -39,6 +40,8 @@ SCHEMES: dict[str, Callable[[int, int], float]] = {
 MAX_DEPTH = 20  # the explorer's deepest network
 HISTOGRAM_RANGE = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0), "identity": (-4.0, 4.0)}
 RELU_LOG_RANGE = (-10.0, 10.0)  # log10 of positive ReLU outputs
+BINS = 40  # per histogram
+NICE_STEPS = (1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0)  # the histogram's heights, × 10^k
 
 
 class LayerStatistics(NamedTuple):
@@ -134,74 +137,121 @@ def layer_colours(depth: int) -> np.ndarray:
     return colormaps["viridis"](np.linspace(0.0, 0.9, depth))
 
 
-class ExplorerView:
-    """The init explorer's figure, built once and updated in place by ``draw`` (what a slider
-    calls): left, per-layer histograms of the activations (dark = first layer, yellow = last);
-    right, per layer, the standard deviation of the activations and of the back-propagated
-    errors δ = dC/dz on a log scale. Updating artists instead of building a new figure, and
-    plain tick labels (no mathtext), keep a redraw cheap."""
+class ExplorerSummary(NamedTuple):
+    """What the explorer plots for one setting (arrays shared by a cache: read-only)."""
 
-    BINS = 40
+    fractions: np.ndarray       # (L, BINS): layer l's histogram, as fractions of its units
+    activation_std: np.ndarray  # (L,): std of A^[l], clipped to [1e-12, 1e12] for the log axis
+    delta_std: np.ndarray       # (L,): std of δ^[l] = dC/dZ^[l], clipped likewise
+
+
+def histogram_axis(activation: str):
+    """(low, high, x label, x ticks) of the explorer's activation histograms. ReLU's outputs span
+    many orders of magnitude, so its histogram shows log10 of the positive units."""
+    if activation == "relu":
+        return (*RELU_LOG_RANGE, "log10 relu(z), over the units with z > 0", [-8, -4, 0, 4, 8])
+    if activation in HISTOGRAM_RANGE:
+        low, high = HISTOGRAM_RANGE[activation]
+        return low, high, f"activation {activation}(z)", [low, (low + high) / 2, high]
+    raise ValueError(f"the explorer shows {', '.join(['relu', *HISTOGRAM_RANGE])}, not {activation!r}")
+
+
+@lru_cache(maxsize=64)  # a student drags a slider back and forth: revisited settings cost nothing
+def explorer_summary(scale: float, depth: int, width: int, activation: str, scheme: str) -> ExplorerSummary:
+    """Histograms and standard deviations of ``explorer_data``'s layers. The histograms span
+    ``histogram_axis``'s range; values beyond it count in its end bins."""
+    outputs, deltas = explorer_data(scale, depth, width, activation, scheme)
+    low, high = histogram_axis(activation)[:2]
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        values = [np.log10(a[a > 0]) if activation == "relu" else a[np.isfinite(a)] for a in outputs]
+        # bins as a count and a range: NumPy's fast path for equal bins (no sorting)
+        fractions = np.array([np.histogram(np.clip(v, low, high), bins=BINS, range=(low, high))[0] / a.size
+                              for v, a in zip(values, outputs)])
+        stds = [np.clip([np.std(x) for x in arrays], 1e-12, 1e12) for arrays in (outputs, deltas)]
+    for array in (fractions, *stds):
+        array.setflags(write=False)
+    return ExplorerSummary(fractions, *stds)
+
+
+def histogram_top(tallest: float) -> float:
+    """The histogram panel's y-limit for a tallest bin of ``tallest``: 5 % above it, rounded up to
+    1, 1.5, 2, 3, 5 or 7.5 × 10^k (at most 1.05: a fraction never exceeds 1). Most slider moves
+    then keep the limit, and the ticks and the rest of the background with it; the tallest bin
+    still reaches above half the panel's height."""
+    if not tallest > 0:
+        return 1.0
+    target = 1.05 * tallest
+    power = 10.0 ** np.floor(np.log10(target))
+    top = min(next(step for step in NICE_STEPS if step * power >= target) * power, 1.05)
+    return round(top, 10)  # 0.15, not 0.15000000000000002: the tick locator needs the exact value
+
+
+def layer_axis_end(depth: int) -> int:
+    """The last layer on the right panel's axis: ``depth`` rounded up to a multiple of 5, so the
+    curves span most of the panel and the axis changes at only three depths."""
+    return -(-depth // 5) * 5
+
+
+class ExplorerView(LiveView):
+    """The init explorer's figure (notebook 05). Left: per-layer histograms of the activations
+    (dark = first layer, yellow = last). Right: per layer, the standard deviation of the
+    activations and of the back-propagated errors δ = dC/dz, on a log scale.
+
+    A control moves the histograms, the two curves and the titles. The axes are background, and
+    ``background_key`` names what they follow: the activation (the histograms' range and label),
+    the histograms' height (``histogram_top``) and the layer axis (``layer_axis_end``), both
+    quantised so that most moves keep them. Plain tick labels (no mathtext) keep it quick to draw."""
 
     def __init__(self):
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.ticker import FixedFormatter, FixedLocator, MaxNLocator, NullLocator
 
-        # Margins wide enough for every label: the widget saves this figure without a tight bounding box.
-        self.fig, ((self.left, self.right),) = fixed_panels(1, 2, 3.9, 3.0, left=0.085, right=0.985, bottom=0.17,
-                                                            top=0.9, wspace=0.36)
-        FigureCanvasAgg(self.fig)  # a canvas of its own keeps one renderer, and its text caches, across redraws
-        self.stairs = [self.left.stairs(np.zeros(self.BINS), np.linspace(0, 1, self.BINS + 1), lw=1.5)
+        # Margins set by hand to fit every label: the layout stays fixed whatever the values.
+        self.figure, ((self.left, self.right),) = fixed_panels(1, 2, 3.9, 3.0, left=0.085, right=0.985,
+                                                               bottom=0.17, top=0.9, wspace=0.36)
+        self.stairs = [self.left.stairs(np.zeros(BINS), np.linspace(0, 1, BINS + 1), lw=1.5)
                        for _ in range(MAX_DEPTH)]
-        self.left.set(ylabel="fraction of units")
-        self.left.yaxis.set_major_locator(MaxNLocator(3))  # few tick labels: text is most of a redraw's cost
+        self.left.set(ylabel="fraction of units", title=" ")
+        # 3 to 5 short tick labels (steps of 1, 2 or 5: no 0.025, whose width would push the label out)
+        self.left.yaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10]))
         self.a_line, = self.right.plot([], [], "o-", lw=2, ms=4, color="C0")
         self.d_line, = self.right.plot([], [], "s--", lw=2, ms=4, color="C3")
         self.right.set_yscale("log")
-        self.right.set(ylim=(1e-8, 1e8), xlabel="layer",
-                       ylabel="std: activations (blue), dC/dz (red)")
+        self.right.set(ylim=(1e-8, 1e8), xlabel="layer", ylabel="std: activations (blue), dC/dz (red)", title=" ")
         self.right.xaxis.set_major_locator(MaxNLocator(4, integer=True))
         self.right.yaxis.set_major_locator(FixedLocator([1e-8, 1e-4, 1.0, 1e4, 1e8]))
         self.right.yaxis.set_major_formatter(FixedFormatter(["1e-8", "", "1", "", "1e8"]))
         self.right.yaxis.set_minor_locator(NullLocator())
         self.right.grid(alpha=0.3)
 
-    def draw(self, scale: float = 1.0, depth: int = 10, width: int = 100, activation: str = "tanh",
-             scheme: str = "Glorot 2/(n_in+n_out)") -> Figure:
-        outputs, deltas = explorer_data(scale, depth, width, activation, scheme)
-        if activation == "relu":  # sizes span many orders of magnitude: histogram log10 of the positive units
-            values = [np.log10(a[a > 0]) for a in outputs]
-            low, high = RELU_LOG_RANGE
-            xlabel, ticks = "log10 relu(z), over the units with z > 0", [-8, -4, 0, 4, 8]
-        elif activation in HISTOGRAM_RANGE:
-            values = [a[np.isfinite(a)] for a in outputs]
-            low, high = HISTOGRAM_RANGE[activation]
-            xlabel, ticks = f"activation {activation}(z)", [low, (low + high) / 2, high]
-        else:
-            raise ValueError(f"the explorer shows {', '.join(['relu', *HISTOGRAM_RANGE])}, not {activation!r}")
-        edges = np.linspace(low, high, self.BINS + 1)
-        colours = layer_colours(depth)
-        tallest = 0.0
+    def update(self, scale: float = 1.0, depth: int = 10, width: int = 100, activation: str = "tanh",
+               scheme: str = "Glorot 2/(n_in+n_out)"):
+        summary = explorer_summary(scale, depth, width, activation, scheme)
+        low, high, xlabel, ticks = histogram_axis(activation)
+        top = histogram_top(summary.fractions.max())  # background: background_key follows it
+        self.left.set(xlim=(low, high), ylim=(0, top), xticks=ticks, xlabel=xlabel)
+        self.right.set_xlim(0.5, layer_axis_end(depth) + 0.5)  # background too
+        edges = np.linspace(low, high, BINS + 1)
         for layer, artist in enumerate(self.stairs):
             artist.set_visible(layer < depth)
-            if layer < depth:
-                inside = np.clip(values[layer], low, high)  # values beyond the range pile up at its ends
-                # bins as a count and a range: NumPy's fast path for equal bins (no sorting)
-                fraction = np.histogram(inside, bins=self.BINS, range=(low, high))[0] / max(outputs[layer].size, 1)
-                artist.set_data(fraction, edges)
-                artist.set_color(colours[layer])
-                tallest = max(tallest, float(fraction.max(initial=0.0)))
-        self.left.set(xlim=(low, high), ylim=(0, 1.1 * tallest or 1.0), xticks=ticks, xlabel=xlabel,
-                      title=f"activations, layer 1 (dark) to {depth} (yellow)")
+        for artist, fraction, colour in zip(self.stairs, summary.fractions, layer_colours(depth)):
+            artist.set_data(fraction, edges)
+            artist.set_color(colour)
+        self.left.title.set_text(f"activations, layer 1 (dark) to {depth} (yellow)")
         layers = np.arange(1, depth + 1)
-        with np.errstate(over="ignore", invalid="ignore"):
-            self.a_line.set_data(layers, np.clip([np.std(a) for a in outputs], 1e-12, 1e12))
-            self.d_line.set_data(layers, np.clip([np.std(d) for d in deltas], 1e-12, 1e12))
-        self.right.set(xlim=(0.5, depth + 0.5), title=f"{scheme}, std × {scale:.2f}")
-        return self.fig
+        self.a_line.set_data(layers, summary.activation_std)
+        self.d_line.set_data(layers, summary.delta_std)
+        self.right.title.set_text(f"{scheme}, std × {scale:.2f}")
+        # The spines go over the histograms' end and zero bins, and over curves leaving the panel.
+        return [*self.stairs[:depth], *self.left.spines.values(), self.left.title, self.a_line, self.d_line,
+                *self.right.spines.values(), self.right.title]
+
+    def background_key(self, scale: float = 1.0, depth: int = 10, width: int = 100, activation: str = "tanh",
+                       scheme: str = "Glorot 2/(n_in+n_out)"):
+        tallest = explorer_summary(scale, depth, width, activation, scheme).fractions.max()
+        return activation, histogram_top(tallest), layer_axis_end(depth)
 
 
 def explorer_figure(scale: float = 1.0, depth: int = 10, width: int = 100, activation: str = "tanh",
                     scheme: str = "Glorot 2/(n_in+n_out)") -> Figure:
     """A static picture of the explorer (see ``ExplorerView``) for the given settings."""
-    return ExplorerView().draw(scale, depth, width, activation, scheme)
+    return ExplorerView().draw(scale=scale, depth=depth, width=width, activation=activation, scheme=scheme)

@@ -13,6 +13,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocato
 
 from . import descent, surfaces
 from . import plots as _plots  # noqa: F401  importing it makes notebooks show Figures as PNG
+from .live import LiveView
 
 COLOURS = {"sgd": "C0", "momentum": "C1", "nesterov": "C2", "adagrad": "C4", "rmsprop": "C5", "adam": "C3"}
 
@@ -28,6 +29,14 @@ def _contour_data(name: str, resolution: int = 100):
     else:
         levels = np.linspace(low, float(np.percentile(values, 90)), 16)[1:]
     return xs, ys, values, levels
+
+
+def _draw_contours(ax, name: str):
+    """Grey contour lines of surface ``name`` (negative levels solid too), under every line drawn
+    on ``ax`` whenever they are added: the ContourSet."""
+    xs, ys, values, levels = _contour_data(name)
+    return ax.contour(xs, ys, values, levels=levels, colors="0.75", linewidths=0.7, negative_linestyles="solid",
+                      zorder=1)
 
 
 def plain_log_y(ax) -> None:
@@ -54,9 +63,7 @@ def draw_paths(ax, surface_name: str, paths: Mapping[str, np.ndarray], title: st
     (steps + 1, 2) array; rows of NaN (a diverged run) are simply not drawn.
     """
     surface = surfaces.get_surface(surface_name)
-    xs, ys, values, levels = _contour_data(surface.name)
-    ax.contour(xs, ys, values, levels=levels, colors="0.75", linewidths=0.7,
-               negative_linestyles="solid")
+    _draw_contours(ax, surface.name)
     for point in surface.minima:
         ax.plot(*point, marker="*", color="k", markersize=11, zorder=4)
     ax.plot(*surface.start, marker="o", color="k", markersize=5, zorder=4)
@@ -78,26 +85,102 @@ def optimiser_paths(runs: Mapping[str, Mapping[str, np.ndarray]]) -> Figure:
     return fig
 
 
+# The race's right panel: f − f_min from 1e-10 (converged, as far as the picture cares) to 1e4
+# (above every surface's start: a run that leaves the top is diverging), fixed so that it stays
+# in the background while the sliders move.
+GAP_RANGE = (1e-10, 1e4)
+
+
+class RaceView(LiveView):
+    r"""The race widget's figure. Left: every optimiser's path on one surface (contours, minima as
+    stars, the start as a dot). Right: how far above the minimum each one is after every step,
+    :math:`f(\theta_t) - f_{\min}`, on a log scale, with each optimiser's rate η in the legend.
+
+    The sliders (learning-rate multiplier, β) move only the lines, the rates in the legend and
+    the right title; the surface menu swaps the contours and the limits, which the background
+    keeps (``background_key``), so a slider move draws no tick, label or contour.
+    """
+
+    def __init__(self):
+        self.figure = Figure(figsize=(10.4, 3.8))
+        # Margins that fit the widest tick labels of every surface and the legend (no tight crop: it costs a draw).
+        self.figure.subplots_adjust(left=0.065, right=0.785, bottom=0.13, top=0.92, wspace=0.28)
+        self.left, self.right = self.figure.subplots(1, 2, width_ratios=(1.15, 1))
+        self.paths, self.gaps = {}, {}
+        for name, label in descent.LABELS.items():
+            self.paths[name], = self.left.plot([], [], lw=1.6, color=COLOURS[name], alpha=0.9)
+            self.gaps[name], = self.right.plot([], [], lw=1.6, color=COLOURS[name], label=label)
+        # Markers over the paths, as in draw_paths: they are drawn after them, on every redraw.
+        self.minima, = self.left.plot([], [], ls="none", marker="*", color="k", markersize=11)
+        self.start, = self.left.plot([], [], ls="none", marker="o", color="k", markersize=5)
+        self.left.set(xlabel="x", ylabel="y")
+        plain_log_y(self.right)
+        self.right.yaxis.set_major_locator(LogLocator(base=100.0))  # 1e-10, 1e-08, …, 1e+04
+        few_ticks(self.left)
+        few_ticks(self.right)
+        self.right.set(ylim=GAP_RANGE, xlabel="step", ylabel="f − f_min", title=" ")
+        # The legend sits beside the panel, where no curve crosses it, so it stays in the background.
+        # It reads "Adam (η = 0.3)", but only "0.3)" changes: that part is a text of its own, placed
+        # after its label, so a slider redraws a few glyphs, not six labels (each glyph costs time).
+        # zorder: drawn after the legend, whose layout places them.
+        legend = self.right.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        self.rates = {}
+        for name, text in zip(descent.LABELS, legend.get_texts()):
+            text.set_text(f"{descent.LABELS[name]} (η =")
+            self.rates[name] = self.right.annotate("", xy=(1, 0), xycoords=text, xytext=(2.5, 0),
+                                                   textcoords="offset points", fontsize=8, va="bottom", zorder=6)
+        self.contours, self.surface, self.low = None, None, 0.0  # set by _show_surface
+        # Runs already made, by (surface, optimiser, lr_scale, β or None where β is not used): a student
+        # drags a slider back and forth over the same values, and a β move reruns only the optimisers
+        # that use β. Emptied when full (a few MB).
+        self.runs: dict[tuple, tuple[float, np.ndarray]] = {}
+
+    def _show_surface(self, name: str) -> None:
+        """Contours, markers and limits of surface ``name``: the background, redrawn when it changes."""
+        surface = surfaces.get_surface(name)
+        if self.contours is not None:
+            self.contours.remove()
+        self.contours = _draw_contours(self.left, surface.name)
+        self.minima.set_data(*np.transpose(surface.minima))
+        self.start.set_data([surface.start[0]], [surface.start[1]])
+        self.left.set(xlim=surface.x_range, ylim=surface.y_range, title=surface.title)
+        self.right.set_xlim(0, descent.RACE_STEPS[surface.name])
+        self.low = min(float(surface.value(np.array(m))) for m in surface.minima)
+        self.surface = surface
+
+    def update(self, surface: str = "valley", lr_scale: float = 1.0, beta: float = 0.9):
+        if self.surface is None or surfaces.get_surface(surface) is not self.surface:
+            self._show_surface(surface)
+        runs = self._runs(lr_scale, beta)
+        for name, (lr, points) in runs.items():
+            self.paths[name].set_data(points[:, 0], points[:, 1])
+            gap = self.surface.value(points) - self.low
+            self.gaps[name].set_data(np.arange(len(points)), np.maximum(gap, 1e-12))  # NaN (diverged): not drawn
+            self.rates[name].set_text(f"{lr:.2g})")
+        self.right.title.set_text(f"learning rates × {lr_scale:.2g}, β = {beta:.2f}")
+        return [*self.paths.values(), self.minima, self.start, *self.gaps.values(), *self.rates.values(),
+                self.right.title]
+
+    def _runs(self, lr_scale: float, beta: float) -> dict:
+        """``descent.race`` on the shown surface, running only the optimisers not remembered."""
+        keys = {name: (self.surface.name, name, lr_scale, beta if name in descent.BETA_PARAMETER else None)
+                for name in descent.LABELS}
+        missing = [name for name, key in keys.items() if key not in self.runs]
+        if missing:
+            if len(self.runs) > 500:
+                self.runs.clear()
+            new = descent.race(self.surface.name, lr_scale, beta, optimisers=missing)
+            self.runs.update({keys[name]: run for name, run in new.items()})
+        return {name: self.runs[key] for name, key in keys.items()}
+
+    def background_key(self, surface: str = "valley", lr_scale: float = 1.0, beta: float = 0.9):
+        return surfaces.get_surface(surface).name
+
+
 def optimiser_race(surface: str = "valley", lr_scale: float = 1.0, beta: float = 0.9) -> Figure:
-    """The race widget's figure: every optimiser's path on ``surface`` (left) and how far
-    above the minimum each one is after every step (right, log scale)."""
-    runs = descent.race(surface, lr_scale, beta, n_steps=descent.RACE_STEPS[surface])
-    fig = Figure(figsize=(9.6, 3.8))
-    fig.subplots_adjust(left=0.06, right=0.99, bottom=0.13, top=0.92, wspace=0.22)
-    left, right = fig.subplots(1, 2, width_ratios=(1.15, 1))
-    draw_paths(left, surface, {name: points for name, (_, points) in runs.items()})
-    low = min(float(surfaces.get_surface(surface).value(np.array(m))) for m in surfaces.get_surface(surface).minima)
-    for name, (lr, points) in runs.items():
-        gap = surfaces.get_surface(surface).value(points) - low
-        right.plot(np.maximum(gap, 1e-12), color=COLOURS[name], lw=1.6,
-                   label=f"{descent.LABELS[name]} (η = {lr:.2g})")
-    few_ticks(left)
-    few_ticks(right)
-    plain_log_y(right)
-    right.set(ylim=(1e-10, None), xlabel="step", ylabel="f − f_min",
-              title=f"learning rates × {lr_scale:.2g}, β = {beta:.2f}")
-    right.legend(fontsize=7.5, loc="lower left", framealpha=0.9)
-    return fig
+    """A static picture of ``RaceView`` (see there): every optimiser's path on ``surface`` (left) and
+    how far above the minimum each one is after every step (right, log scale)."""
+    return RaceView().draw(surface=surface, lr_scale=lr_scale, beta=beta)
 
 
 def noise_ball(problem: descent.LeastSquares, runs: Mapping[str, tuple[np.ndarray, int]],

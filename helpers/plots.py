@@ -13,6 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .activations import get_activation, sigmoid, sigmoid_derivative_from_output
+from .live import LiveView
 
 DPI = 90
 
@@ -47,27 +48,42 @@ def _figure(n_columns: int = 1, width: float = 5.0, height: float = 3.4):
     return fig, axes
 
 
-def sigmoid_vs_step(w: float = 1.0, b: float = 0.0, steepness: float = 1.0, x_range=(-4.0, 4.0)) -> Figure:
+class SigmoidView(LiveView):
     r"""Left: a sigmoid neuron :math:`\sigma(c(wx + b))` beside a perceptron's step
     :math:`[wx + b > 0]`. Right: :math:`\sigma'(z)`, the factor every gradient through the
-    neuron carries; as the steepness :math:`c` grows it collapses to a spike at :math:`x = -b/w`."""
-    x = np.linspace(*x_range, 801)
-    z = steepness * (w * x + b)
-    a = sigmoid(z)
-    fig, (left, right) = _figure(2)
-    left.plot(x, (w * x + b > 0).astype(float), color="0.55", lw=2, ls="--", label="perceptron: step")
-    # Unicode, not mathtext, in live figures: mathtext is re-parsed on every redraw.
-    left.plot(x, a, color="C0", lw=2.5, label="sigmoid neuron σ(c(wx + b))")
-    if w != 0:
-        left.axvline(-b / w, color="C3", lw=0.8, ls=":", label="threshold x = −b/w")
-    left.set(xlabel="input x", ylabel="output", ylim=(-0.05, 1.05),
-             title=f"w = {w:.2f}, b = {b:.2f}, steepness c = {steepness:.1f}")
-    left.legend(loc="upper left", fontsize=8)
-    right.plot(x, sigmoid_derivative_from_output(a), color="C1", lw=2.5)
-    right.axhline(0.25, color="0.6", lw=0.8, ls=":")
-    right.set(xlabel="input x", ylabel="σ′(z)", ylim=(-0.01, 0.27),
-              title="learning signal σ′(z) (never above 1/4)")
-    return fig
+    neuron carries; as the steepness :math:`c` grows it collapses to a spike at :math:`x = -b/w`.
+    Both panels keep their limits, so a slider only moves the curves, the threshold and a title."""
+
+    def __init__(self, x_range=(-4.0, 4.0)):
+        self.x = np.linspace(*x_range, 801)
+        self.figure, (left, right) = _figure(2)
+        # Unicode, not mathtext, in live figures: mathtext is re-parsed on every redraw.
+        self.step, = left.plot(self.x, self.x, color="0.55", lw=2, ls="--", label="perceptron: step")
+        self.neuron, = left.plot(self.x, self.x, color="C0", lw=2.5, label="sigmoid neuron σ(c(wx + b))")
+        self.threshold = left.axvline(0.0, color="C3", lw=0.8, ls=":", label="threshold x = −b/w")
+        left.set(xlabel="input x", ylabel="output", xlim=x_range, ylim=(-0.05, 1.05), title=" ")
+        self.overlays = [left.legend(loc="upper left", fontsize=8, framealpha=1.0)]  # the curves pass under it
+        self.derivative, = right.plot(self.x, self.x, color="C1", lw=2.5)
+        right.axhline(0.25, color="0.6", lw=0.8, ls=":")
+        right.set(xlabel="input x", ylabel="σ′(z)", xlim=x_range, ylim=(-0.01, 0.27),
+                  title="learning signal σ′(z) (never above 1/4)")
+        self.title = left.title
+
+    def update(self, w: float = 1.0, b: float = 0.0, steepness: float = 1.0):
+        a = sigmoid(steepness * (w * self.x + b))
+        self.step.set_ydata((w * self.x + b > 0).astype(float))
+        self.neuron.set_ydata(a)
+        self.threshold.set_visible(w != 0)
+        if w != 0:
+            self.threshold.set_xdata([-b / w, -b / w])
+        self.derivative.set_ydata(sigmoid_derivative_from_output(a))
+        self.title.set_text(f"w = {w:.2f}, b = {b:.2f}, steepness c = {steepness:.1f}")
+        return [self.step, self.neuron, self.threshold, self.derivative, self.title]
+
+
+def sigmoid_vs_step(w: float = 1.0, b: float = 0.0, steepness: float = 1.0, x_range=(-4.0, 4.0)) -> Figure:
+    """A static picture of ``SigmoidView`` (see there) for one neuron."""
+    return SigmoidView(x_range).draw(w=w, b=b, steepness=steepness)
 
 
 def activation_gallery(names: Sequence[str] = ("sigmoid", "tanh", "relu", "leaky_relu"),

@@ -18,6 +18,7 @@ from . import regularised_training as rt
 from . import widgets
 from .activations import sigmoid
 from .datasets import Split
+from .live import LiveView
 
 CLASS_COLOURS = ("#1f77b4", "#d62728")
 
@@ -134,16 +135,16 @@ def shifted_copies(image, side: int = 8) -> Figure:
     return fig
 
 
-class ExplorerView:
-    """The regularisation explorer, built once: the decision regions of the network trained with
+class ExplorerView(LiveView):
+    """The regularisation explorer (notebook 04): the decision regions of the network trained with
     (λ, p) by ``rt.fit_grid`` (left) and the final accuracies of every λ at that p (right, the
-    current λ circled). Every network's P(class 1) over the plane is computed up front, and
-    ``draw`` only swaps the picture, the boundary and a few lines, so a slider's redraw is cheap."""
+    current λ circled). Every network's P(class 1) over the plane is computed up front; a slider
+    swaps the picture, redraws the points over it and the boundary (a new contour each time), and
+    moves the two curves, the circle and the titles. The axes keep their limits: no background
+    redraw."""
 
     def __init__(self, params, curves: rt.Curves, lams: Sequence[float], drop_probabilities: Sequence[float],
                  split: Split, activation: str = "relu", resolution: int = 70):
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-
         self.lams, self.drops = list(lams), list(drop_probabilities)
         shape = (len(self.lams), len(self.drops))
         self.train = 100 * curves.train_accuracy[-1].reshape(shape)
@@ -152,18 +153,20 @@ class ExplorerView:
         self.xx, self.yy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
         logits, _ = rt.forward(params, np.column_stack([self.xx.ravel(), self.yy.ravel()]), activation)
         self.probability = sigmoid(logits[..., 1] - logits[..., 0]).reshape(-1, resolution, resolution)
-        # Margins set by hand to fit every label: the widget saves the figure without a tight bounding box.
-        self.fig, (self.left, self.right) = _panels(2, 4.4, 3.4)
-        self.fig.subplots_adjust(left=0.015, right=0.985, bottom=0.15, top=0.9, wspace=0.2)
-        FigureCanvasAgg(self.fig)  # one canvas, one renderer: text metrics stay cached between redraws
+        # Margins set by hand to fit every label: the layout stays fixed whatever the values.
+        self.figure, (self.left, self.right) = _panels(2, 4.4, 3.4)
+        self.figure.subplots_adjust(left=0.015, right=0.985, bottom=0.15, top=0.9, wspace=0.2)
         self.image = self.left.imshow(self.probability[0], extent=(x0, x1, y0, y1), origin="lower", cmap="RdBu_r",
                                       vmin=-0.4, vmax=1.4, aspect="auto", interpolation="bilinear")
+        self.points = []
         for label, colour in enumerate(CLASS_COLOURS):
             val, train = split.y_val == label, split.y_train == label
-            self.left.scatter(split.X_val[val, 0], split.X_val[val, 1], s=6, color=colour, alpha=0.25, lw=0)
-            self.left.scatter(split.X_train[train, 0], split.X_train[train, 1], s=22, color=colour,
-                              edgecolor="k", lw=0.6)
+            self.points.append(self.left.scatter(split.X_val[val, 0], split.X_val[val, 1], s=6, color=colour,
+                                                 alpha=0.25, lw=0))
+            self.points.append(self.left.scatter(split.X_train[train, 0], split.X_train[train, 1], s=22,
+                                                 color=colour, edgecolor="k", lw=0.6))
         self.left.set(xlim=(x0, x1), ylim=(y0, y1), xticks=[], yticks=[])
+        self.left.set_title(" ", fontsize=9)
         self.boundary = None
         positions = np.arange(len(self.lams))
         self.train_line, = self.right.plot(positions, self.train[:, 0], "o--", color="C0", lw=1.5, label="training")
@@ -172,11 +175,11 @@ class ExplorerView:
         lowest = min(self.train.min(), self.val.min())
         bottom = min(70.0, 5 * np.floor(lowest / 5) - 5)  # one scale for every p, so switching p compares
         self.right.set(xticks=positions, xticklabels=[f"{x:g}" for x in self.lams], xlabel="L2 strength λ",
-                       ylabel="accuracy (%)", ylim=(bottom, 101))
+                       ylabel="accuracy (%)", ylim=(bottom, 101), title=" ")
         self.right.grid(alpha=0.3)
-        self.right.legend(fontsize=8, loc="lower left")
+        self.overlays = [self.right.legend(fontsize=8, loc="lower left", framealpha=1.0)]  # opaque: curves pass under it
 
-    def draw(self, lam: float, drop_probability: float) -> Figure:
+    def update(self, lam: float, drop_probability: float):
         """Show the network trained with λ = ``lam`` and p = ``drop_probability`` (values of the grid)."""
         i, j = self.lams.index(lam), self.drops.index(drop_probability)
         probability = self.probability[i * len(self.drops) + j]
@@ -184,19 +187,24 @@ class ExplorerView:
         if self.boundary is not None:
             self.boundary.remove()
         self.boundary = self.left.contour(self.xx, self.yy, probability, levels=[0.5], colors="k", linewidths=1.2)
-        self.left.set_title(f"λ = {lam:g}, p = {drop_probability:g}: training {self.train[i, j]:.0f} %, "
-                            f"validation {self.val[i, j]:.1f} %", fontsize=9)
+        self.left.title.set_text(f"λ = {lam:g}, p = {drop_probability:g}: training {self.train[i, j]:.0f} %, "
+                                 f"validation {self.val[i, j]:.1f} %")
         self.train_line.set_ydata(self.train[:, j])
         self.val_line.set_ydata(self.val[:, j])
         self.marker.set_data([i], [self.val[i, j]])
-        self.right.set_title(f"every λ with dropout p = {drop_probability:g}")
-        return self.fig
+        self.right.title.set_text(f"every λ with dropout p = {drop_probability:g}")
+        # In a full draw's order: the picture covers the points and the frame, so they follow it;
+        # the circle may cross the top of the frame.
+        return [self.image, *self.points, self.boundary, *self.left.spines.values(), self.left.title,
+                self.train_line, self.val_line, self.marker, *self.right.spines.values(),
+                self.right.title]
 
 
 def explorer_view(params, curves: rt.Curves, lams: Sequence[float], drop_probabilities: Sequence[float],
                   split: Split, lam: float, drop_probability: float) -> Figure:
     """A static picture of the regularisation explorer (see ``ExplorerView``) at (λ, p)."""
-    return ExplorerView(params, curves, lams, drop_probabilities, split).draw(lam, drop_probability)
+    return ExplorerView(params, curves, lams, drop_probabilities, split).draw(lam=lam,
+                                                                              drop_probability=drop_probability)
 
 
 @widgets.example

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import approx_plots, approximation, datasets, plots, widgets
+import numpy as np
+
+from helpers import approx_plots, approx_views, approximation, datasets, plots, widgets
 
 
 def test_steps_and_bump_draw():
@@ -19,6 +21,36 @@ def test_bump_approximation_reports_its_errors(target):
     worst, mean = approximation.approximation_errors(
         f, approximation.bump_network(f, 12, 3000.0), approx_plots.GRID)
     assert f"max error {worst:.3f}" in top.get_title() and f"mean error {mean:.4f}" in top.get_title()
+
+
+@pytest.mark.parametrize("target", sorted(datasets.TARGET_FUNCTIONS))
+def test_bump_view_limits_hold_every_network(target):
+    """The top panel's y-limits are fixed per target (they live in the background): every bump
+    network, however few or flat its bumps, must stay inside them; the error axis follows the error."""
+    view = approx_views.BumpView()
+    f = datasets.TARGET_FUNCTIONS[target]
+    for n_bumps in (1, 2, 7, 60):
+        for steepness in (10.0, 300.0, 10000.0):
+            view.update(target=target, n_bumps=n_bumps, steepness=steepness)
+            output = approximation.network_output(approximation.bump_network(f, n_bumps, steepness), approx_plots.GRID)
+            low, high = view.top.get_ylim()
+            assert low < output.min() and output.max() < high, (n_bumps, steepness)
+            assert np.array_equal(view.output.get_ydata(), output)
+            assert np.array_equal(view.truth.get_ydata(), f(approx_plots.GRID))
+            gap = np.abs(f(approx_plots.GRID) - output)
+            assert view.bottom.get_ylim()[1] >= 1.1 * gap.max() - 1e-12
+            assert view.worst.get_ydata()[0] == pytest.approx(gap.max())
+            assert np.allclose(view.error.get_xy()[:len(gap), 1], gap)
+    assert view.background_key(target=target, n_bumps=3, steepness=5.0) == view.background_key(target=target)
+
+
+def test_a_reused_bump_view_draws_what_a_fresh_one_draws():
+    """An update must set everything the controls touch: after other values, the same picture."""
+    reused = approx_views.BumpView()
+    reused.update(target="step", n_bumps=1, steepness=10.0)
+    values = dict(target="wiggly", n_bumps=12, steepness=3000.0)
+    assert plots.figure_png(reused.draw(**values)) == plots.figure_png(approx_views.BumpView().draw(**values))
+    assert reused.legend.get_texts()[1].get_text() == "12 bumps = 24 hidden neurons"
 
 
 def test_error_against_bumps_is_log_log():
@@ -37,6 +69,22 @@ def test_challenge_scores_and_best_heights():
     assert best_score < approx_plots.average_deviation(best - 0.05)
     fig = approx_plots.bump_challenge("wiggly", **{f"h{i}": h for i, h in enumerate(best)})
     assert f"average deviation {best_score:.3f}" in fig.axes[0].get_title()
+
+
+def test_challenge_view_shows_the_bumps_it_scores():
+    heights = {f"h{i}": 0.1 * i for i in range(approx_plots.CHALLENGE_BUMPS)}
+    view = approx_views.ChallengeView("sine")
+    view.update(h3=0.9)  # an earlier position of the sliders must leave no trace
+    fig = view.draw(**heights)
+    params = approximation.bump_network(lambda c: 0.1 * np.arange(10), approx_plots.CHALLENGE_BUMPS, 2000.0)
+    output = approximation.network_output(params, approx_plots.GRID)
+    assert np.array_equal(view.output.get_ydata(), output)
+    assert np.array_equal(view.truth.get_ydata(), datasets.TARGET_FUNCTIONS["sine"](approx_plots.GRID))
+    score = np.mean(np.abs(datasets.TARGET_FUNCTIONS["sine"](approx_plots.GRID) - output))
+    best = approx_plots.average_deviation(approx_plots.challenge_heights("sine"), "sine")
+    assert fig.axes[0].get_title() == f"average deviation {score:.3f}   (best possible with 10 bumps: {best:.3f})"
+    low, high = fig.axes[0].get_ylim()
+    assert low <= -0.1 and high >= 1.2  # every slider position stays in view
 
 
 def test_challenge_widget_has_one_vertical_slider_per_bump():

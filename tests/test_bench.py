@@ -22,7 +22,7 @@ import run as bench_run  # noqa: E402
 
 # columns that hold a duration or a ratio of durations, in the sections of bench/
 POSITIVE = {"µs/step", "steps/s", "helpers speed-up", "seconds (median)", "kernel start s", "cells s",
-            "total s", "median ms", "p95 ms", "lean PNG ms", "render / lean", "seconds", "µs/coordinate",
+            "total s", "median ms", "p95 ms", "full draw ms", "full / redraw", "seconds", "µs/coordinate",
             "× backprop"}
 
 

@@ -115,3 +115,37 @@ def test_digit_explorer_shows_the_chosen_image():
     explorer.controls["index"].value = 4
     assert isinstance(explorer.draw(index=4), Figure)
     assert_shows_same_data(explorer, cp.digit_probabilities(images[4], probabilities[4], 4))
+
+
+def test_temperature_view_keeps_its_logits_and_moves_only_the_probabilities():
+    logits = LOGITS.copy()
+    view = cp.TemperatureView(logits)
+    logits[:] = 0.0  # the left panel was drawn from the values given: the view must not follow the caller's array
+    view.update(temperature=0.5)
+    left, right = view.figure.axes
+    np.testing.assert_allclose([bar.get_height() for bar in right.patches], activations.softmax(LOGITS / 0.5))
+    np.testing.assert_allclose([bar.get_height() for bar in left.patches], LOGITS)
+    assert right.get_ylim() == (0, 1.02)
+
+
+def test_digit_view_recolours_the_bars_for_each_image():
+    probabilities = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]])
+    view = cp.DigitView(np.arange(2 * 64).reshape(2, 64), [0, 1], probabilities)
+    colours = {}
+    for index in (0, 1):
+        view.update(index=index)
+        image_ax, bars_ax = view.figure.axes
+        colours[index] = [bar.get_facecolor() for bar in bars_ax.patches]
+        np.testing.assert_allclose([bar.get_height() for bar in bars_ax.patches], probabilities[index])
+        np.testing.assert_array_equal(image_ax.images[0].get_array(), np.arange(64).reshape(8, 8) + 64 * index)
+    assert colours[0][0] != colours[0][1] == colours[0][2]  # right guess: the true class alone stands out
+    assert len(set(colours[1])) == 3                         # wrong guess: true class, guess, the rest
+    assert "predicted 2 (60 %)" in view.figure.axes[1].get_title()
+
+
+def test_digit_explorer_has_an_example_for_the_bench():
+    explorer = widgets.EXAMPLES["helpers.classification_plots._digit_explorer_example"]()
+    assert explorer.render().startswith(PNG_SIGNATURE)
+    probabilities = explorer.view.probabilities
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
+    assert probabilities.shape == (explorer.controls["index"].max + 1, 10)

@@ -75,3 +75,18 @@ def test_slowdown_explorer_follows_its_sliders():
     explorer.controls["learning_rate"].value = 0.5
     assert explorer.render() != first
     assert_shows_same_data(explorer, cost_plots.learning_slowdown_from(2.0, 2.0, 0.5))
+
+
+def test_slowdown_view_rounds_each_cost_panel_top_so_small_moves_keep_the_axes():
+    view = cost_plots.SlowdownView()
+    key = view.background_key(w=2.0, b=2.0, learning_rate=0.15)
+    assert view.background_key(w=2.1, b=2.0, learning_rate=0.15) == key  # a slider step: background kept
+    assert view.background_key(w=2.0, b=2.0, learning_rate=0.9) == key   # η does not move the start's cost
+    assert view.background_key(w=-1.0, b=-1.0, learning_rate=0.15) != key
+    for w, b in [(2.0, 2.0), (0.3, -0.2), (4.0, 4.0), (-4.0, -4.0)]:
+        view.update(w=w, b=b, learning_rate=0.15)
+        for panel, cost in zip(view.figure.axes, costs.COSTS):
+            highest = costs.neuron_run(w, b, 0.15, 300, cost).costs.max()
+            bottom, top = panel.get_ylim()
+            assert bottom == 0 and highest < top <= 2.6 * max(highest, 0.1), (w, b, cost, top)  # 1, 2, 5: ≤ 2.5×
+    assert view.figure.axes[2].get_title() == "output, start (-4.00, -4.00)"

@@ -44,3 +44,21 @@ def test_gradient_norm_explorer_follows_its_controls():
     live.controls["activation"].value = "tanh"
     assert live.render() != first
     assert callable(widgets.EXAMPLES["helpers.widgets._gradient_norm_explorer_example"])
+
+
+def test_gradient_norm_view_axes_hold_the_profile_in_coarse_steps():
+    X, labels = small_batch()
+    view = depth_plots.GradientNormView(X, labels)
+    for depth, activation, scale in [(1, "tanh", 0.25), (6, "sigmoid", 1.0), (12, "relu", 4.0), (30, "sigmoid", 0.25)]:
+        ax = view.draw(depth=depth, activation=activation, weight_scale=scale).axes[0]
+        profile = gradient_flow.norm_profile(X, labels, depth, activation, scale)
+        np.testing.assert_allclose(ax.get_lines()[0].get_xydata(), np.column_stack([np.arange(1, depth + 2), profile]))
+        low, high = ax.get_ylim()
+        assert low <= min(profile.min() / 3, 1e-3) and high >= max(profile.max() * 3, 10.0)
+        assert round(-np.log10(low)) in (3, 5, 10, 20, 30, 50) and round(np.log10(high)) in (1, 2, 3, 5, 10, 20)
+        assert ax.get_xlim() == (0.5, 2 ** int(np.ceil(np.log2(depth + 1))) + 0.5)
+        assert f"{activation}, {depth} hidden layers" in ax.get_title()
+    # a small slider move keeps the axes, so only the line and the title are redrawn
+    assert view.background_key(6, "sigmoid", 1.0) == view.background_key(6, "sigmoid", 1.12)
+    assert view.background_key(6, "sigmoid", 1.0) != view.background_key(30, "sigmoid", 1.0)
+    assert [depth_plots._nice_decades(d) for d in (0.5, 1, 2.5, 4, 6, 11, 37, 120)] == [1, 1, 3, 5, 10, 20, 50, 200]

@@ -97,6 +97,43 @@ def test_race_scales_rates_and_passes_beta():
     np.testing.assert_allclose(runs["momentum"][1], same_rate)
 
 
+def _alone(surface, optimiser, lr, n_steps, **hyper):
+    """One optimiser's path by the plainest loop: its step, the gradient at one point, stop on leaving
+    the box 100 times the plot window (the oracle for ``paths``, which runs several at once)."""
+    theta = np.array(surface.start, dtype=float)
+    state = {"sgd": [], "adam": [np.zeros(2), np.zeros(2), 0]}.get(optimiser, [np.zeros(2)])
+    bound = 100.0 * max(abs(v) for v in surface.x_range + surface.y_range)
+    points = np.full((n_steps + 1, 2), np.nan)
+    points[0] = theta
+    for k in range(1, n_steps + 1):
+        grad = surface.gradient(theta)
+        if optimiser == "sgd":
+            theta = descent.sgd_step(theta, grad, lr)
+        else:
+            theta, *state = descent.STEPS[optimiser](theta, grad, *state, lr, **hyper)
+        if not np.all(np.abs(theta) < bound):
+            break
+        points[k] = theta
+    return points
+
+
+@pytest.mark.parametrize("surface", list(descent.RACE_RATES))
+@pytest.mark.parametrize("lr_scale, beta", [(1.0, 0.9), (10.0, 0.5)])  # at × 10 some runs diverge
+def test_race_runs_side_by_side_as_each_would_alone(surface, lr_scale, beta):
+    runs = descent.race(surface, lr_scale, beta)
+    assert list(runs) == list(descent.RACE_RATES[surface])
+    for name, (lr, points) in runs.items():
+        hyper = {descent.BETA_PARAMETER[name]: beta} if name in descent.BETA_PARAMETER else {}
+        alone = _alone(surfaces.get_surface(surface), name, lr, descent.RACE_STEPS[surface], **hyper)
+        np.testing.assert_array_equal(points, alone, err_msg=f"{name} on {surface}")
+    if lr_scale == 10.0 and surface == "valley":
+        assert np.isnan(runs["sgd"][1][-1]).all() and not np.isnan(runs["adam"][1]).any()
+    some = descent.race(surface, lr_scale, beta, optimisers=["adam", "sgd"])
+    assert list(some) == ["sgd", "adam"]
+    for name, (lr, points) in some.items():
+        np.testing.assert_array_equal(points, runs[name][1])
+
+
 def test_least_squares_problem_and_cost(rng):
     problem = descent.least_squares_problem(100, rng)
     assert problem.X.shape == (100, 2) and problem.y.shape == (100,)

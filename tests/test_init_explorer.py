@@ -86,10 +86,53 @@ def test_explorer_view_updates_one_figure_in_place():
     view = ie.ExplorerView()
     first = plots.figure_png(view.draw())
     fig = view.draw(scale=3.0, depth=4, activation="relu", scheme="He 2/n_in")
-    assert fig is view.fig
+    assert fig is view.figure
     assert sum(artist.get_visible() for artist in view.stairs) == 4
     assert plots.figure_png(fig) != first
     assert isinstance(ie.explorer_figure(depth=3, activation="sigmoid"), Figure)
+
+
+def test_explorer_view_returns_what_moves_and_keys_what_does_not():
+    view = ie.ExplorerView()
+    moving = view.update(depth=6)
+    assert all(artist.figure is view.figure for artist in moving)
+    assert [a for a in moving if a in view.stairs] == view.stairs[:6]  # hidden layers are not drawn
+    assert {view.a_line, view.d_line, view.left.title, view.right.title} <= set(moving)
+    key = view.background_key(depth=6)
+    assert view.background_key(depth=6, width=50) == key  # same activation, histogram height, layer axis
+    assert view.background_key(depth=6, activation="relu") != key
+    assert view.background_key(depth=11) != key  # the layer axis now ends at 15
+
+
+def test_the_summary_is_the_histogram_of_the_explorer_data():
+    outputs, deltas = ie.explorer_data(1.3, 5, 25, "tanh", "LeCun 1/n_in")
+    summary = ie.explorer_summary(1.3, 5, 25, "tanh", "LeCun 1/n_in")
+    assert summary.fractions.shape == (5, ie.BINS)
+    assert np.allclose(summary.fractions.sum(axis=1), 1.0)  # tanh's range holds every unit
+    assert np.allclose(summary.fractions[2], np.histogram(outputs[2], ie.BINS, (-1.0, 1.0))[0] / outputs[2].size)
+    assert np.allclose(summary.delta_std, [d.std() for d in deltas])
+    relu = ie.explorer_summary(1.0, 5, 25, "relu", "He 2/n_in")
+    assert np.all(relu.fractions.sum(axis=1) < 0.75)  # only the positive units are counted
+    with pytest.raises(ValueError):
+        summary.fractions[0, 0] = 1.0  # shared by the cache: read-only
+
+
+@pytest.mark.parametrize("tallest, top", [(0.0, 1.0), (0.047, 0.05), (0.0477, 0.075), (0.08, 0.1), (0.29, 0.5),
+                                          (0.5, 0.75), (0.99, 1.05)])
+def test_the_histogram_height_is_quantised(tallest, top):
+    assert ie.histogram_top(tallest) == pytest.approx(top)
+
+
+def test_the_histogram_height_is_above_the_tallest_bin_and_changes_rarely():
+    tallest = np.linspace(0.01, 1.0, 500)
+    tops = np.array([ie.histogram_top(t) for t in tallest])
+    assert np.all(tops >= np.minimum(1.05 * tallest, 1.05) - 1e-12) and np.all(tops <= 1.05)
+    assert np.all(np.diff(tops) >= 0) and np.all(tallest / tops > 0.5)  # the tallest bin fills half the panel
+    assert len(set(tops)) <= 15
+
+
+def test_the_layer_axis_ends_at_a_multiple_of_five():
+    assert [ie.layer_axis_end(d) for d in (2, 5, 6, 10, 11, 20)] == [5, 5, 10, 10, 15, 20]
 
 
 def test_the_widget_has_a_log_weight_scale_slider_and_redraws_quickly():

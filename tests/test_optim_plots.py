@@ -31,9 +31,15 @@ def test_race_figure_follows_its_settings(surface):
     fig = optim_plots.optimiser_race(surface, lr_scale=2.0, beta=0.5)
     paths, gaps = fig.axes
     assert gaps.get_yscale() == "log" and "× 2" in gaps.get_title() and "0.50" in gaps.get_title()
-    legend = [text.get_text() for text in gaps.get_legend().get_texts()]
+    # Each legend row reads "Adam (η = 1)": the label, then the rate, a text placed after it.
+    labels = gaps.get_legend().get_texts()
+    rates = {text.xycoords: text.get_text() for text in gaps.texts}
+    rows = [f"{label.get_text()} {rates[label]}" for label in labels]
     rate = 2.0 * descent.RACE_RATES[surface]["adam"]
-    assert any(label.startswith("Adam") and f"{rate:.2g}" in label for label in legend)
+    assert f"Adam (η = {rate:.2g})" in rows and len(rows) == len(descent.LABELS)
+    lines = [line.get_ydata() for line in gaps.get_lines()]
+    assert len(lines) == len(descent.LABELS) and all(len(y) == descent.RACE_STEPS[surface] + 1 for y in lines)
+    assert gaps.get_xlim() == (0, descent.RACE_STEPS[surface])
     assert plots.figure_png(fig).startswith(b"\x89PNG")
 
 
@@ -64,6 +70,24 @@ def test_race_widget_controls_redraw():
     live.controls["surface"].value = "rosenbrock"
     assert live.render() != first
     assert live.controls["lr_scale"].min < 0 < live.controls["lr_scale"].max  # a log slider: exponents
+
+
+def test_race_widget_shows_the_race_of_its_current_settings():
+    """The view remembers runs (a β move reruns only momentum, Nesterov and Adam): what it shows
+    after any sequence of moves is still the race for the current values."""
+    live = widgets.optimiser_race()
+    settings = [("lr_scale", 2.0), ("beta", 0.5), ("lr_scale", 1.0), ("surface", "saddle"), ("beta", 0.9),
+                ("surface", "valley"), ("beta", 0.5)]
+    for name, value in settings:
+        live.controls[name].value = value
+        live.render()
+        values = live.values()
+        runs = descent.race(values["surface"], values["lr_scale"], values["beta"])
+        paths, gaps = live.view.figure.axes
+        shown = {line.get_color(): np.column_stack(line.get_data()) for line in paths.get_lines()}
+        for optimiser, (_, points) in runs.items():
+            np.testing.assert_array_equal(shown[optim_plots.COLOURS[optimiser]], points,
+                                          err_msg=f"{optimiser} after moving {name}")
 
 
 @pytest.mark.parametrize("module", ["optim_plots", "depth_plots", "approx_plots"])

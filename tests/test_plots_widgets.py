@@ -16,7 +16,8 @@ from IPython.display import Image
 from matplotlib.figure import Figure
 
 import helpers
-from helpers import notebook, plots, widgets
+from helpers import live, notebook, plots, widgets
+from figure_data import assert_shows_same_data
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -129,7 +130,7 @@ class FakeHandle:
 
 @pytest.fixture
 def fake_display(monkeypatch):
-    """Replace helpers.widgets.display; record (objects, kwargs) and hand out handles."""
+    """Replace helpers.live.display; record (objects, kwargs) and hand out handles."""
     calls, handles = [], []
 
     def display(*objs, **kwargs):
@@ -139,7 +140,7 @@ def fake_display(monkeypatch):
             return handles[-1]
         return None
 
-    monkeypatch.setattr(widgets, "display", display)
+    monkeypatch.setattr(live, "display", display)
     return calls, handles
 
 
@@ -159,7 +160,7 @@ def test_render_is_png_and_follows_the_controls():
     moved = explorer.render()
     assert_png(moved)
     assert moved != first
-    assert moved == plots.figure_png(plots.sigmoid_vs_step(w=1.0, b=1.5, steepness=1.0))
+    assert_shows_same_data(explorer, plots.sigmoid_vs_step(w=1.0, b=1.5, steepness=1.0))
 
 
 def test_show_then_control_change_updates_the_same_output(fake_display):

@@ -51,6 +51,18 @@ def test_the_explorer_shows_the_chosen_network(trained):
         rplots.explorer_view(params, curves, lams, drops, split, 0.3, 0.0)  # not a trained λ
 
 
+def test_the_explorer_view_replaces_its_boundary_and_returns_it(trained):
+    split, lams, drops, params, curves = trained
+    view = rplots.ExplorerView(params, curves, lams, drops, split)
+    first = view.update(lam=0.0, drop_probability=0.5)
+    moving = view.update(lam=1.0, drop_probability=0.5)
+    assert view.boundary in moving and view.boundary not in first
+    assert view.left.collections.count(view.boundary) == 1 and len(view.left.collections) == 5  # 4 scatters + 1
+    assert moving.index(view.image) < moving.index(view.boundary)  # drawn over the picture, as a full draw does
+    assert all(artist.figure is view.figure for artist in moving)
+    assert view.marker.get_xdata()[0] == 1 and "λ = 1, p = 0.5" in view.left.get_title()
+
+
 def test_one_blas_thread_limits_and_restores():
     def blas_threads():
         return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]

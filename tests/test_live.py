@@ -1,0 +1,115 @@
+"""helpers.live: every course widget's fast redraw (a cached background, only the moving artists
+drawn over it) must look like a full draw of the same figure, after each control moves.
+
+A view that forgets to return an artist it changed, or whose background depends on a value its
+``background_key`` leaves out, shows a stale picture here: the pixels differ from the full draw.
+"""
+import importlib
+import inspect
+import io
+import pkgutil
+
+import ipywidgets
+import numpy as np
+import pytest
+from PIL import Image
+
+import helpers
+from helpers import live, widgets
+
+
+def _factories() -> dict:
+    for info in pkgutil.iter_modules(helpers.__path__):  # modules register their examples on import
+        importlib.import_module(f"helpers.{info.name}")
+    found = {name: factory for name, factory in vars(widgets).items()
+             if inspect.isfunction(factory) and not name.startswith("_") and factory.__module__ == widgets.__name__
+             and "LiveFigure" in str(inspect.signature(factory).return_annotation)
+             and all(p.default is not p.empty for p in inspect.signature(factory).parameters.values())}
+    found.update({name.rsplit(".", 1)[-1]: build for name, build in widgets.EXAMPLES.items()})
+    return found
+
+
+FACTORIES = _factories()
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=int)
+
+
+def _another_value(control):
+    """A value the control can take, different from its current one and far from it."""
+    if isinstance(control, (ipywidgets.Dropdown, ipywidgets.SelectionSlider)):
+        values = [option[1] if isinstance(option, tuple) else option for option in control.options]
+        return next(v for v in reversed(values) if v != control.value)
+    if isinstance(control, ipywidgets.FloatLogSlider):
+        low, high = control.base ** control.min, control.base ** control.max
+        return low if control.value > np.sqrt(low * high) else high
+    low, high = control.min, control.max
+    far = low if control.value > (low + high) / 2 else high
+    return type(control.value)(control.value + 0.8 * (far - control.value))
+
+
+def test_every_course_widget_is_found():
+    expected = {"sigmoid_explorer", "slowdown_explorer", "temperature_explorer", "optimiser_race",
+                "bump_explorer", "bump_challenge", "init_variance_explorer"}
+    assert expected <= set(FACTORIES), sorted(expected - set(FACTORIES))
+
+
+@pytest.mark.parametrize("name", sorted(FACTORIES))
+def test_fast_redraw_matches_a_full_draw_after_each_control_moves(name):
+    widget = FACTORIES[name]()
+    previous = widget.render()
+    for control_name, control in widget.controls.items():
+        control.value = _another_value(control)
+        png = widget.render()
+        assert png != previous, f"moving {control_name!r} changed nothing in the picture"
+        fast, full = _pixels(png), _pixels(widget.render_full())
+        assert fast.shape == full.shape
+        differing = np.mean(np.abs(fast - full).max(axis=-1) > 40)
+        assert differing < 0.0002, (f"after moving {control_name!r}, the fast redraw differs from a full "
+                                   f"draw in {differing:.2%} of its pixels")
+        previous = png
+
+
+def test_a_view_that_hides_a_change_is_caught():
+    """The check above can fail: a view that changes a digit of its title without returning it."""
+    class Forgetful(live.LiveView):
+        def __init__(self):
+            from matplotlib.figure import Figure
+
+            self.figure = Figure(figsize=(4, 3))
+            self.ax = self.figure.subplots()
+            self.line, = self.ax.plot([0, 1], [0, 1])
+
+        def update(self, slope=1.0):
+            self.line.set_ydata([0, slope])
+            self.ax.set_title(f"slope {slope:.1f}")
+            return [self.line]
+
+    widget = live.LiveFigure(Forgetful(), {"slope": ipywidgets.FloatSlider(value=0.5, min=0, max=1)})
+    widget.render()
+    widget.controls["slope"].value = 0.9
+    fast, full = _pixels(widget.render()), _pixels(widget.render_full())
+    assert np.mean(np.abs(fast - full).max(axis=-1) > 40) > 0.0002  # one stale digit is enough
+
+
+def test_background_key_redraws_the_background():
+    class Keyed(live.LiveView):
+        def __init__(self):
+            from matplotlib.figure import Figure
+
+            self.figure = Figure(figsize=(4, 3))
+            self.ax = self.figure.subplots()
+            self.line, = self.ax.plot([0, 1], [0, 1])
+
+        def update(self, colour="white"):
+            self.ax.set_facecolor(colour)
+            return [self.line]
+
+        def background_key(self, colour="white"):
+            return colour
+
+    widget = live.LiveFigure(Keyed(), {"colour": ipywidgets.Dropdown(options=["white", "black"])})
+    widget.render()
+    widget.controls["colour"].value = "black"
+    assert np.array_equal(_pixels(widget.render()), _pixels(widget.render_full()))
