@@ -5,6 +5,8 @@ expected, not a broadcasting traceback from deep inside NumPy.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 _FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
@@ -60,7 +62,7 @@ def check_same_shape(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> 
 def check_positive(value, name: str, allow_zero: bool = False) -> float:
     """Return ``value`` as a float, or raise ``ValueError`` if it is not (strictly) positive."""
     number = float(value)
-    if not np.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
+    if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
     return number

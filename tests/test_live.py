@@ -113,3 +113,22 @@ def test_background_key_redraws_the_background():
     widget.render()
     widget.controls["colour"].value = "black"
     assert np.array_equal(_pixels(widget.render()), _pixels(widget.render_full()))
+
+
+def test_bad_sources_and_updates_get_clear_errors():
+    with pytest.raises(TypeError, match="LiveView or a function returning a Figure, got int"):
+        live.LiveFigure(3, {})
+
+    class Silent(live.LiveView):
+        def __init__(self):
+            from matplotlib.figure import Figure
+
+            self.figure = Figure(figsize=(2, 2))
+            self.figure.subplots()
+
+        def update(self, x=0.0):
+            pass  # forgot to return the moved artists
+
+    widget = live.LiveFigure(Silent(), {"x": ipywidgets.FloatSlider()})
+    with pytest.raises(TypeError, match=r"Silent.update must return the artists it moved.*got None"):
+        widget.render()
