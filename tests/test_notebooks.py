@@ -48,7 +48,7 @@ def break_answer(notebook: nbformat.NotebookNode, mistake: Mistake) -> nbformat.
     raise AssertionError(f"no answer cell {mistake.answer_cell!r}")
 
 
-@pytest.fixture(scope="module", params=course.assignments())
+@pytest.fixture(scope="module")
 def graded(request, tmp_path_factory):
     """Release and autograde one assignment's example submissions in a fresh course copy."""
     assignment = request.param
@@ -102,11 +102,18 @@ def test_blank_notebook_runs_to_the_end_and_scores_zero(graded):
     assert set(messages) == {cell for cell, (_, top) in scores.items() if top > 0}
 
 
-@pytest.mark.parametrize("mistake", [m for ms in MISTAKES.values() for m in ms], ids=lambda m: m.student)
+def pytest_generate_tests(metafunc):
+    """``graded`` runs once per assignment; each mistake only with its own assignment."""
+    if "mistake" in metafunc.fixturenames:
+        pairs = [(assignment, mistake) for assignment, mistakes in MISTAKES.items() for mistake in mistakes]
+        metafunc.parametrize(("graded", "mistake"), pairs, indirect=["graded"], scope="module",
+                             ids=[f"{assignment}-{mistake.student}" for assignment, mistake in pairs])
+    elif "graded" in metafunc.fixturenames:
+        metafunc.parametrize("graded", course.assignments(), indirect=True, scope="module")
+
+
 def test_a_mistake_loses_exactly_its_points_and_says_why(graded, mistake):
     root, assignment, _, _ = graded
-    if mistake not in MISTAKES.get(assignment, []):
-        pytest.skip(f"{mistake.student} belongs to another assignment")
     scores = course.scores(root, assignment, mistake.student)
     failed = {cell for cell, (score, top) in scores.items() if score < top}
     assert failed == {mistake.breaks}, f"expected only {mistake.breaks} to fail, got {failed}"
