@@ -27,7 +27,10 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 
 # (assignment, label of the slider to move): the widget every notebook must keep alive.
-LIVE_SLIDERS = [("01_why_sigmoid", "steepness c"), ("05_init_variance", "weight scale")]
+LIVE_SLIDERS = [("01_why_sigmoid", "steepness c"), ("02_cross_entropy_vs_mse", "starting weight w"),
+                ("03_softmax", "temperature T"), ("04_regularisation", "L2 strength λ"),
+                ("05_init_variance", "weight scale"), ("06_optimisers", "learning rates ×"),
+                ("07_vanishing_gradients", "hidden layers"), ("08_universal_approximation", "bumps N")]
 
 
 def _require_browser():
