@@ -260,14 +260,18 @@ def _zeros(params) -> dict:
 def _like(params: dict, other, name: str) -> dict:
     """``other`` as float arrays, after checking that it has params' keys and shapes."""
     other = _as_dict(other, name)
-    if set(other) != set(params):
+    if other.keys() != params.keys():
         missing, extra = sorted(set(params) - set(other)), sorted(set(other) - set(params))
         raise ValueError(f"{name} needs the keys of params: missing {missing}, unexpected {extra}")
-    converted = {}
-    for key in params:
-        converted[key] = as_float_array(other[key], f"{name}[{key!r}]")
-        check_same_shape(params[key], converted[key], f"params[{key!r}]", f"{name}[{key!r}]")
-    return converted
+    return {key: _float_array_shaped_like(other[key], params[key], name, key) for key in params}
+
+
+def _float_array_shaped_like(value, param: np.ndarray, name: str, key: str) -> np.ndarray:
+    if type(value) is np.ndarray and value.dtype == param.dtype and value.shape == param.shape:
+        return value  # the common case, every step of a training loop: no names to format
+    value = as_float_array(value, f"{name}[{key!r}]")
+    check_same_shape(param, value, f"params[{key!r}]", f"{name}[{key!r}]")
+    return value
 
 
 def _inputs(params, grads, lr):
