@@ -8,7 +8,6 @@ vanishes as :math:`a \to 1` (the most wrong), and :math:`a` for cross-entropy.
 from __future__ import annotations
 
 import functools
-import math
 from typing import Mapping
 
 import numpy as np
@@ -17,7 +16,7 @@ from matplotlib.figure import Figure
 
 from . import plots  # noqa: F401  (registers the PNG display of figures in Jupyter)
 from .costs import COSTS, NeuronRun, TrainingRecord, neuron_run
-from .live import LiveView
+from .live import LiveView, round_up
 
 COST_LABELS = {"mse": "quadratic", "cross_entropy": "cross-entropy"}
 COST_STYLES = {"mse": "--", "cross_entropy": "-"}
@@ -127,9 +126,6 @@ def _one_start(w: float, b: float, learning_rate: float, epochs: int) -> dict:
     return {f"start ({w:.2f}, {b:.2f})": {cost: neuron_run(w, b, learning_rate, epochs, cost) for cost in COSTS}}
 
 
-_ROUND = np.array([1.0, 2.0, 5.0, 10.0])
-
-
 def _cost_tops(runs: Mapping[str, Mapping[str, NeuronRun]]) -> tuple:
     """Each cost panel's top: the highest cost of any start, rounded up to 1, 2 or 5 × a power of 10,
     and at least 0.1. Rounded coarsely, the axis stays put while a slider moves the start (a new
@@ -139,8 +135,7 @@ def _cost_tops(runs: Mapping[str, Mapping[str, NeuronRun]]) -> tuple:
     tops = []
     for cost in COSTS:
         highest = max(0.1, 1.02 * max(float(np.max(by_cost[cost].costs)) for by_cost in runs.values()))
-        power = 10.0 ** math.floor(math.log10(highest))
-        tops.append(float(power * _ROUND[np.searchsorted(_ROUND, highest / power * (1 - 1e-12))]))
+        tops.append(round_up(highest))
     return tuple(tops)
 
 

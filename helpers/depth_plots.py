@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from . import gradient_flow
-from .live import LiveView
+from .live import LiveView, round_up
 from .optim_plots import plain_log_y
 
 ACTIVATION_COLOURS = {"sigmoid": "C0", "tanh": "C1", "relu": "C2", "leaky_relu": "C4"}
@@ -54,7 +54,7 @@ def norm_profiles(profiles: Mapping[str, Mapping[int, np.ndarray]]) -> Figure:
 def _nice_decades(decades: float) -> int:
     """The smallest of 1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 300, 500 that is at least ``decades``
     (a float64 spans about 600 decades)."""
-    return next(nice * scale for scale in (1, 10, 100) for nice in (1, 2, 3, 5) if nice * scale >= decades)
+    return int(round_up(max(decades, 1.0), (1.0, 2.0, 3.0, 5.0, 10.0)))
 
 
 class GradientNormView(LiveView):

@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 from . import plots  # noqa: F401  (registers the PNG display of figures in Jupyter)
 from ._validate import as_float_array, check_positive
 from .activations import get_activation
-from .live import LiveView
+from .live import LiveView, round_up
 from .threads import one_blas_thread
 
 # Weight variance of each scheme for a layer with fan_in inputs and fan_out outputs.
@@ -41,7 +41,6 @@ MAX_DEPTH = 20  # the explorer's deepest network
 HISTOGRAM_RANGE = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0), "identity": (-4.0, 4.0)}
 RELU_LOG_RANGE = (-10.0, 10.0)  # log10 of positive ReLU outputs
 BINS = 40  # per histogram
-NICE_STEPS = (1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0)  # the histogram's heights, × 10^k
 
 
 class LayerStatistics(NamedTuple):
@@ -180,10 +179,7 @@ def histogram_top(tallest: float) -> float:
     still reaches above half the panel's height."""
     if not tallest > 0:
         return 1.0
-    target = 1.05 * tallest
-    power = 10.0 ** np.floor(np.log10(target))
-    top = min(next(step for step in NICE_STEPS if step * power >= target) * power, 1.05)
-    return round(top, 10)  # 0.15, not 0.15000000000000002: the tick locator needs the exact value
+    return min(round_up(1.05 * tallest, (1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0)), 1.05)
 
 
 def layer_axis_end(depth: int) -> int:

@@ -15,6 +15,7 @@ that swaps the surface under some paths).
 from __future__ import annotations
 
 import io
+import math
 from typing import Callable, Hashable, Mapping, Sequence
 
 import ipywidgets as w
@@ -51,6 +52,15 @@ class LiveView:
         """The whole figure for ``values``: a static picture (and what tests inspect)."""
         self.update(**values)
         return self.figure
+
+
+def round_up(value: float, steps: Sequence[float] = (1.0, 2.0, 5.0, 10.0)) -> float:
+    """The smallest ``step × 10^k`` at or above ``value`` (> 0), with ``step`` from ``steps`` (ascending,
+    from 1 to 10). An axis limit rounded this way stays put while the data moves a little, so a
+    view whose ``background_key`` holds it redraws its background rarely."""
+    power = 10.0 ** math.floor(math.log10(value))
+    step = next(step for step in steps if step * power >= value * (1 - 1e-12))  # 1e-12: 0.3 / 0.1 is 2.9999…
+    return round(step * power, 12)  # 0.15, not 0.15000000000000002: tick locators need the exact value
 
 
 class LiveFigure:

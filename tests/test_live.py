@@ -12,6 +12,7 @@ import pkgutil
 import ipywidgets
 import numpy as np
 import pytest
+from matplotlib.figure import Figure
 from PIL import Image
 
 import helpers
@@ -34,6 +35,23 @@ FACTORIES = _factories()
 
 def _pixels(png: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=int)
+
+
+def _differing(fast_png: bytes, widget) -> float:
+    """Fraction of pixels where ``fast_png`` (a ``render()``) and ``render_full()`` of the current
+    values visibly differ."""
+    fast, full = _pixels(fast_png), _pixels(widget.render_full())
+    assert fast.shape == full.shape
+    return float(np.mean(np.abs(fast - full).max(axis=-1) > 40))
+
+
+class OneLine(live.LiveView):
+    """A figure with one line, for the views the tests below write."""
+
+    def __init__(self):
+        self.figure = Figure(figsize=(4, 3))
+        self.ax = self.figure.subplots()
+        self.line, = self.ax.plot([0, 1], [0, 1])
 
 
 def _another_value(control):
@@ -63,24 +81,22 @@ def test_fast_redraw_matches_a_full_draw_after_each_control_moves(name):
         control.value = _another_value(control)
         png = widget.render()
         assert png != previous, f"moving {control_name!r} changed nothing in the picture"
-        fast, full = _pixels(png), _pixels(widget.render_full())
-        assert fast.shape == full.shape
-        differing = np.mean(np.abs(fast - full).max(axis=-1) > 40)
+        differing = _differing(png, widget)
         assert differing < 0.0002, (f"after moving {control_name!r}, the fast redraw differs from a full "
                                    f"draw in {differing:.2%} of its pixels")
         previous = png
 
 
+@pytest.mark.parametrize("value, steps, expected", [
+    (0.047, (1, 2, 5, 10), 0.05), (0.3, (1, 2, 5, 10), 0.5), (2.0, (1, 2, 5, 10), 2.0), (8.1, (1, 2, 5, 10), 10.0),
+    (0.1425, (1, 1.5, 2, 3, 5, 7.5, 10), 0.15), (37.0, (1, 2, 3, 5, 10), 50.0), (1e-7, (1, 2, 5, 10), 1e-7)])
+def test_round_up_gives_the_next_nice_value(value, steps, expected):
+    assert live.round_up(value, steps) == expected  # exact: a tick locator gets this value
+
+
 def test_a_view_that_hides_a_change_is_caught():
     """The check above can fail: a view that changes a digit of its title without returning it."""
-    class Forgetful(live.LiveView):
-        def __init__(self):
-            from matplotlib.figure import Figure
-
-            self.figure = Figure(figsize=(4, 3))
-            self.ax = self.figure.subplots()
-            self.line, = self.ax.plot([0, 1], [0, 1])
-
+    class Forgetful(OneLine):
         def update(self, slope=1.0):
             self.line.set_ydata([0, slope])
             self.ax.set_title(f"slope {slope:.1f}")
@@ -89,19 +105,11 @@ def test_a_view_that_hides_a_change_is_caught():
     widget = live.LiveFigure(Forgetful(), {"slope": ipywidgets.FloatSlider(value=0.5, min=0, max=1)})
     widget.render()
     widget.controls["slope"].value = 0.9
-    fast, full = _pixels(widget.render()), _pixels(widget.render_full())
-    assert np.mean(np.abs(fast - full).max(axis=-1) > 40) > 0.0002  # one stale digit is enough
+    assert _differing(widget.render(), widget) > 0.0002  # one stale digit is enough
 
 
 def test_background_key_redraws_the_background():
-    class Keyed(live.LiveView):
-        def __init__(self):
-            from matplotlib.figure import Figure
-
-            self.figure = Figure(figsize=(4, 3))
-            self.ax = self.figure.subplots()
-            self.line, = self.ax.plot([0, 1], [0, 1])
-
+    class Keyed(OneLine):
         def update(self, colour="white"):
             self.ax.set_facecolor(colour)
             return [self.line]
@@ -119,13 +127,7 @@ def test_bad_sources_and_updates_get_clear_errors():
     with pytest.raises(TypeError, match="LiveView or a function returning a Figure, got int"):
         live.LiveFigure(3, {})
 
-    class Silent(live.LiveView):
-        def __init__(self):
-            from matplotlib.figure import Figure
-
-            self.figure = Figure(figsize=(2, 2))
-            self.figure.subplots()
-
+    class Silent(OneLine):
         def update(self, x=0.0):
             pass  # forgot to return the moved artists
 
