@@ -1,0 +1,66 @@
+"""Other correct answers earn full marks through the sandboxed engine, for every assignment.
+
+``grading/examples/<assignment>/alternatives.yml`` holds independently written correct answers
+(other algebra, explicit loops, boolean masks, ``np.logaddexp``/``np.log1p`` forms, in-place
+updates). Each answer cell of each assignment must be answered in at least three of them, and
+every one must earn full marks and raise no flag: a correct answer never loses a point.
+Run one assignment with ``pytest tests/test_alternatives.py -k 04_regularisation``.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import nbformat
+import pytest
+
+from grading import course
+from grading.engine import Limits, examples, grade_submission
+from grading.engine.repair import nbgrader, role
+
+pytestmark = pytest.mark.notebook
+LIMITS = Limits(cell_timeout_s=30.0, notebook_timeout_s=180.0)
+MINIMUM_PER_CELL = 3
+
+
+def _answer_cells(assignment: str) -> list[str]:
+    solution = nbformat.read(course.notebook_path(course.REPO_ROOT, "solutions", assignment), as_version=4)
+    return [nbgrader(cell)["grade_id"] for cell in solution.cells if role(cell) == "answer"]
+
+
+@pytest.mark.parametrize("assignment", course.assignments())
+def test_every_answer_cell_has_three_alternatives(assignment):
+    entries = examples.load(examples.EXAMPLES / assignment / "alternatives.yml")
+    answered = {cell: [e["student"] for e in entries if cell in e["answers"]] for cell in _answer_cells(assignment)}
+    short = {cell: students for cell, students in answered.items() if len(students) < MINIMUM_PER_CELL}
+    assert not short, f"{assignment}: answer cells with fewer than {MINIMUM_PER_CELL} alternatives: {short}"
+    unknown = {cell for e in entries for cell in e["answers"]} - set(answered)
+    assert not unknown, f"{assignment}: alternatives.yml answers cells that do not exist: {unknown}"
+
+
+@pytest.fixture(scope="module")
+def graded(request, tmp_path_factory):
+    """Every alternative of one assignment, graded through the engine in a copy of the course."""
+    assignment = request.param
+    root = course.copy_course(tmp_path_factory.mktemp(assignment))
+    alternatives = [e for e in examples.build(assignment) if e.kind == "alternative"]
+    assert alternatives, f"{assignment} has no grading/examples/{assignment}/alternatives.yml"
+
+    def grade(example):
+        path = root / "grading" / "submitted" / example.student / assignment / f"{assignment}.ipynb"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(example.notebook, path)
+        return example, grade_submission(root, assignment, example.student, path, LIMITS)
+
+    with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
+        return list(pool.map(grade, alternatives))
+
+
+@pytest.mark.parametrize("graded", course.assignments(), indirect=True)
+def test_alternative_correct_answers_earn_full_marks_unflagged(graded):
+    problems = {}
+    for example, result in graded:
+        lost = {c.grade_id: c.message for c in result.cells if c.points != c.max_points}
+        if lost or result.flags or not result.cells:
+            problems[example.student] = {"lost": lost, "flags": result.flags, "notes": result.notes}
+    assert not problems, problems
