@@ -129,7 +129,9 @@ def test_example_gets_the_expected_grade(graded, student):
 
 @pytest.mark.notebook
 def test_honest_submissions_are_not_flagged(graded):
-    for student in ("correct", "blank", "partial", "alt_tanh_and_loops", "alt_logaddexp_and_einsum", "sign_error"):
+    alternatives = ("alt_tanh_and_loops", "alt_logaddexp_and_einsum", "alt_textbook_unsilenced",
+                    "alt_masks_and_logaddexp", "alt_float64_loops")
+    for student in ("correct", "blank", "partial", *alternatives, "sign_error"):
         assert graded[FIRST, student].flags == [], (student, graded[FIRST, student].flags)
 
 
@@ -274,5 +276,10 @@ def test_static_scan_flags_each_kind():
         assert kind in kinds, (source, kinds)
     honest = "def f(z):\n    while True:\n        if z > 0:\n            break\n    return np.exp(-np.abs(z))"
     assert static.scan(honest, "cell 1", aliases, guarded) == []
+    # A module used inside the index of an assignment is not an assignment to the module.
+    one_hot_in_place = "P = np.zeros((2, 3))\nP[np.arange(2), [0, 2]] -= 1.0"
+    assert static.scan(one_hot_in_place, "cell 1", aliases, guarded) == []
+    kinds = {flag.kind for flag in static.scan("x, np.allclose = 1, max", "cell 1", aliases, guarded)}
+    assert "module-attribute-assignment" in kinds
     assert static.ipython_free("%matplotlib inline\nx = 1\n!ls")[1] == [1, 3]
     assert isinstance(Flag("a", 1, "b", "c"), Flag)

@@ -175,10 +175,13 @@ class _Scanner(ast.NodeVisitor):
         self.assigned(node, node.targets)
 
     def assigned(self, node, targets) -> None:
-        for target in targets:
-            for part in ast.walk(target):
-                if isinstance(part, (ast.Attribute, ast.Subscript)) and self.rooted_in_import(part):
-                    self.flag(node, "module-attribute-assignment")
+        # Only the stored-to expressions count: a module used in an index (`P[np.arange(n), y] -= 1`)
+        # is read, not assigned to.
+        while targets:
+            target = targets[0].value if isinstance(targets[0], ast.Starred) else targets[0]
+            targets = targets[1:] + (target.elts if isinstance(target, (ast.Tuple, ast.List)) else [])
+            if isinstance(target, (ast.Attribute, ast.Subscript)) and self.rooted_in_import(target):
+                self.flag(node, "module-attribute-assignment")
         self.generic_visit(node)
 
     def rooted_in_import(self, node) -> bool:
