@@ -87,16 +87,21 @@ def sigmoid_vs_step(w: float = 1.0, b: float = 0.0, steepness: float = 1.0, x_ra
 
 
 def activation_gallery(names: Sequence[str] = ("sigmoid", "tanh", "relu", "leaky_relu"),
-                       z_range=(-5.0, 5.0)) -> Figure:
-    """Each named activation (solid) with its derivative (dashed), one panel each."""
+                       z_range=(-5.0, 5.0), *, leaky_alpha: float = 0.1) -> Figure:
+    """Each named activation (solid) with its derivative (dashed), one panel each.
+
+    Leaky ReLU is drawn with the slope ``leaky_alpha`` for z < 0: the usual default 0.01 would
+    look exactly like ReLU at this scale.
+    """
     z = np.linspace(*z_range, 501)
     fig, axes = _figure(len(names), width=3.2, height=2.8)
     for ax, name in zip(axes, names):
         activation = get_activation(name)
-        ax.plot(z, activation.function(z), lw=2.5, label="f(z)")
-        ax.plot(z, activation.derivative(z), lw=2, ls="--", label="f′(z)")
+        options = {"alpha": leaky_alpha} if name == "leaky_relu" else {}
+        ax.plot(z, activation.function(z, **options), lw=2.5, label="f(z)")
+        ax.plot(z, activation.derivative(z, **options), lw=2, ls="--", label="f′(z)")
         ax.axhline(0, color="0.7", lw=0.6)
-        ax.set(title=name, xlabel="z")
+        ax.set(title=f"{name} (α = {leaky_alpha:g})" if options else name, xlabel="z")
         ax.legend(fontsize=8, loc="upper left")
     return fig
 

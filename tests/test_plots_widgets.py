@@ -83,6 +83,19 @@ def test_activation_gallery_titles_and_unknown_name():
         plots.activation_gallery(("swishy",))
 
 
+@pytest.mark.parametrize("alpha", [None, 0.2])
+def test_activation_gallery_draws_a_visible_leaky_slope(alpha):
+    options = {} if alpha is None else {"leaky_alpha": alpha}
+    fig = plots.activation_gallery(("relu", "leaky_relu"), z_range=(-5.0, 5.0), **options)
+    leaky_ax = fig.axes[1]
+    slope = 0.1 if alpha is None else alpha  # 0.01 would look exactly like ReLU at this scale
+    z, f = leaky_ax.get_lines()[0].get_xdata(), leaky_ax.get_lines()[0].get_ydata()
+    np.testing.assert_allclose(f[z < 0], slope * z[z < 0], rtol=1e-12)
+    np.testing.assert_allclose(leaky_ax.get_lines()[1].get_ydata()[z < 0], slope)
+    assert f"α = {slope:g}" in leaky_ax.get_title()
+    assert fig.axes[0].get_title() == "relu"
+
+
 def test_loss_curves_one_line_per_curve():
     curves = {"a": [4.0, 2.0, 1.0, 0.5], "b": [1.0, 1.0]}
     fig = plots.loss_curves(curves, log_y=True, ylabel="cost")
