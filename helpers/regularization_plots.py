@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 
 from . import plots  # noqa: F401  (registers the PNG display of figures in Jupyter)
 from . import regularised_training as rt
+from .cure_comparison import CureComparison, mean_and_standard_error
 from . import widgets
 from .activations import sigmoid
 from .datasets import Split
@@ -121,6 +122,36 @@ def lambda_sweep(lams: Sequence[float], drop_probabilities: Sequence[float], cur
            ylabel="accuracy (%)", title="after training (dashed: training accuracy)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower left")
+    return fig
+
+
+def cure_comparison(result: CureComparison) -> Figure:
+    """Left: every cure's validation and test accuracy, mean ± one standard error over the seeds.
+    Right: each seed's test-accuracy gain over no regularisation (grey dots) and their mean ±
+    one standard error (black): the paired comparison, on the same data and initial weights."""
+    fig, (left, right) = _panels(2, 4.6, 3.6, wspace=0.35)
+    fig.subplots_adjust(bottom=0.27)
+    positions = np.arange(len(result.cures))
+    for offset, (label, accuracies, colour) in enumerate((("validation", result.val_accuracy, "C1"),
+                                                            ("test", result.test_accuracy, "C2"))):
+        mean, error = mean_and_standard_error(100 * accuracies)
+        left.errorbar(positions + 0.15 * (2 * offset - 1), mean, yerr=error, fmt="o", color=colour, capsize=4,
+                      lw=2, label=f"{label} (mean ± s.e.)")
+    left.set(ylabel="accuracy (%)", title=f"every cure, over {len(result.val_accuracy)} seeds")
+    left.legend(fontsize=8, loc="lower right")
+    gains = 100 * (result.test_accuracy[:, 1:] - result.test_accuracy[:, :1])
+    mean, error = mean_and_standard_error(gains)
+    jitter = np.linspace(-0.12, 0.12, len(gains))
+    for k in range(gains.shape[1]):
+        right.plot(k + jitter, gains[:, k], "o", ms=3, color="0.6", zorder=1, label="one seed" if k == 0 else None)
+    right.errorbar(positions[:-1], mean, yerr=error, fmt="o", color="k", capsize=5, lw=2, ms=6, zorder=2,
+                   label="mean ± s.e.")
+    right.axhline(0.0, color="C3", lw=1)
+    right.set(ylabel="test accuracy gain (points)", title="test gain over no regularisation")
+    right.legend(fontsize=8, loc="upper right")
+    for ax, names in ((left, result.cures), (right, result.cures[1:])):
+        ax.set_xticks(np.arange(len(names)), names, rotation=30, ha="right", fontsize=8)
+        ax.grid(alpha=0.3, axis="y")
     return fig
 
 

@@ -71,3 +71,15 @@ def test_one_blas_thread_limits_and_restores():
     with threads.one_blas_thread():
         assert all(n == 1 for n in blas_threads())
     assert blas_threads() == before
+
+
+def test_the_cure_comparison_plots_the_mean_paired_gains():
+    from helpers.cure_comparison import CureComparison
+
+    rng = np.random.default_rng(3)
+    val, test = rng.uniform(0.8, 0.9, (4, 3)), rng.uniform(0.8, 0.9, (4, 3))
+    figure = rplots.cure_comparison(CureComparison(("none", "a", "b"), val, test, np.array([20, 40, 20, 60])))
+    assert plots.figure_png(figure)[:4] == b"\x89PNG"
+    right = figure.axes[1]
+    means = right.containers[0].lines[0].get_ydata()  # the errorbar's markers: the mean gains
+    np.testing.assert_allclose(means, 100 * (test[:, 1:] - test[:, :1]).mean(axis=0))

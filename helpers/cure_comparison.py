@@ -1,0 +1,99 @@
+r"""Notebook 04's cures for overfitting, compared over several random draws (seeds).
+
+One run on one data set cannot tell cures apart: with :math:`m` validation points an accuracy
+near :math:`a` has a standard error of :math:`\sqrt{a(1-a)/m}` (1.5 points for 90 % on 400
+points), and a new draw of the data, the initial weights or the dropout masks moves it by
+about that much. So each seed draws its own moons (training, validation and test sets), its
+own initial weights and its own dropout masks, and trains every cure on them:
+
+* no regularisation, L2, L1 and dropout: one stack of networks from the same initial weights,
+  trained for ``epochs`` full-batch steps;
+* early stopping: the unregularised network, checked on the validation set every
+  ``check_every`` epochs; its parameters at the best check are kept, and checking stops after
+  ``patience`` checks in a row without a strict improvement.
+
+Every choice (the epoch of early stopping) is made on the validation set; the test set is
+used once, at the end, to score each cure's final network.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple, Sequence
+
+import numpy as np
+
+from . import datasets
+from . import regularised_training as rt
+from ._validate import check_positive
+from .regularization import EarlyStopping
+
+
+class CureComparison(NamedTuple):
+    """Accuracies of every cure (columns, in the order of ``cures``) for every seed (rows)."""
+
+    cures: tuple[str, ...]
+    val_accuracy: np.ndarray   # (S, K): on each seed's validation set
+    test_accuracy: np.ndarray  # (S, K): on each seed's test set, looked at once
+    stop_epochs: np.ndarray    # (S,): the epoch whose parameters early stopping kept
+
+
+def mean_and_standard_error(values, axis: int = 0):
+    r"""Mean and standard error :math:`s/\sqrt{S}` (sample standard deviation, ``ddof=1``) over ``axis``."""
+    values = np.asarray(values, dtype=float)
+    count = values.shape[axis]
+    if count < 2:
+        raise ValueError(f"a standard error needs at least 2 values along axis {axis}, got {count}")
+    return values.mean(axis=axis), values.std(axis=axis, ddof=1) / np.sqrt(count)
+
+
+def moons_split(seed_rng, n_train: int = 60, n_val: int = 400, n_test: int = 400, noise: float = 0.3):
+    """A fresh draw of notebook 04's noisy moons, cut into training, validation and test sets."""
+    X, y = datasets.make_moons(n_train + n_val + n_test, noise, seed_rng)
+    cuts = np.cumsum([n_train, n_val])
+    (X_train, X_val, X_test), (y_train, y_val, y_test) = np.split(X, cuts), np.split(y, cuts)
+    return datasets.Split(X_train, y_train, X_val, y_val, X_test, y_test)
+
+
+def compare_cures(seeds: Sequence[int], *, l2: float = 1.0, l1: float = 0.3, drop_probability: float = 0.5,
+                  layer_sizes=(2, 32, 32, 2), epochs: int = 1000, check_every: int = 20, patience: int = 5,
+                  lr: float = 0.5, **split_sizes) -> CureComparison:
+    """Train every cure on every seed's own data; see the module docstring. ``split_sizes``
+    (``n_train``, ``n_val``, ``n_test``, ``noise``) go to ``moons_split``."""
+    seeds = list(seeds)
+    if len(seeds) < 2:
+        raise ValueError(f"seeds must hold at least 2 seeds (for an error bar), got {len(seeds)}")
+    if epochs % check_every:
+        raise ValueError(f"epochs ({epochs}) must be a multiple of check_every ({check_every})")
+    l2, l1 = check_positive(l2, "l2"), check_positive(l1, "l1")
+    cures = ("no regularisation", "early stopping", f"L2, λ = {l2:g}", f"L1, λ = {l1:g}",
+             f"dropout, p = {drop_probability:g}")
+    val, test, stops = [], [], []
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        split = moons_split(rng, **split_sizes)
+        # models: 0 none, 1 L2, 2 L1, 3 dropout; plain gradient descent may train in chunks
+        params = rt.init_params(list(layer_sizes), rng, n_models=4)
+        settings = dict(epochs=check_every, rng=rng, lr=lr, record_every=check_every, l2=[0.0, l2, 0.0, 0.0],
+                        l1=[0.0, 0.0, l1, 0.0], drop_probability=[0.0, 0.0, 0.0, drop_probability])
+        stopper, checking = EarlyStopping(patience=patience, mode="max"), True
+        for check in range(epochs // check_every):
+            params, _ = rt.fit(params, split.X_train, split.y_train, **settings)
+            if checking:
+                plain = rt.select(params, 0)
+                checking = not stopper.update(check, rt.accuracy(plain, split.X_val, split.y_val), plain)
+        final = [rt.select(params, 0), stopper.best_params, *(rt.select(params, m) for m in (1, 2, 3))]
+        val.append([rt.accuracy(p, split.X_val, split.y_val) for p in final])
+        test.append([rt.accuracy(p, split.X_test, split.y_test) for p in final])
+        stops.append(check_every * (stopper.best_epoch + 1))
+    return CureComparison(cures, np.array(val), np.array(test), np.array(stops))
+
+
+def summary(result: CureComparison) -> str:
+    """A table of every cure's validation accuracy, test accuracy and test-accuracy gain over no
+    regularisation (the paired difference, seed by seed): mean ± standard error, in %."""
+    gains = result.test_accuracy - result.test_accuracy[:, :1]
+    lines = [f"{f'mean ± s.e. over {len(gains)} seeds':26s}{'validation':>14s}{'test':>14s}{'test gain':>14s}"]
+    for k, name in enumerate(result.cures):
+        columns = (result.val_accuracy[:, k], result.test_accuracy[:, k], gains[:, k])
+        cells = [mean_and_standard_error(100 * values) for values in columns]
+        lines.append(f"{name:26s}" + "".join(f"{mean:7.1f} ± {error:.1f}".rjust(14) for mean, error in cells))
+    return "\n".join(lines)

@@ -1,0 +1,67 @@
+"""Tests for helpers.cure_comparison: notebook 04's cures over several seeds, each seed's columns
+reproduced by training the same networks separately, and the mean ± standard error summary."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers import cure_comparison as cc
+from helpers import regularised_training as rt
+
+SMALL = dict(layer_sizes=(2, 6, 2), epochs=60, check_every=20, patience=1, n_train=20, n_val=30, n_test=40)
+
+
+@pytest.fixture(scope="module")
+def small():
+    return cc.compare_cures([3, 4, 5], **SMALL)
+
+
+def test_mean_and_standard_error_use_the_sample_standard_deviation():
+    mean, error = cc.mean_and_standard_error([[1.0, 2.0], [3.0, 2.0], [5.0, 2.0]])
+    np.testing.assert_allclose(mean, [3.0, 2.0])
+    np.testing.assert_allclose(error, [2.0 / np.sqrt(3), 0.0])  # sample std of 1, 3, 5 is 2
+    with pytest.raises(ValueError, match="at least 2"):
+        cc.mean_and_standard_error([0.9])
+
+
+def test_each_seed_draws_its_own_data_of_the_requested_sizes():
+    first, second = cc.moons_split(np.random.default_rng(0)), cc.moons_split(np.random.default_rng(1))
+    assert [len(first.y_train), len(first.y_val), len(first.y_test)] == [60, 400, 400]
+    assert not np.array_equal(first.X_train, second.X_train)
+
+
+def test_the_columns_are_the_cures_trained_separately_on_each_seed(small):
+    assert small.val_accuracy.shape == small.test_accuracy.shape == (3, len(small.cures))
+    for row, seed in enumerate([3, 4, 5]):
+        rng = np.random.default_rng(seed)
+        split = cc.moons_split(rng, n_train=20, n_val=30, n_test=40)
+        start = rt.init_params([2, 6, 2], rng)
+        plain, _ = rt.fit(start, split.X_train, split.y_train, epochs=60, rng=np.random.default_rng(0))
+        l2, _ = rt.fit(start, split.X_train, split.y_train, epochs=60, rng=np.random.default_rng(0), l2=1.0)
+        l1, _ = rt.fit(start, split.X_train, split.y_train, epochs=60, rng=np.random.default_rng(0), l1=0.3)
+        for column, params in ((0, plain), (2, l2), (3, l1)):
+            assert small.test_accuracy[row, column] == rt.accuracy(params, split.X_test, split.y_test)
+            assert small.val_accuracy[row, column] == rt.accuracy(params, split.X_val, split.y_val)
+        # early stopping: the checks of the plain network every 20 epochs, patience 1
+        chunk_rng = np.random.default_rng(0)
+        best, kept, _ = rt.train_with_early_stopping(
+            lambda p: rt.fit(p, split.X_train, split.y_train, epochs=20, rng=chunk_rng)[0],
+            lambda p: rt.accuracy(p, split.X_val, split.y_val), start, 3, 1)
+        assert small.stop_epochs[row] == 20 * (best + 1)
+        assert small.test_accuracy[row, 1] == rt.accuracy(kept, split.X_test, split.y_test)
+
+
+def test_the_summary_lists_every_cure_with_its_paired_gain(small):
+    lines = cc.summary(small).splitlines()
+    assert "3 seeds" in lines[0] and len(lines) == 1 + len(small.cures)
+    gain = 100 * (small.test_accuracy[:, 2] - small.test_accuracy[:, 0])
+    mean, error = cc.mean_and_standard_error(gain)
+    assert lines[3].startswith(small.cures[2]) and lines[3].endswith(f"{mean:7.1f} ± {error:.1f}".rjust(14))
+
+
+@pytest.mark.parametrize("bad, message", [(dict(seeds=[1]), "at least 2"),
+                                          (dict(seeds=[1, 2], epochs=50), "multiple of check_every"),
+                                          (dict(seeds=[1, 2], l2=-1.0), "l2")])
+def test_compare_cures_rejects_bad_settings(bad, message):
+    with pytest.raises(ValueError, match=message):
+        cc.compare_cures(**{**SMALL, **bad})
