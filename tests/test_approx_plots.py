@@ -110,7 +110,19 @@ def test_depth_figures_draw():
     fig = approx_plots.depth_and_width({"a": [2, 4]}, [2, 3], {"b": [2, 4]}, [1, 2])
     assert fig.axes[0].get_yscale() == "log"
     net = approximation.tower_network(lambda x, y: x + y, 3, 500.0)
-    assert plots.figure_png(approx_plots.towers(lambda x, y: x + y, net, resolution=21)).startswith(b"\x89PNG")
+    assert plots.figure_png(approx_plots.towers(lambda x, y: x + y, net, samples_per_cell=4)).startswith(b"\x89PNG")
     outputs = {"built": approximation.network_output(
         approximation.bump_network(datasets.TARGET_FUNCTIONS["sine"], 5, 1000.0), approx_plots.GRID)}
     assert len(approx_plots.built_and_trained("sine", outputs).axes[0].get_lines()) == 2
+
+
+def test_tower_error_panel_shows_the_corner_maxima():
+    """Where four towers meet, all are off and the output drops to about 0: the error there is |f|.
+    Those corners must be sampled and the error's colour scale must reach them, not stop below."""
+    f = lambda x, y: 1.0 + 0.0 * x  # noqa: E731 (|f| = 1: every corner is wrong by about 1)
+    net = approximation.tower_network(f, 5, 2000.0, output_steepness=40.0)
+    error_panel = approx_plots.towers(f, net, samples_per_cell=4).axes[2]
+    gap = np.asarray(error_panel.images[0].get_array())
+    assert gap.max() > 0.9
+    assert error_panel.images[0].norm.vmax >= gap.max()
+    assert f"max {gap.max():.2f}" in error_panel.get_title()
