@@ -106,12 +106,17 @@ def activation_gallery(names: Sequence[str] = ("sigmoid", "tanh", "relu", "leaky
     return fig
 
 
-def loss_curves(curves: Mapping[str, Sequence[float]], *, xlabel: str = "step",
+def loss_curves(curves: Mapping[str, Sequence], *, xlabel: str = "step",
                 ylabel: str = "loss", title: str = "", log_y: bool = False) -> Figure:
-    """One line per entry of ``curves`` (label → values), e.g. training loss per step."""
+    """One line per entry of ``curves`` (label → values), e.g. training loss per step. An entry
+    may instead hold several runs (label → a list of value lists): they share one colour and
+    one legend entry."""
     fig, (ax,) = _figure(1, width=6.0)
-    for label, values in curves.items():
-        ax.plot(np.arange(len(values)), values, lw=2, label=label)
+    for index, (label, values) in enumerate(curves.items()):
+        runs = values if len(values) and np.ndim(values[0]) > 0 else [values]
+        for number, run in enumerate(runs):
+            ax.plot(np.arange(len(run)), run, lw=2 if len(runs) == 1 else 1.2, color=f"C{index}",
+                    label=None if number else label)
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     if log_y:
         ax.set_yscale("log")

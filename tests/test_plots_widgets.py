@@ -96,6 +96,15 @@ def test_activation_gallery_draws_a_visible_leaky_slope(alpha):
     assert fig.axes[0].get_title() == "relu"
 
 
+def test_loss_curves_draws_a_group_of_runs_in_one_colour():
+    curves = {"random": [[1.0, 0.5, 0.1], [2.0, 0.4]], "bumps": [[0.3, 0.01]], "single": [0.2, 0.1]}
+    ax = plots.loss_curves(curves, log_y=True).axes[0]
+    lines = ax.get_lines()
+    assert [list(line.get_ydata()) for line in lines] == [[1.0, 0.5, 0.1], [2.0, 0.4], [0.3, 0.01], [0.2, 0.1]]
+    assert [line.get_color() for line in lines] == ["C0", "C0", "C1", "C2"]
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["random", "bumps", "single"]
+
+
 def test_loss_curves_one_line_per_curve():
     curves = {"a": [4.0, 2.0, 1.0, 0.5], "b": [1.0, 1.0]}
     fig = plots.loss_curves(curves, log_y=True, ylabel="cost")
