@@ -9,9 +9,16 @@ checks that they take exactly ``helpers.optim``'s steps. With :math:`g = \nabla 
   Nesterov :math:`v \leftarrow \mu v - \eta g,\ \theta + \mu v - \eta g`;
 * Adagrad :math:`G \leftarrow G + g^2`, RMSProp :math:`s \leftarrow \rho s + (1-\rho)g^2`, both then
   :math:`\theta - \eta g/(\sqrt{\cdot} + \epsilon)`;
-* Adam :math:`m \leftarrow \beta_1 m + (1-\beta_1)g,\ v \leftarrow \beta_2 v + (1-\beta_2)g^2`,
-  :math:`\theta - \eta\,\hat m/(\sqrt{\hat v} + \epsilon)` with :math:`\hat m = m/(1-\beta_1^t)`,
-  :math:`\hat v = v/(1-\beta_2^t)`.
+* Adam :math:`m \leftarrow \beta_1 m + (1-\beta_1)g,\ s \leftarrow \beta_2 s + (1-\beta_2)g^2`,
+  :math:`\theta - \eta\,\hat m/(\sqrt{\hat s} + \epsilon)` with :math:`\hat m = m/(1-\beta_1^t)`,
+  :math:`\hat s = s/(1-\beta_2^t)` (notebook 06 writes :math:`s` for the mean square, as in
+  RMSProp, and keeps :math:`v` for momentum's velocity).
+
+On a quadratic with Hessian eigenvalues in :math:`[m, L]`, :math:`\kappa = L/m`, the best
+constant settings are known in closed form (``tuned_rates``): gradient descent with
+:math:`\eta = 2/(L+m)` shrinks the distance to the minimum by :math:`(\kappa-1)/(\kappa+1)` per
+step, the heavy ball with :math:`\eta = 4/(\sqrt L+\sqrt m)^2`,
+:math:`\mu = \big((\sqrt\kappa-1)/(\sqrt\kappa+1)\big)^2` by :math:`(\sqrt\kappa-1)/(\sqrt\kappa+1)`.
 
 The least-squares part: :math:`C(w) = \frac{1}{2n}\lVert Xw - y\rVert^2` is convex with one
 minimiser :math:`\hat w`. A mini-batch gradient is an unbiased but noisy estimate of
@@ -25,7 +32,7 @@ from typing import Callable, Collection, NamedTuple
 
 import numpy as np
 
-from ._validate import check_positive, check_rng
+from ._validate import as_float_array, check_positive, check_probability, check_rng
 from .surfaces import Surface, get_surface
 from .train import iterate_minibatches
 
@@ -61,13 +68,14 @@ def rmsprop_step(theta, grad, mean_square, lr, rho=0.9, eps=1e-8):
     return theta - lr * grad / (np.sqrt(mean_square) + eps), mean_square
 
 
-def adam_step(theta, grad, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
-    """Adam; ``t`` counts the steps taken before this one. Returns ``(theta, m, v, t + 1)``."""
+def adam_step(theta, grad, m, s, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Adam (``s``: the mean square); ``t`` counts the steps taken before this one.
+    Returns ``(theta, m, s, t + 1)``."""
     t = t + 1
     m = beta1 * m + (1.0 - beta1) * grad
-    v = beta2 * v + (1.0 - beta2) * grad * grad
-    m_hat, v_hat = m / (1.0 - beta1**t), v / (1.0 - beta2**t)
-    return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m, v, t
+    s = beta2 * s + (1.0 - beta2) * grad * grad
+    m_hat, s_hat = m / (1.0 - beta1**t), s / (1.0 - beta2**t)
+    return theta - lr * m_hat / (np.sqrt(s_hat) + eps), m, s, t
 
 
 # --- paths on a surface --------------------------------------------------------------------
@@ -146,6 +154,54 @@ def path(surface: Surface | str, optimiser: str, lr: float, n_steps: int, start=
     if optimiser not in LABELS:
         raise ValueError(f"unknown optimiser {optimiser!r}; choose one of: {', '.join(LABELS)}")
     return paths(surface, [Run(optimiser, check_positive(lr, "lr"), hyper, step)], n_steps, start)[0]
+
+
+def excess_cost(surface: Surface | str, points) -> np.ndarray:
+    """How far above its lowest minimum the surface is at ``points`` (..., 2): f - f_min."""
+    surface = get_surface(surface) if isinstance(surface, str) else surface
+    lowest = min(float(surface.value(np.array(point))) for point in surface.minima)
+    return surface.value(np.asarray(points, dtype=float)) - lowest
+
+
+class TunedRates(NamedTuple):
+    """The best constant settings on a quadratic, and the factor by which each shrinks the
+    distance to the minimum per step (its worst direction, in the long run)."""
+
+    gd_lr: float
+    gd_factor: float
+    heavy_ball_lr: float
+    heavy_ball_momentum: float
+    heavy_ball_factor: float
+
+
+def tuned_rates(smallest_curvature: float, largest_curvature: float) -> TunedRates:
+    r"""Tuned gradient descent and heavy ball for Hessian eigenvalues in [m, L] (see the module
+    docstring): :math:`\eta = 2/(L+m)`; :math:`\eta = 4/(\sqrt L+\sqrt m)^2`,
+    :math:`\mu = \big((\sqrt\kappa-1)/(\sqrt\kappa+1)\big)^2`."""
+    low = check_positive(smallest_curvature, "smallest_curvature")
+    high = check_positive(largest_curvature, "largest_curvature")
+    if high < low:
+        raise ValueError(f"largest_curvature must be >= smallest_curvature, got {high!r} < {low!r}")
+    root_kappa = np.sqrt(high / low)
+    heavy_ball_factor = float((root_kappa - 1.0) / (root_kappa + 1.0))
+    return TunedRates(gd_lr=2.0 / (high + low), gd_factor=float((high - low) / (high + low)),
+                      heavy_ball_lr=float(4.0 / (np.sqrt(high) + np.sqrt(low)) ** 2),
+                      heavy_ball_momentum=heavy_ball_factor**2, heavy_ball_factor=heavy_ball_factor)
+
+
+def shrink_factor(lr: float, curvatures, momentum: float = 0.0) -> float:
+    r"""The factor by which gradient descent (``momentum = 0``) or the heavy ball shrinks the
+    distance to the minimum per step, in the long run, on a quadratic whose Hessian has the
+    eigenvalues ``curvatures``: along an eigenvalue :math:`\lambda` the iterates go like
+    :math:`r^t` with :math:`r^2 - (1 + \mu - \eta\lambda)\,r + \mu = 0`; the largest
+    :math:`|r|` over all eigenvalues. Above 1: the run diverges."""
+    lr, momentum = check_positive(lr, "lr"), check_probability(momentum, "momentum")
+    curvatures = as_float_array(curvatures, "curvatures")
+    if curvatures.size == 0:
+        raise ValueError("curvatures must hold at least one eigenvalue")
+    trace = 1.0 + momentum - lr * curvatures
+    root = np.sqrt((trace * trace - 4.0 * momentum).astype(complex))
+    return float(np.max(np.maximum(np.abs(trace + root), np.abs(trace - root))) / 2.0)
 
 
 # A typical rate per optimiser and surface (none diverges, each shows its character);

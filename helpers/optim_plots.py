@@ -183,6 +183,26 @@ def optimiser_race(surface: str = "valley", lr_scale: float = 1.0, beta: float =
     return RaceView().draw(surface=surface, lr_scale=lr_scale, beta=beta)
 
 
+def convergence_rates(panels: Mapping[str, Mapping[str, tuple[np.ndarray, float | None]]]) -> Figure:
+    r"""One panel per title in ``panels``, each mapping a label to ``(excess, factor)``: the cost
+    above its minimum after every step, :math:`f(\theta_t) - f_{\min}` (log scale), and the
+    predicted factor by which the distance to the minimum shrinks per step. Where a factor is
+    given, a dashed line of the same colour shows the prediction :math:`f_0 \cdot
+    \text{factor}^{2t}` (the cost of a quadratic goes with the squared distance)."""
+    fig = Figure(figsize=(5.0 * len(panels), 3.7), layout="constrained")
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, (title, runs) in zip(axes, panels.items()):
+        for index, (label, (excess, factor)) in enumerate(runs.items()):
+            steps = np.arange(len(excess))
+            line, = ax.plot(steps, np.maximum(excess, 1e-300), lw=1.6, color=f"C{index}", label=label)
+            if factor is not None:
+                ax.plot(steps, excess[0] * factor ** (2.0 * steps), lw=1.0, ls="--", color=line.get_color())
+        plain_log_y(ax)
+        ax.set(xlabel="step", ylabel="f − f_min", title=title, ylim=(1e-16, None), xlim=(0, len(excess) - 1))
+        ax.legend(fontsize=8, loc="lower left")
+    return fig
+
+
 def noise_ball(problem: descent.LeastSquares, runs: Mapping[str, tuple[np.ndarray, int]],
                last_epochs: int = 5) -> Figure:
     """SGD runs on a least-squares problem, ``runs``: label → (weights after every step, batch size).

@@ -171,3 +171,81 @@ def test_least_squares_sgd_uses_the_given_batches():
 
     weights = descent.least_squares_sgd(problem, np.zeros(2), 4, 0.01, 2, np.random.default_rng(0), batches=in_order)
     assert weights.shape == (7, 2) and len(seen) == 6  # 3 batches (4, 4, 2) per epoch
+
+
+def _worst_factor(step_matrix, curvatures):
+    """Largest spectral radius over the curvatures: the long-run shrink factor per step."""
+    return max(np.max(np.abs(np.linalg.eigvals(step_matrix(lam)))) for lam in curvatures)
+
+
+def _heavy_ball(lr, mu):
+    """The heavy ball on one eigen-direction, (x_t, x_{t-1}) -> (x_{t+1}, x_t)."""
+    return lambda lam: np.array([[1.0 + mu - lr * lam, -mu], [1.0, 0.0]])
+
+
+@pytest.mark.parametrize("low, high", [(1.0, 25.0), (0.5, 50.0), (2.0, 2000.0)])
+def test_tuned_rates_are_the_best_constant_settings(low, high):
+    tuned = descent.tuned_rates(low, high)
+    curvatures = np.linspace(low, high, 401)
+    gd = _worst_factor(lambda lam: np.array([[1.0 - tuned.gd_lr * lam]]), curvatures)
+    assert gd == pytest.approx(tuned.gd_factor, rel=1e-9)
+    # the tuned heavy ball's roots are complex on [m, L] except a double root at each end
+    heavy = _worst_factor(_heavy_ball(tuned.heavy_ball_lr, tuned.heavy_ball_momentum), curvatures)
+    assert heavy == pytest.approx(tuned.heavy_ball_factor, rel=1e-6)
+    kappa = high / low
+    assert tuned.heavy_ball_factor == pytest.approx((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1))
+    # no nearby setting does better (a coarse search around the optimum)
+    for lr_scale in (0.9, 0.97, 1.03, 1.1):
+        assert _worst_factor(lambda lam: np.array([[1.0 - lr_scale * tuned.gd_lr * lam]]), curvatures) > gd
+        for mu_shift in (-0.05, 0.0, 0.05):
+            mu = tuned.heavy_ball_momentum + mu_shift
+            assert _worst_factor(_heavy_ball(lr_scale * tuned.heavy_ball_lr, mu), curvatures) > heavy - 1e-9
+
+
+def test_tuned_heavy_ball_beats_tuned_descent_on_the_valley():
+    valley = surfaces.valley(condition=25.0)
+    tuned = descent.tuned_rates(1.0, 25.0)
+    gd = descent.excess_cost(valley, descent.path(valley, "sgd", tuned.gd_lr, 60))
+    heavy = descent.excess_cost(valley, descent.path(valley, "momentum", tuned.heavy_ball_lr, 60,
+                                                     momentum=tuned.heavy_ball_momentum))
+    # f shrinks like the squared distance: factor**2 per step, up to a polynomial term
+    assert gd[60] / gd[40] == pytest.approx(tuned.gd_factor**40, rel=0.05)
+    assert heavy[60] < 1e-6 * gd[60]
+
+
+@pytest.mark.parametrize("lr, momentum", [(0.07, 0.0), (0.02, 0.9), (0.11, 0.44), (0.3, 0.5), (0.09, 0.0)])
+def test_shrink_factor_matches_the_step_matrix_and_a_run(lr, momentum):
+    curvatures = (1.0, 25.0)  # the valley's Hessian
+    expected = _worst_factor(_heavy_ball(lr, momentum), curvatures)
+    assert descent.shrink_factor(lr, curvatures, momentum) == pytest.approx(expected, rel=1e-9)
+    valley = surfaces.get_surface("valley")
+    points = descent.path(valley, "momentum", lr, 400, momentum=momentum)
+    distance = np.linalg.norm(points, axis=1)
+    if expected > 1:
+        assert np.isnan(distance[-1]) or distance[-1] > distance[0]  # diverged
+    else:  # the distance's decay over the last 200 steps (a few oscillations averaged out)
+        observed = (np.max(distance[-20:]) / np.max(distance[180:200])) ** (1 / 200)
+        assert observed == pytest.approx(expected, abs=0.01)
+
+
+def test_tuned_rates_reject_bad_curvatures():
+    with pytest.raises(ValueError, match="smallest_curvature"):
+        descent.tuned_rates(0.0, 1.0)
+    with pytest.raises(ValueError, match="largest_curvature"):
+        descent.tuned_rates(2.0, 1.0)
+
+
+def test_excess_cost_is_zero_at_the_minima_and_positive_elsewhere():
+    for name in ("valley", "rosenbrock", "saddle"):
+        surface = surfaces.get_surface(name)
+        assert np.allclose(descent.excess_cost(name, np.array(surface.minima)), 0.0)
+        assert descent.excess_cost(surface, np.array(surface.start)) > 0
+
+
+def test_shrink_factor_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="lr"):
+        descent.shrink_factor(-0.1, (1.0, 25.0))
+    with pytest.raises(ValueError, match="momentum"):
+        descent.shrink_factor(0.1, (1.0, 25.0), momentum=1.5)
+    with pytest.raises(ValueError, match="curvatures"):
+        descent.shrink_factor(0.1, [])

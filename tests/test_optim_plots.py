@@ -99,3 +99,18 @@ def test_no_pyplot(module):
     names = [alias.name for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
              for alias in node.names] + [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
     assert not [name for name in names if "pyplot" in name]
+
+
+def test_convergence_rates_draws_runs_and_their_predictions():
+    steps = np.arange(31)
+    panels = {"κ = 25": {"predicted": (5.0 * 0.9 ** (2 * steps), 0.9), "no prediction": (np.full(31, 1e-3), None)},
+              "κ = 1000": {"one run": (np.geomspace(10.0, 1e-20, 31), 0.5)}}
+    fig = optim_plots.convergence_rates(panels)
+    left, right = fig.axes
+    assert left.get_yscale() == "log" and left.get_title() == "κ = 25"
+    solid, dashed, flat = left.get_lines()
+    assert dashed.get_linestyle() == "--" and dashed.get_color() == solid.get_color()
+    np.testing.assert_allclose(dashed.get_ydata(), solid.get_ydata())  # the prediction of an exact run
+    assert flat.get_label() == "no prediction" and len(right.get_lines()) == 2
+    assert np.all(right.get_lines()[0].get_ydata() > 0)  # values below the axis stay drawable on a log scale
+    assert plots.figure_png(fig).startswith(b"\x89PNG")
