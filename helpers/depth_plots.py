@@ -9,7 +9,7 @@ from typing import Mapping
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
 from . import gradient_flow
 from .live import LiveView, round_up
@@ -134,23 +134,34 @@ def training_speed(records: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> Figu
     return fig
 
 
-def clipping_runs(runs: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> Figure:
-    """Training loss (left) and gradient norm before clipping (right) per step, for each
-    label → ``(losses, norms)`` from ``gradient_flow.train_clipped``. A run that overflowed
-    ends early, with a cross."""
-    fig = Figure(figsize=(10.0, 3.5), layout="constrained")
+def clipping_runs(runs: Mapping[str, tuple[np.ndarray, np.ndarray]], chance_loss: float | None = None) -> Figure:
+    """Gradient norm before clipping (left, log scale) and training loss (right) per step, for
+    each label → ``(losses, norms)`` from ``gradient_flow.train_clipped``. A run that overflowed
+    ends early with a cross on the left and is left out on the right, so that its astronomical
+    losses do not flatten the others. ``chance_loss`` (e.g. ln 10 for ten classes): a dotted
+    line at the loss of a uniform guess."""
+    fig = Figure(figsize=(10.0, 3.6), layout="constrained")
     left, right = fig.subplots(1, 2)
     for index, (label, (losses, norms)) in enumerate(runs.items()):
         colour = f"C{index}"
         finite = np.isfinite(norms) & np.isfinite(losses)
         steps = np.arange(len(losses))
-        left.plot(steps[finite], losses[finite], lw=1.4, color=colour, label=label)
-        right.plot(steps[finite], norms[finite], lw=1.4, color=colour, label=label)
-        if not finite.all():
+        if finite.all():
+            left.plot(steps, norms, lw=1.4, color=colour, label=label)
+            right.plot(steps, losses, lw=1.4, color=colour, label=label)
+        else:
             last = int(np.flatnonzero(finite)[-1])
-            right.plot(last, norms[last], "x", ms=10, mew=2, color=colour)
-            left.plot(last, losses[last], "x", ms=10, mew=2, color=colour)
-    left.set(yscale="log", xlabel="step", ylabel="training loss", title="loss (log scale)")
-    right.set(yscale="log", xlabel="step", ylabel="global gradient norm", title="gradient norm before clipping")
+            left.plot(steps[finite], norms[finite], lw=1.4, color=colour, label=f"{label} (overflowed)")
+            left.plot(last, norms[last], "x", ms=10, mew=2, color=colour)
+    if chance_loss is not None:
+        right.axhline(chance_loss, color="0.4", lw=1.0, ls=":", label=f"uniform guess ({chance_loss:.2f})")
+    plain_log_y(left)
+    right.set_yscale("log")  # losses span one or two decades: label 1, 2, 5, 10, … in plain numbers
+    right.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    right.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    right.yaxis.set_minor_locator(NullLocator())
+    left.set(xlabel="step", ylabel="global gradient norm", title="gradient norm before clipping (× last finite)")
+    right.set(xlabel="step", ylabel="training loss (cross-entropy)", title="loss of the runs that did not overflow")
     left.legend(fontsize=8)
+    right.legend(fontsize=8)
     return fig

@@ -28,8 +28,16 @@ def test_training_speed_and_clipping_figures_draw():
     norms, moved = np.abs(np.random.default_rng(0).normal(size=(2, 4, 3))) + 0.01
     fig = depth_plots.training_speed({"a": (norms, moved), "b": (norms, moved)})
     assert len(fig.axes) == 4 and len(fig.axes[0].get_lines()) == 2  # hidden layers only
-    losses = np.array([2.0, 1.5, np.inf])
-    fig = depth_plots.clipping_runs({"diverged": (losses, np.array([1.0, 10.0, np.inf]))})
+    losses = np.array([2.0, 1e70, np.inf])
+    fig = depth_plots.clipping_runs({"diverged": (losses, np.array([1.0, 1e80, np.inf])),
+                                     "clipped": (np.array([70.0, 9.0, 2.2]), np.array([400.0, 30.0, 20.0]))},
+                                    chance_loss=np.log(10))
+    norms_ax, loss_ax = fig.axes
+    assert [line.get_label() for line in norms_ax.get_lines()][::2] == ["diverged (overflowed)", "clipped"]
+    # the loss panel holds only the run that stayed finite (and the chance line): its axis is its own
+    (clipped, chance) = loss_ax.get_lines()
+    assert clipped.get_label() == "clipped" and np.allclose(chance.get_ydata(), np.log(10))
+    assert loss_ax.get_ylim()[1] < 1e3
     assert plots.figure_png(fig).startswith(b"\x89PNG")
 
 
