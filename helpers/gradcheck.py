@@ -19,6 +19,14 @@ from ._validate import as_float_array, check_positive, check_rng
 
 DEFAULT_TOLERANCE = 1e-6
 
+#: Relative agreement of a result computed in single precision (float32 keeps about 7
+#: significant digits) with the float64 one.
+SINGLE_PRECISION_AGREEMENT = 1e-5
+SINGLE_PRECISION_HINT = (
+    "it agrees to about 6 significant digits, which is what single-precision (float32) "
+    "arithmetic gives: compute in float64, NumPy's default (no dtype=np.float32 or .astype(np.float32))"
+)
+
 
 def numerical_gradient(
     f: Callable[[], float],
@@ -106,6 +114,8 @@ def diagnose(
         return f"{name} contains NaN or inf: look for an overflow or a division by zero."
     if relative_error(a, n) < tolerance:
         return None
+    if _single_precision(a_known, n_known):
+        return f"{name} is slightly wrong (relative error {relative_error(a, n):.2e}): {SINGLE_PRECISION_HINT}."
     if not np.any(a_known) and np.any(n_known):
         return f"{name} is all zeros, but it should not be: is the result assigned and returned?"
     factor = _best_factor(a_known, n_known)
@@ -125,6 +135,18 @@ def diagnose(
     )
 
 
+def _single_precision(a: np.ndarray, n: np.ndarray) -> bool:
+    """Close to ``n`` at float32 precision, and every entry a float32 number (cast back)."""
+    return relative_error(a, n) < SINGLE_PRECISION_AGREEMENT and holds_float32_numbers(a)
+
+
+def holds_float32_numbers(values: np.ndarray) -> bool:
+    """Whether every entry is exactly a float32 number (and not all are 0): what a result
+    computed in single precision and cast back to float64 looks like."""
+    with np.errstate(over="ignore"):  # beyond float32's range: inf, which does not compare equal
+        return bool(np.any(values)) and np.array_equal(values, values.astype(np.float32))
+
+
 def _best_factor(a: np.ndarray, n: np.ndarray) -> float | None:
     """The c that makes ``a ≈ c·n``, if a single constant explains the difference."""
     norm2 = float(n @ n) if n.ndim == 1 else float(np.sum(n * n))
@@ -140,6 +162,8 @@ def _describe_factor(c: float, batch_size: int | None) -> str | None:
     def near(target: float) -> bool:
         return abs(c - target) <= 1e-3 * abs(target)
 
+    if near(1):
+        return None  # no factor to blame: the differences are elsewhere
     if near(-1):
         return "has the wrong sign: check the order of (a − y) or a minus in the update."
     if near(2):

@@ -12,7 +12,13 @@ from typing import Callable, Iterator, Mapping
 
 import numpy as np
 
-from .gradcheck import DEFAULT_TOLERANCE, diagnose
+from .gradcheck import (
+    DEFAULT_TOLERANCE,
+    SINGLE_PRECISION_AGREEMENT,
+    SINGLE_PRECISION_HINT,
+    diagnose,
+    holds_float32_numbers,
+)
 
 #: ``None`` in a notebook. While the course's sandboxed grader (``grading.engine``) runs a
 #: test cell, the student's code runs in another process: this is then the grader's link to
@@ -35,10 +41,13 @@ def check_array(name: str, actual, expected, *, rtol: float = 1e-7, atol: float 
         with np.errstate(invalid="ignore", over="ignore"):  # inf − inf, 1e308 − (−1e308)
             gap = np.where(close, -1.0, np.nan_to_num(np.abs(actual - expected), nan=np.inf))
         where = np.unravel_index(np.argmax(gap), actual.shape)
-        raise AssertionError(
-            f"{name} is wrong at index {tuple(int(i) for i in where)}: got {actual[where]:.10g}, "
-            f"expected {expected[where]:.10g}."
-        )
+        message = (f"{name} is wrong at index {tuple(int(i) for i in where)}: got {actual[where]:.10g}, "
+                   f"expected {expected[where]:.10g}.")
+        if holds_float32_numbers(actual) and np.all(
+            np.isclose(actual, expected, rtol=SINGLE_PRECISION_AGREEMENT, atol=atol, equal_nan=True)
+        ):
+            message = message[:-1] + f"; {SINGLE_PRECISION_HINT}."
+        raise AssertionError(message)
     return actual
 
 

@@ -272,3 +272,22 @@ def test_check_gradient_end_to_end(rng):
     assert "transposed" in G.check_gradient(cost, W, grad.T)
     assert "wrong sign" in G.check_gradient(cost, W, -grad)
     assert W.tobytes() == before.tobytes()
+
+
+# --- issue 12: a gradient computed in float32 ------------------------------------------------------
+
+def single_precision(x: np.ndarray, perturbation: float = 1e-7) -> np.ndarray:
+    """What a student's float32 computation returns once cast back: float32 numbers near x."""
+    return (x.astype(np.float32) * np.float32(1 + perturbation)).astype(np.float64)
+
+
+def test_diagnose_says_when_a_gradient_looks_like_single_precision(true_grad):
+    message = G.diagnose(single_precision(true_grad), true_grad, name="dW", tolerance=1e-9)
+    assert message.startswith("dW is slightly wrong") and "single-precision (float32)" in message
+    assert "compute in float64" in message
+
+
+def test_diagnose_blames_no_factor_of_one(true_grad):
+    message = G.diagnose(true_grad * (1 + 3e-5), true_grad, name="dW", tolerance=1e-9)
+    assert message.startswith("dW is wrong: relative error") and "float32" not in message
+    assert "1 times" not in message

@@ -360,3 +360,24 @@ def test_several_functions_at_once():
 
 def test_delegation_error_is_an_assertion_error():
     assert issubclass(DelegationError, AssertionError)  # nbgrader marks the cell failed
+
+
+def test_check_array_says_when_an_answer_looks_like_single_precision():
+    z = np.linspace(-3.0, 3.0, 7)
+    expected = 1.0 / (1.0 + np.exp(-z))
+    in_float32 = (1.0 / (1.0 + np.exp(-z.astype(np.float32)))).astype(np.float64)
+    with pytest.raises(AssertionError, match=r"sigma is wrong at index .*single-precision \(float32\)"):
+        grading.check_array("sigma", in_float32, expected, rtol=1e-10)
+
+
+def test_check_array_does_not_blame_float32_for_a_real_mistake():
+    with pytest.raises(AssertionError) as caught:
+        grading.check_array("sigma", np.array([0.67]), np.array([0.66]))
+    assert str(caught.value) == "sigma is wrong at index (0,): got 0.67, expected 0.66."
+
+
+def test_check_array_does_not_blame_float32_for_a_float64_answer_slightly_off():
+    expected = np.array([0.6645986266, 0.25])
+    with pytest.raises(AssertionError) as caught:
+        grading.check_array("sigma", expected * (1 + 3e-6), expected)
+    assert "float32" not in str(caught.value)
