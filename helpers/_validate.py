@@ -5,6 +5,8 @@ expected, not a broadcasting traceback from deep inside NumPy.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 
 import numpy as np
@@ -59,10 +61,70 @@ def check_same_shape(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> 
         )
 
 
+# Finiteness checks are on, except inside ``finiteness_unchecked()`` (a context variable, so
+# each thread and each asyncio task has its own setting).
+_CHECK_FINITE = contextvars.ContextVar("check_finite", default=True)
+
+
+@contextlib.contextmanager
+def finiteness_unchecked():
+    """Inside this block ``check_finite`` does nothing and ``checking_finiteness()`` is False.
+
+    For loops whose data were checked once at the entry: the checks would cost time on
+    every step, and a run that diverges (a too-large learning rate) must be able to show
+    its inf and NaN instead of stopping with an error.
+    """
+    token = _CHECK_FINITE.set(False)
+    try:
+        yield
+    finally:
+        _CHECK_FINITE.reset(token)
+
+
+def check_finite(array: np.ndarray, name: str) -> np.ndarray:
+    """Return ``array``, or raise ``ValueError`` naming ``name`` and its first NaN or inf."""
+    if _CHECK_FINITE.get() and not np.isfinite(array).all():
+        _raise_not_finite(array, name)
+    return array
+
+
+def checking_finiteness() -> bool:
+    """Whether finiteness is checked here: False inside ``finiteness_unchecked()``."""
+    return _CHECK_FINITE.get()
+
+
+def _raise_not_finite(array: np.ndarray, name: str):
+    bad = np.argwhere(~np.isfinite(array))[0]
+    index = tuple(int(i) for i in bad)
+    raise ValueError(
+        f"{name} must be finite, but it holds {array[index]} at index {index}: "
+        "look for a NaN or inf in the data or a diverging computation before this call"
+    )
+
+
+def check_real(value, name: str) -> float:
+    """Return ``value`` as a finite float; a ``TypeError`` naming ``name`` if it is not a real
+    number (a string, a bool, an array of several values), a ``ValueError`` if NaN or inf."""
+    if type(value) is float:
+        number = value  # the common case, every optimiser step: keep it cheap
+    else:
+        if np.ndim(value) != 0:
+            raise TypeError(f"{name} must be a single real number, got an array of shape {np.shape(value)}")
+        if isinstance(value, (str, bytes, bool, np.bool_)):
+            raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return number
+
+
 def check_positive(value, name: str, allow_zero: bool = False) -> float:
     """Return ``value`` as a float, or raise ``ValueError`` if it is not (strictly) positive."""
-    number = float(value)
-    if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
+    number = check_real(value, name)
+    if number < 0 or (number == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
     return number
@@ -70,7 +132,7 @@ def check_positive(value, name: str, allow_zero: bool = False) -> float:
 
 def check_probability(value, name: str, *, include_one: bool = False) -> float:
     """Return ``value`` as a float in [0, 1) (or [0, 1]), else raise ``ValueError``."""
-    number = float(value)
+    number = check_real(value, name)
     upper_ok = number <= 1 if include_one else number < 1
     if not (0 <= number and upper_ok):
         interval = "[0, 1]" if include_one else "[0, 1)"

@@ -23,9 +23,25 @@ With :math:`g = \nabla_\theta C`, elementwise:
 * Adagrad: :math:`G \leftarrow G + g^2,\; \theta \leftarrow \theta - \eta g/(\sqrt{G} + \epsilon)`;
   :math:`G` only grows, so each coordinate's rate decays toward zero.
 * RMSProp: :math:`s \leftarrow \rho s + (1-\rho) g^2`, then Adagrad's step with :math:`s`.
-* Adam: :math:`m \leftarrow \beta_1 m + (1-\beta_1) g,\; v \leftarrow \beta_2 v + (1-\beta_2) g^2`,
-  :math:`\hat m = m/(1-\beta_1^t),\; \hat v = v/(1-\beta_2^t)`,
-  :math:`\theta \leftarrow \theta - \eta\,\hat m/(\sqrt{\hat v} + \epsilon)`.
+* Adam: :math:`m \leftarrow \beta_1 m + (1-\beta_1) g,\; s \leftarrow \beta_2 s + (1-\beta_2) g^2`,
+  :math:`\hat m = m/(1-\beta_1^t),\; \hat s = s/(1-\beta_2^t)`,
+  :math:`\theta \leftarrow \theta - \eta\,\hat m/(\sqrt{\hat s} + \epsilon)`
+  (:math:`s` for the second moment, as in notebook 06: :math:`v` is momentum's velocity).
+
+Where the conventions differ from PyTorch's ``torch.optim``:
+
+* ``torch.optim.SGD(momentum=μ)`` uses the accumulated form, :math:`\eta` outside the
+  buffer; its ``dampening`` :math:`d` gives :math:`m \leftarrow \mu m + (1-d) g` but
+  leaves the first step undamped (:math:`m_1 = g`), while ``ema_momentum_step`` damps
+  every step from :math:`m_0 = 0` (:math:`m_1 = (1-\beta) g`).
+* ``nesterov_step`` stores the look-ahead point and folds :math:`\eta` into :math:`v`, so
+  with a learning rate that changes over time its path differs from torch's
+  ``nesterov=True``, which keeps :math:`\eta` outside the buffer (as in the accumulated form).
+* RMSProp and Adam add :math:`\epsilon` outside the square root, as torch does.
+
+Every step checks its arguments (dicts with matching keys and shapes, finite values, a
+finite rate and hyper-parameters in range); ``helpers.train`` runs it without the
+finiteness checks, so that a diverging run can be watched.
 
 ``OPTIMISERS`` maps a name to ``(init_state, step)`` so a widget can switch by name.
 """
@@ -35,7 +51,15 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ._validate import as_float_array, check_positive, check_probability, check_same_shape, lookup
+from ._validate import (
+    as_float_array,
+    check_finite,
+    check_positive,
+    checking_finiteness,
+    check_probability,
+    check_same_shape,
+    lookup,
+)
 
 
 class SGDState(NamedTuple):
@@ -67,10 +91,10 @@ class RMSPropState(NamedTuple):
 
 
 class AdamState(NamedTuple):
-    """First and second moment averages ``m``, ``v`` and the number of steps taken ``t``."""
+    """First and second moment averages ``m``, ``s`` and the number of steps taken ``t``."""
 
     m: dict
-    v: dict
+    s: dict
     t: int
 
 
@@ -109,7 +133,8 @@ def init_adam_state(params) -> AdamState:
 def sgd_step(params, grads, lr):
     r""":math:`\theta \leftarrow \theta - \eta g` for every key. Returns new params only."""
     params, grads, lr = _inputs(params, grads, lr)
-    return {key: _minus_scaled(params[key], lr, grads[key]) for key in params}
+    new = {key: _minus_scaled(params[key], lr, grads[key]) for key in params}
+    return _checked(new, params, grads)
 
 
 def momentum_step(params, grads, state, lr, momentum=0.9):
@@ -121,7 +146,8 @@ def momentum_step(params, grads, state, lr, momentum=0.9):
     mu = check_probability(momentum, "momentum")
     v = _state_dict(params, state, VelocityState, "velocity")
     v = {key: mu * v[key] - lr * grads[key] for key in params}
-    return {key: params[key] + v[key] for key in params}, VelocityState(v)
+    new = {key: params[key] + v[key] for key in params}
+    return _checked(new, params, grads, state), VelocityState(v)
 
 
 def accumulated_momentum_step(params, grads, state, lr, momentum=0.9):
@@ -133,20 +159,23 @@ def accumulated_momentum_step(params, grads, state, lr, momentum=0.9):
     gamma = check_probability(momentum, "momentum")
     m = _state_dict(params, state, MomentumState, "momentum")
     m = {key: gamma * m[key] + grads[key] for key in params}
-    return {key: params[key] - lr * m[key] for key in params}, MomentumState(m)
+    new = {key: params[key] - lr * m[key] for key in params}
+    return _checked(new, params, grads, state), MomentumState(m)
 
 
 def ema_momentum_step(params, grads, state, lr, momentum=0.9):
     r"""EMA form, :math:`m \leftarrow \beta m + (1-\beta) g,\ \theta \leftarrow \theta - \eta m`.
 
     ``momentum`` is :math:`\beta \in [0, 1)`; same path as ``accumulated_momentum_step``
-    run with rate :math:`(1-\beta)\eta`. Returns ``(params, MomentumState)``.
+    run with rate :math:`(1-\beta)\eta`. Not torch's ``dampening=β``, which skips the damping
+    on the first step (:math:`m_1 = g`, here :math:`(1-\beta) g`). Returns ``(params, MomentumState)``.
     """
     params, grads, lr = _inputs(params, grads, lr)
     beta = check_probability(momentum, "momentum")
     m = _state_dict(params, state, MomentumState, "momentum")
     m = {key: beta * m[key] + (1.0 - beta) * grads[key] for key in params}
-    return {key: params[key] - lr * m[key] for key in params}, MomentumState(m)
+    new = {key: params[key] - lr * m[key] for key in params}
+    return _checked(new, params, grads, state), MomentumState(m)
 
 
 def nesterov_step(params, grads, state, lr, momentum=0.9):
@@ -159,7 +188,8 @@ def nesterov_step(params, grads, state, lr, momentum=0.9):
     mu = check_probability(momentum, "momentum")
     v = _state_dict(params, state, VelocityState, "velocity")
     v = {key: mu * v[key] - lr * grads[key] for key in params}
-    return {key: params[key] + mu * v[key] - lr * grads[key] for key in params}, VelocityState(v)
+    new = {key: params[key] + mu * v[key] - lr * grads[key] for key in params}
+    return _checked(new, params, grads, state), VelocityState(v)
 
 
 def adagrad_step(params, grads, state, lr, eps=1e-8):
@@ -170,10 +200,11 @@ def adagrad_step(params, grads, state, lr, eps=1e-8):
     """
     params, grads, lr = _inputs(params, grads, lr)
     eps = check_positive(eps, "eps")
+    _check_finite_grads(grads)
     G = _state_dict(params, state, AdagradState, "sum_squares")
     G = {key: G[key] + grads[key] ** 2 for key in params}
     new = {key: params[key] - lr * grads[key] / (np.sqrt(G[key]) + eps) for key in params}
-    return new, AdagradState(G)
+    return _checked(new, params, grads, state), AdagradState(G)
 
 
 def rmsprop_step(params, grads, state, lr, rho=0.9, eps=1e-8):
@@ -184,32 +215,34 @@ def rmsprop_step(params, grads, state, lr, rho=0.9, eps=1e-8):
     """
     params, grads, lr = _inputs(params, grads, lr)
     rho, eps = check_probability(rho, "rho"), check_positive(eps, "eps")
+    _check_finite_grads(grads)
     s = _state_dict(params, state, RMSPropState, "mean_squares")
     s = {key: rho * s[key] + (1.0 - rho) * grads[key] ** 2 for key in params}
     new = {key: params[key] - lr * grads[key] / (np.sqrt(s[key]) + eps) for key in params}
-    return new, RMSPropState(s)
+    return _checked(new, params, grads, state), RMSPropState(s)
 
 
 def adam_step(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
-    r"""Adam, :math:`\theta \leftarrow \theta - \eta\,\hat m/(\sqrt{\hat v} + \epsilon)`.
+    r"""Adam, :math:`\theta \leftarrow \theta - \eta\,\hat m/(\sqrt{\hat s} + \epsilon)`.
 
     Both averages start at 0, so early on they are biased toward 0; dividing by
     :math:`1-\beta^t` removes that, and the first step moves every coordinate by about
-    :math:`\eta` (:math:`\hat m/\sqrt{\hat v} = g/|g|`). Returns ``(params, AdamState)``.
+    :math:`\eta` (:math:`\hat m/\sqrt{\hat s} = g/|g|`). Returns ``(params, AdamState)``.
     """
     params, grads, lr = _inputs(params, grads, lr)
     beta1, beta2 = check_probability(beta1, "beta1"), check_probability(beta2, "beta2")
     eps = check_positive(eps, "eps")
+    _check_finite_grads(grads)
     m = _state_dict(params, state, AdamState, "m")
-    v = _state_dict(params, state, AdamState, "v")
+    s = _state_dict(params, state, AdamState, "s")
     t = state.t + 1
     m = {key: beta1 * m[key] + (1.0 - beta1) * grads[key] for key in params}
-    v = {key: beta2 * v[key] + (1.0 - beta2) * grads[key] ** 2 for key in params}
+    s = {key: beta2 * s[key] + (1.0 - beta2) * grads[key] ** 2 for key in params}
     new = {}
     for key in params:
-        m_hat, v_hat = m[key] / (1.0 - beta1**t), v[key] / (1.0 - beta2**t)
-        new[key] = params[key] - lr * m_hat / (np.sqrt(v_hat) + eps)
-    return new, AdamState(m, v, t)
+        m_hat, s_hat = m[key] / (1.0 - beta1**t), s[key] / (1.0 - beta2**t)
+        new[key] = params[key] - lr * m_hat / (np.sqrt(s_hat) + eps)
+    return _checked(new, params, grads, state), AdamState(m, s, t)
 
 
 # --- registry ----------------------------------------------------------------------------
@@ -282,9 +315,36 @@ def _inputs(params, grads, lr):
 
 def _minus_scaled(param: np.ndarray, lr: float, grad: np.ndarray) -> np.ndarray:
     """A new array ``param - lr * grad``, written into the buffer of ``lr * grad``: one new array
-    instead of two (for a 784 × 100 weight matrix, the second would cost a third of the update)."""
-    step = np.multiply(grad, lr)
+    instead of two (for a 784 × 100 weight matrix, the second would cost a third of the update).
+    A 0-d parameter gives a NumPy scalar, not an array, so it is made an array for ``out``."""
+    step = np.asarray(np.multiply(grad, lr))
     return np.subtract(param, step, out=step)
+
+
+def _checked(new: dict, params: dict, grads: dict, state=None) -> dict:
+    """``new``, after making sure that no input of the update held NaN or inf. They always reach
+    the new parameters, so one look at each result replaces a look at every input; a result
+    that overflowed from finite inputs is a diverging run, not bad input, and passes."""
+    if checking_finiteness():
+        for key, value in new.items():
+            if not np.isfinite(value).all():
+                for name, array in _inputs_of(key, params, grads, state).items():
+                    check_finite(array, name)
+    return new
+
+
+def _check_finite_grads(grads: dict) -> None:
+    """Up front for the adaptive methods: an inf gradient would make them divide inf by inf."""
+    for key, value in grads.items():
+        check_finite(value, f"grads[{key!r}]")
+
+
+def _inputs_of(key: str, params: dict, grads: dict, state) -> dict:
+    inputs = {f"params[{key!r}]": params[key], f"grads[{key!r}]": grads[key]}
+    for field, value in (state._asdict().items() if state is not None else ()):
+        if isinstance(value, dict):
+            inputs[f"state.{field}[{key!r}]"] = as_float_array(value[key], f"state.{field}[{key!r}]")
+    return inputs
 
 
 def _state_dict(params: dict, state, kind: type, field: str) -> dict:

@@ -174,7 +174,7 @@ def test_adam_without_bias_correction_would_crawl():
     """The uncorrected first step m/√v = (1−β1)g/√(1−β2)|g| is ≈ 3η: bias correction matters."""
     params = {"w": np.array([0.0])}
     new, state = optim.adam_step(params, {"w": np.array([5.0])}, optim.init_adam_state(params), 0.01)
-    uncorrected = state.m["w"] / np.sqrt(state.v["w"])
+    uncorrected = state.m["w"] / np.sqrt(state.s["w"])
     assert uncorrected[0] == pytest.approx(0.1 / sqrt(0.001))
     assert -new["w"][0] == pytest.approx(0.01, rel=1e-6)
 
@@ -315,3 +315,61 @@ def test_schedule_errors():
         schedules.exponential_decay(0.0, 0.9)
     with pytest.raises(ValueError, match="k"):
         schedules.inverse_time_decay(1.0, -1.0)
+
+
+# --- issue 12: 0-d parameters, hyper-parameter types, non-finite values ---------------------
+
+@pytest.mark.parametrize("name", sorted(optim.OPTIMISERS))
+@pytest.mark.parametrize("scalar", [np.array(0.5), 0.5], ids=["0-d array", "python float"])
+def test_every_optimiser_steps_a_scalar_parameter(name, scalar):
+    init_state, step = optim.get_optimiser(name)
+    params = {"b": scalar}
+    new, _ = step(params, {"b": 2.0}, init_state(params), 0.1)
+    assert np.shape(new["b"]) == () and float(new["b"]) < 0.5  # moved against the gradient
+
+
+def test_sgd_step_on_a_scalar_parameter_is_the_plain_update():
+    assert float(optim.sgd_step({"b": np.array(0.5)}, {"b": np.array(2.0)}, 0.1)["b"]) == pytest.approx(0.3)
+
+
+@pytest.mark.parametrize("bad, error", [("0.1", TypeError), (True, TypeError), (np.array([0.1, 0.2]), TypeError),
+                                        (float("nan"), ValueError), (float("inf"), ValueError), (-0.1, ValueError)])
+def test_learning_rate_must_be_a_finite_positive_number(bad, error):
+    with pytest.raises(error, match="lr"):
+        optim.sgd_step({"w": np.ones(2)}, {"w": np.ones(2)}, bad)
+
+
+@pytest.mark.parametrize("step, init_state, hyper", [
+    (optim.momentum_step, optim.init_momentum_state, "momentum"),
+    (optim.nesterov_step, optim.init_momentum_state, "momentum"),
+    (optim.ema_momentum_step, optim.init_accumulated_momentum_state, "momentum"),
+    (optim.rmsprop_step, optim.init_rmsprop_state, "rho"),
+    (optim.adam_step, optim.init_adam_state, "beta1"),
+    (optim.adam_step, optim.init_adam_state, "beta2"),
+    (optim.adam_step, optim.init_adam_state, "eps"),
+])
+@pytest.mark.parametrize("bad, error", [("0.9", TypeError), (float("nan"), ValueError), (1.5, ValueError)])
+def test_hyper_parameters_must_be_real_numbers_in_range(step, init_state, hyper, bad, error):
+    params = {"w": np.ones(2)}
+    if hyper == "eps" and bad == 1.5:
+        bad = -1.0  # eps may exceed 1, but not be negative
+    with pytest.raises(error, match=hyper):
+        step(params, {"w": np.ones(2)}, init_state(params), 0.1, **{hyper: bad})
+
+
+@pytest.mark.parametrize("name", sorted(optim.OPTIMISERS))
+@pytest.mark.parametrize("where", ["params", "grads"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_every_optimiser_rejects_nan_and_inf_naming_the_array_and_index(name, where, bad):
+    init_state, step = optim.get_optimiser(name)
+    params, grads = {"W": np.ones((2, 3))}, {"W": np.ones((2, 3))}
+    state = init_state(params)
+    {"params": params, "grads": grads}[where]["W"][1, 2] = bad
+    with pytest.raises(ValueError, match=rf"{where}\['W'\] must be finite.*index \(1, 2\)"):
+        step(params, grads, state, 0.1)
+
+
+def test_a_step_that_overflows_from_finite_input_is_not_an_error():
+    with np.errstate(over="ignore"):
+        new = optim.sgd_step({"w": np.array([1e308])}, {"w": np.array([-1e308])}, 10.0)
+    assert np.isposinf(new["w"][0])  # a diverging run, not bad input: shown, not refused
