@@ -12,7 +12,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ._validate import as_float_array, check_positive, check_rng
+from ._validate import as_float_array, check_finite, check_positive, check_real, check_rng, finiteness_unchecked
 from .losses import LOSSES
 from .optim import get_optimiser
 from .regularization import EarlyStopping, add_gradients, l2_gradient
@@ -56,12 +56,15 @@ def accuracy(outputs, labels, threshold: float = 0.0) -> float:
     (n, 1), is read as a logit: class 1 where it exceeds ``threshold`` (0, i.e. probability
     ½; use 0.5 for a sigmoid output), compared with 0/1 ``labels`` of n entries.
     """
-    outputs = as_float_array(outputs, "outputs", ndim=(1, 2))
+    outputs = check_finite(as_float_array(outputs, "outputs", ndim=(1, 2)), "outputs")
     labels = np.asarray(labels)
-    if labels.shape[0] != outputs.shape[0]:
+    if labels.ndim == 0 or labels.shape[0] != outputs.shape[0]:
         raise ValueError(
             f"outputs and labels need one row per sample, got shapes {outputs.shape} and {labels.shape}"
         )
+    if outputs.shape[0] == 0:
+        raise ValueError("outputs and labels are empty: accuracy needs at least one sample")
+    threshold = check_real(threshold, "threshold")
     if outputs.ndim == 2 and outputs.shape[1] > 1:
         predicted = outputs.argmax(axis=1)
         truth = labels.argmax(axis=1) if labels.ndim == 2 else labels
@@ -89,6 +92,7 @@ def train(
     l2: float = 0.0,
     optimiser_options: dict | None = None,
     progress: bool | None = None,
+    decision_threshold: float | None = None,
 ) -> History:
     """Train ``net`` (an ``MLP``, changed in place: its ``params`` are replaced) and return a ``History``.
 
@@ -103,10 +107,20 @@ def train(
     accuracy if its mode is ``"max"``, the validation loss if ``"min"``. When it is given,
     training ends after ``patience`` epochs without improvement, and **the net's params are
     restored to those of the best epoch** before returning.
+
+    Accuracy of a single output against 0/1 labels counts class 1 where the output exceeds
+    ``decision_threshold``. By default it is 0.5 when the output is a probability or a fit
+    to the 0/1 targets (a sigmoid output layer, or ``loss="mse"``) and 0 when it is a logit
+    (``loss="binary_cross_entropy"``); with a loss function of your own, state it.
+
+    The data and the initial parameters are checked once here (shapes, finite values);
+    the steps then run unchecked, so a diverging run records its inf or NaN loss.
     A tqdm progress bar shows if ``progress`` is True, or if it is None and the run has more
     than ``PROGRESS_BAR_STEPS`` mini-batch steps.
     """
     rng = check_rng(rng)
+    for key, value in net.params.items():
+        check_finite(as_float_array(value, f"net.params[{key!r}]"), f"net.params[{key!r}]")
     X, y = _data(net, X, y, "X", "y")
     validating = X_val is not None
     if validating != (y_val is not None):
@@ -118,6 +132,8 @@ def train(
     options = dict(optimiser_options or {})
     epochs, batch_size = _count(epochs, "epochs"), _count(batch_size, "batch_size")
     l2 = check_positive(l2, "l2 (λ)", allow_zero=True)
+    if not callable(lr):
+        lr = check_positive(lr, "lr")
     if early_stopping is not None:
         if not isinstance(early_stopping, EarlyStopping):
             raise TypeError(f"early_stopping must be an EarlyStopping, got {type(early_stopping).__name__}")
@@ -125,6 +141,8 @@ def train(
             raise ValueError("early stopping needs a validation set: pass X_val and y_val")
         early_stopping.reset()
     classify = _are_labels(y)
+    single_output = net.layer_sizes[-1] == 1
+    threshold = _decision_threshold(net, loss, decision_threshold) if classify and single_output else 0.0
     if early_stopping is not None and early_stopping.mode == "max" and not classify:
         raise ValueError("mode 'max' watches accuracy, which needs class labels; use mode='min' (loss)")
 
@@ -132,24 +150,25 @@ def train(
     state = init_state(net.params)
     history = History([], [], [], [], None, False)
     bar = _progress_bar(progress, epochs, epochs * int(np.ceil(n / batch_size)))
-    for epoch in range(epochs):
-        rate = lr(epoch) if callable(lr) else lr
-        for batch in iterate_minibatches(n, batch_size, rng):
-            _, grads = net.loss_and_gradients(X[batch], y[batch], loss_fn)
-            if l2 > 0:
-                grads = add_gradients(grads, l2_gradient(net.params, l2, n))
-            net.params, state = step(net.params, grads, state, rate, **options)
-        _record(net, X, y, loss_fn, classify, history.train_loss, history.train_accuracy)
-        if validating:
-            _record(net, X_val, y_val, loss_fn, classify, history.val_loss, history.val_accuracy)
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}")
-        if early_stopping is not None:
-            watched = history.val_accuracy if early_stopping.mode == "max" else history.val_loss
-            if early_stopping.update(epoch, watched[-1], net.params):
-                history = history._replace(stopped_early=True)
-                break
+    with finiteness_unchecked():  # checked above; a diverging run must be able to show its NaN
+        for epoch in range(epochs):
+            rate = lr(epoch) if callable(lr) else lr
+            for batch in iterate_minibatches(n, batch_size, rng):
+                _, grads = net.loss_and_gradients(X[batch], y[batch], loss_fn)
+                if l2 > 0:
+                    grads = add_gradients(grads, l2_gradient(net.params, l2, n))
+                net.params, state = step(net.params, grads, state, rate, **options)
+            _record(net, X, y, loss_fn, classify, threshold, history.train_loss, history.train_accuracy)
+            if validating:
+                _record(net, X_val, y_val, loss_fn, classify, threshold, history.val_loss, history.val_accuracy)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}")
+            if early_stopping is not None:
+                watched = history.val_accuracy if early_stopping.mode == "max" else history.val_loss
+                if early_stopping.update(epoch, watched[-1], net.params):
+                    history = history._replace(stopped_early=True)
+                    break
     if bar is not None:
         bar.close()
     if early_stopping is not None and early_stopping.best_params is not None:
@@ -158,16 +177,32 @@ def train(
     return history
 
 
-def _record(net, X, y, loss_fn, classify, losses: list, accuracies: list) -> None:
+def _record(net, X, y, loss_fn, classify, threshold, losses: list, accuracies: list) -> None:
     outputs = net.predict(X)
     losses.append(float(loss_fn(outputs, y)[0]))
     if classify:
-        accuracies.append(accuracy(outputs, y))
+        accuracies.append(accuracy(outputs, y, threshold))
+
+
+def _decision_threshold(net, loss, threshold) -> float:
+    """Where a single output splits class 0 from class 1 (see ``train``)."""
+    if threshold is not None:
+        return check_real(threshold, "decision_threshold")
+    if net.activations[-1] == "sigmoid" or loss == "mse":
+        return 0.5  # a probability, or a fit to the 0/1 targets: halfway between them
+    if loss == "binary_cross_entropy":
+        return 0.0  # a logit: probability ½
+    raise ValueError(
+        "accuracy of a single output needs decision_threshold= with your own loss function: "
+        "0 if the output is a logit, 0.5 if it is a probability"
+    )
 
 
 def _data(net, X, y, name_X: str, name_y: str):
-    X = as_float_array(X, name_X, ndim=2)
+    X = check_finite(as_float_array(X, name_X, ndim=2), name_X)
     y = np.asarray(y)
+    if y.dtype.kind == "f":
+        check_finite(y, name_y)
     if y.ndim == 0 or y.shape[0] != X.shape[0]:
         raise ValueError(
             f"{name_X} and {name_y} need the same number of rows (samples), "

@@ -232,6 +232,10 @@ def test_bad_inputs_give_clear_errors(rng):
         train.train(net, X, y, X_val=X, **kwargs)
     with pytest.raises(ValueError, match="l2"):
         train.train(net, X, y, l2=-1.0, **kwargs)
+    with pytest.raises(TypeError, match="lr must be a real number"):
+        train.train(net, X, y, lr="0.1", **kwargs)
+    with pytest.raises(TypeError, match="l2 .* must be a real number"):
+        train.train(net, X, y, l2="0.1", **kwargs)
     with pytest.raises(TypeError, match="Generator"):
         train.train(net, X, y, rng=0, loss="binary_cross_entropy")
 
@@ -244,3 +248,57 @@ def test_digits_reach_90_percent_quickly(digits_split):
     train.train(net, s.X_train, s.y_train, rng=seed, optimiser="adam", lr=0.01, epochs=8, batch_size=32)
     assert time.perf_counter() - start < 10.0
     assert train.accuracy(net.predict(s.X_test), s.y_test) >= 0.90
+
+
+# --- issue 12: the decision threshold of a single output, non-finite data, divergence ---------
+
+@pytest.mark.parametrize("output, loss, threshold", [
+    ("identity", "mse", 0.5),                   # a least-squares fit to the 0/1 targets
+    ("sigmoid", "mse", 0.5),                    # a probability
+    ("identity", "binary_cross_entropy", 0.0),  # a logit
+])
+def test_single_output_accuracy_uses_the_threshold_its_output_needs(rng, output, loss, threshold):
+    X, y = blobs(rng)
+    net = MLP.create([2, 8, 1], ["tanh", output], np.random.default_rng(0))
+    history = train.train(net, X, y, rng=rng, loss=loss, lr=0.5, epochs=30, batch_size=20)
+    true_accuracy = train.accuracy(net.predict(X), y, threshold=threshold)
+    assert true_accuracy > 0.95  # the blobs are separable: the fit found it
+    assert history.train_accuracy[-1] == true_accuracy
+
+
+def test_own_loss_with_a_single_output_needs_a_stated_threshold(rng):
+    X, y = blobs(rng, 40)
+    net = MLP.create([2, 1], ["identity"], np.random.default_rng(0))
+    with pytest.raises(ValueError, match="decision_threshold"):
+        train.train(net, X, y, rng=rng, loss=losses.mean_squared_error, epochs=1)
+    history = train.train(net, X, y, rng=rng, loss=losses.mean_squared_error, epochs=5, lr=0.1,
+                          decision_threshold=0.5)
+    assert history.train_accuracy[-1] == train.accuracy(net.predict(X), y, threshold=0.5)
+
+
+@pytest.mark.parametrize("argument", ["X", "y", "X_val", "net.params['W1']"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_train_rejects_non_finite_data_naming_the_array_and_index(rng, argument, bad):
+    X, y = blobs(rng, 20)
+    X, y = X.copy(), y.astype(float)
+    net = MLP.create([2, 3, 1], ["tanh", "identity"], np.random.default_rng(0))
+    data = {"X": X, "y": y, "X_val": X.copy(), "net.params['W1']": net.params["W1"]}
+    data[argument][(1, 0)[:data[argument].ndim]] = bad
+    with pytest.raises(ValueError, match=rf"{argument.replace('[', '.').replace(']', '.')} must be finite.*index \(1"):
+        train.train(net, X, y, X_val=data["X_val"], y_val=y, rng=rng, loss="binary_cross_entropy", epochs=1)
+
+
+def test_a_diverging_run_is_recorded_not_refused(rng):
+    X, y = blobs(rng, 40)
+    net = MLP.create([2, 1], ["identity"], np.random.default_rng(0))
+    with np.errstate(over="ignore", invalid="ignore"):  # least squares at 100× too large a rate
+        history = train.train(net, X, y, rng=rng, loss="mse", lr=100.0, epochs=150, batch_size=40)
+    assert not np.isfinite(history.train_loss[-1])
+    assert not np.all(np.isfinite(net.params["W1"]))
+
+
+def test_accuracy_of_nothing_is_an_error_not_nan():
+    with pytest.raises(ValueError, match="empty"):
+        train.accuracy(np.zeros((0, 1)), np.zeros(0))
+    with pytest.raises(ValueError, match=r"outputs must be finite.*index \(1, 0\)"):
+        train.accuracy(np.array([[0.1], [np.nan]]), np.array([0, 1]))
