@@ -10,6 +10,10 @@ Every activation comes with two derivatives:
 All functions work elementwise on arrays of any shape (rows = samples), except
 softmax and log-softmax, which act on each row of a 2-D array of logits.
 ``ACTIVATIONS`` maps a name to its three functions, so a widget can switch by name.
+
+They are the inner maths of every forward pass, so they do not look for NaN or inf (NaN in
+gives NaN out; ±inf gives the limit, e.g. σ(∞) = 1): the data are checked where they
+enter, by ``MLP``, the losses, ``train``, ``fit`` and the optimisers.
 """
 from __future__ import annotations
 

@@ -60,6 +60,9 @@ def bump_network(f: Callable, n_bumps: int, steepness: float, interval=(0.0, 1.0
     k = check_positive(steepness, "steepness")
     edges, centres = bump_edges(n_bumps, interval)
     heights = as_float_array(f(centres), "f(centres)").reshape(-1)
+    if heights.shape != centres.shape:
+        raise ValueError(f"f must return one value per point, like np.sin: f of the {centres.size} bump "
+                         f"centres returned {heights.size} value(s)")
     positions = np.repeat(edges, 2)[1:-1]  # left_0, right_0 = left_1, right_1, ...
     return {
         "W1": np.full((1, positions.size), k),

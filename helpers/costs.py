@@ -21,7 +21,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ._validate import as_float_array, check_positive, check_rng, check_same_shape
+from ._validate import as_float_array, check_positive, check_real, check_rng, check_same_shape, check_shape
 from .activations import sigmoid, sigmoid_derivative_from_output
 from .losses import binary_cross_entropy_from_logits, mean_squared_error
 from .train import iterate_minibatches
@@ -69,7 +69,9 @@ def neuron_run(w: float, b: float, learning_rate: float, epochs: int, cost: str,
     if cost not in COSTS:
         raise ValueError(f"cost must be one of {COSTS}, got {cost!r}")
     learning_rate = check_positive(learning_rate, "learning_rate")
-    w, b, x, y = float(w), float(b), float(x), float(y)
+    w, b, x, y = (check_real(value, name) for value, name in ((w, "w"), (b, "b"), (x, "x"), (y, "y")))
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(f"epochs must be a whole number >= 0, got {epochs!r}")
     costs, outputs = np.empty(int(epochs)), np.empty(int(epochs))
     for epoch in range(int(epochs)):
         z = w * x + b
@@ -96,6 +98,7 @@ def _sigmoid_scalar(z: float) -> float:
 
 def two_layer_cost(X, Y, params: dict, cost: str) -> float:
     """Batch-averaged cost of the network: quadratic (½ convention) or cross-entropy (from logits)."""
+    X = _inputs_for(params, X)
     A1 = sigmoid(X @ params["W1"] + params["b1"])
     Z2 = A1 @ params["W2"] + params["b2"]
     if cost == "mse":
@@ -112,11 +115,28 @@ def two_layer_gradients(X, Y, params: dict, cost: str) -> dict:
     :math:`\Delta_2 = \delta/n`, :math:`\Delta_1 = (\Delta_2 W_2^\top)\odot A_1(1 - A_1)`,
     :math:`\partial C/\partial W_l = A_{l-1}^\top\Delta_l`, :math:`\partial C/\partial b_l = \sum_i \Delta_{l,i}`.
     """
-    X = as_float_array(X, "X", ndim=2)
+    X = _inputs_for(params, X)
     A1 = sigmoid(X @ params["W1"] + params["b1"])
     delta2 = output_delta(A1 @ params["W2"] + params["b2"], Y, cost) / X.shape[0]
     delta1 = (delta2 @ params["W2"].T) * sigmoid_derivative_from_output(A1)
     return {"W1": X.T @ delta1, "b1": delta1.sum(axis=0), "W2": A1.T @ delta2, "b2": delta2.sum(axis=0)}
+
+
+def _inputs_for(params, X) -> np.ndarray:
+    """``X`` as a float (n, d) array, after checking that ``params`` is a two-layer network
+    ``W1`` (d, h), ``b1`` (h,), ``W2`` (h, k), ``b2`` (k,) that can take it."""
+    if not isinstance(params, dict):
+        raise TypeError(f"params must be a dict name -> array, got {type(params).__name__}")
+    missing = [key for key in ("W1", "b1", "W2", "b2") if key not in params]
+    if missing:
+        raise ValueError(f"params lacks {missing}: it needs W1 (d, h), b1 (h,), W2 (h, k) and b2 (k,)")
+    X = as_float_array(X, "X", ndim=2)
+    W1, W2 = params["W1"], params["W2"]
+    check_shape(W1, (X.shape[1], None), "params['W1'] (inputs of X × hidden units)")
+    check_shape(params["b1"], (np.shape(W1)[1],), "params['b1']")
+    check_shape(W2, (np.shape(W1)[1], None), "params['W2'] (hidden units × outputs)")
+    check_shape(params["b2"], (np.shape(W2)[1],), "params['b2']")
+    return X
 
 
 def two_layer_mistakes(X, Y, params: dict, cost: str) -> dict:

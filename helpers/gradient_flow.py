@@ -25,7 +25,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ._validate import as_float_array, check_positive, check_rng
+from ._validate import as_float_array, check_finite, check_positive, check_rng, finiteness_unchecked, lookup
 from .activations import get_activation
 from .init import normal
 from .losses import LOSSES
@@ -102,7 +102,7 @@ def layer_gradient_norms(net: MLP, X, targets, loss: str = "categorical_cross_en
     layer, on the batch ``(X, targets)``: shape (n_layers,)."""
     if parameter not in ("W", "b"):
         raise ValueError(f"parameter must be 'W' or 'b', got {parameter!r}")
-    _, grads = net.loss_and_gradients(X, targets, LOSSES[loss])
+    _, grads = net.loss_and_gradients(X, targets, lookup(LOSSES, loss, "loss"))
     index = 0 if parameter == "W" else 1
     return np.array([np.linalg.norm(grads[parameter_names(l)[index]]) for l in range(1, net.n_layers + 1)])
 
@@ -114,7 +114,7 @@ def deep_network(depth: int, activation: str, rng, width: int = 30, n_inputs: in
     (1: LeCun; 2: He, for the ReLU family) and :math:`s` = ``weight_scale``."""
     check_rng(rng)
     scale = check_positive(weight_scale, "weight_scale")
-    gain = STANDARD_INIT_VARIANCE[activation]
+    gain = lookup(STANDARD_INIT_VARIANCE, activation, "activation for a deep network's hidden layers")
 
     def initialise(fan_in, fan_out, rng):
         return normal(fan_in, fan_out, rng, std=scale * np.sqrt(gain / fan_in))
@@ -161,14 +161,24 @@ def dead_fraction(net: MLP, X) -> np.ndarray:
 
 def clip_by_global_norm(grads: dict, max_norm: float):
     r"""Scale every gradient by :math:`\min(1, c/\lVert g\rVert)`, with :math:`\lVert g\rVert`
-    the norm of all of them together. Returns ``(clipped grads, norm before clipping)``."""
+    the norm of all of them together. Returns ``(clipped grads, norm before clipping)``.
+
+    The norm is computed as :math:`s\sqrt{\sum (g/s)^2}` with :math:`s = \max|g|`, so squares
+    of gradients beyond :math:`10^{154}` do not overflow. Unlike
+    ``torch.nn.utils.clip_grad_norm_``, which divides by :math:`\lVert g\rVert + 10^{-6}`,
+    the factor has no :math:`10^{-6}`: a clipped step has length exactly :math:`c`.
+    """
     if not isinstance(grads, dict):
         raise TypeError(f"grads must be a dict name -> array, got {type(grads).__name__}")
     max_norm = check_positive(max_norm, "max_norm")
-    grads = {key: as_float_array(value, f"grads[{key!r}]") for key, value in grads.items()}
-    total = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
-    factor = min(1.0, max_norm / total) if total > 0 else 1.0
-    return {key: g * factor for key, g in grads.items()}, total
+    grads = {key: check_finite(as_float_array(value, f"grads[{key!r}]"), f"grads[{key!r}]")
+             for key, value in grads.items()}
+    scale = max((float(np.max(np.abs(g))) for g in grads.values() if g.size), default=0.0)
+    if scale == 0.0:
+        return {key: g.copy() for key, g in grads.items()}, 0.0
+    root = float(np.sqrt(sum(np.sum(np.square(g / scale)) for g in grads.values())))  # in [1, √size]
+    factor = min(1.0, max_norm / scale / root)
+    return {key: g * factor for key, g in grads.items()}, scale * root
 
 
 def train_clipped(net: MLP, X, labels, lr: float, epochs: int, rng, max_norm: float | None = None,
@@ -178,7 +188,8 @@ def train_clipped(net: MLP, X, labels, lr: float, epochs: int, rng, max_norm: fl
     entry per step (norm before clipping); a run whose gradient overflows stops there."""
     loss = LOSSES["categorical_cross_entropy"]
     losses, norms = [], []
-    with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is stopped below
+    # a diverging run is stopped below, so neither NumPy's warnings nor the finiteness checks
+    with np.errstate(over="ignore", invalid="ignore"), finiteness_unchecked():
         for _ in range(int(epochs)):
             for batch in iterate_minibatches(X.shape[0], batch_size, rng):
                 value, grads = net.loss_and_gradients(X[batch], labels[batch], loss)

@@ -75,7 +75,19 @@ def back_propagate(outputs: Sequence[np.ndarray], weights: Sequence[np.ndarray],
 
 def layer_statistics(X, weights: Sequence[np.ndarray], activation: str, grad_output) -> LayerStatistics:
     """Mean and standard deviation of every layer's activations, and standard deviation of every
-    layer's δ = dC/dZ, for the batch X (n, n_0) and the upstream gradient ``grad_output`` (n, n_L)."""
+    layer's δ = dC/dZ, for the batch X (n, n_0) and the upstream gradient ``grad_output`` (n, n_L).
+    ``weights[l - 1]`` maps layer l's inputs to its outputs: shape (n_{l-1}, n_l)."""
+    X = as_float_array(X, "X", ndim=2)
+    width = X.shape[1]
+    for layer, W in enumerate(weights, start=1):
+        W = as_float_array(W, f"weights[{layer - 1}]", ndim=2)
+        if W.shape[0] != width:
+            raise ValueError(f"weights[{layer - 1}] (layer {layer}) has shape {W.shape}, but layer {layer} "
+                             f"receives {width} inputs: it needs shape ({width}, any)")
+        width = W.shape[1]
+    if np.shape(grad_output) != (X.shape[0], width):
+        raise ValueError(f"grad_output should have shape {(X.shape[0], width)} (samples × last layer's "
+                         f"units), got {np.shape(grad_output)}")
     outputs = propagate(X, weights, activation)
     deltas = back_propagate(outputs, weights, activation, grad_output)
     return LayerStatistics(np.array([A.mean() for A in outputs]), np.array([A.std() for A in outputs]),
@@ -182,6 +194,29 @@ def histogram_top(tallest: float) -> float:
     return min(round_up(1.05 * tallest, (1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0)), 1.05)
 
 
+def std_axis_decades(*stds: np.ndarray) -> tuple[int, int]:
+    """The right panel's y-range as powers of ten, ``(low, high)``: whole decades around every
+    value of ``stds`` with a tenth of a decade to spare, and at least two decades, so that the
+    default view is readable. An end beyond 10^±2 goes out to a multiple of four decades, so that
+    most slider moves keep the axis (a new axis costs a full redraw)."""
+    values = np.concatenate([np.ravel(s) for s in stds])
+    values = values[(values > 0) & np.isfinite(values)]  # a dead layer's 0 has no decade
+    if values.size == 0:
+        return -1, 1
+    exponents = np.log10(values)
+    low, high = int(np.floor(exponents.min() - 0.1)), int(np.ceil(exponents.max() + 0.1))
+    low = min(low, high - 2)
+    return (4 * (low // 4) if low < -2 else low), (-4 * (-high // 4) if high > 2 else high)
+
+
+def decade_ticks(low: int, high: int) -> tuple[list[float], list[str]]:
+    """At most 7 ticks on the decades from 10^low to 10^high, with short plain labels (no mathtext)."""
+    step = -(-(high - low) // 6)
+    exponents = [k for k in range(low, high + 1) if k % step == 0]
+    names = {-1: "0.1", 0: "1", 1: "10"}
+    return [10.0 ** k for k in exponents], [names.get(k, f"1e{k}") for k in exponents]
+
+
 def layer_axis_end(depth: int) -> int:
     """The last layer on the right panel's axis: ``depth`` rounded up to a multiple of 5, so the
     curves span most of the panel and the axis changes at only three depths."""
@@ -195,11 +230,12 @@ class ExplorerView(LiveView):
 
     A control moves the histograms, the two curves and the titles. The axes are background, and
     ``background_key`` names what they follow: the activation (the histograms' range and label),
-    the histograms' height (``histogram_top``) and the layer axis (``layer_axis_end``), both
-    quantised so that most moves keep them. Plain tick labels (no mathtext) keep it quick to draw."""
+    the histograms' height (``histogram_top``), the layer axis (``layer_axis_end``) and the
+    decades of the std axis (``std_axis_decades``), all quantised so that most moves keep them.
+    Plain tick labels (no mathtext) keep it quick to draw."""
 
     def __init__(self):
-        from matplotlib.ticker import FixedFormatter, FixedLocator, MaxNLocator, NullLocator
+        from matplotlib.ticker import MaxNLocator, NullLocator
 
         # Margins set by hand to fit every label: the layout stays fixed whatever the values.
         self.figure, ((self.left, self.right),) = fixed_panels(1, 2, 3.9, 3.0, left=0.085, right=0.985,
@@ -212,10 +248,8 @@ class ExplorerView(LiveView):
         self.a_line, = self.right.plot([], [], "o-", lw=2, ms=4, color="C0")
         self.d_line, = self.right.plot([], [], "s--", lw=2, ms=4, color="C3")
         self.right.set_yscale("log")
-        self.right.set(ylim=(1e-8, 1e8), xlabel="layer", ylabel="std: activations (blue), dC/dz (red)", title=" ")
+        self.right.set(xlabel="layer", ylabel="std: activations (blue), dC/dz (red)", title=" ")
         self.right.xaxis.set_major_locator(MaxNLocator(4, integer=True))
-        self.right.yaxis.set_major_locator(FixedLocator([1e-8, 1e-4, 1.0, 1e4, 1e8]))
-        self.right.yaxis.set_major_formatter(FixedFormatter(["1e-8", "", "1", "", "1e8"]))
         self.right.yaxis.set_minor_locator(NullLocator())
         self.right.grid(alpha=0.3)
 
@@ -226,6 +260,9 @@ class ExplorerView(LiveView):
         top = histogram_top(summary.fractions.max())  # background: background_key follows it
         self.left.set(xlim=(low, high), ylim=(0, top), xticks=ticks, xlabel=xlabel)
         self.right.set_xlim(0.5, layer_axis_end(depth) + 0.5)  # background too
+        low_decade, high_decade = std_axis_decades(summary.activation_std, summary.delta_std)  # and this
+        self.right.set_ylim(10.0 ** low_decade, 10.0 ** high_decade)
+        self.right.set_yticks(*decade_ticks(low_decade, high_decade))
         edges = np.linspace(low, high, BINS + 1)
         for layer, artist in enumerate(self.stairs):
             artist.set_visible(layer < depth)
@@ -243,8 +280,9 @@ class ExplorerView(LiveView):
 
     def background_key(self, scale: float = 1.0, depth: int = 10, width: int = 100, activation: str = "tanh",
                        scheme: str = "Glorot 2/(n_in+n_out)"):
-        tallest = explorer_summary(scale, depth, width, activation, scheme).fractions.max()
-        return activation, histogram_top(tallest), layer_axis_end(depth)
+        summary = explorer_summary(scale, depth, width, activation, scheme)
+        return (activation, histogram_top(summary.fractions.max()), layer_axis_end(depth),
+                std_axis_decades(summary.activation_std, summary.delta_std))
 
 
 def explorer_figure(scale: float = 1.0, depth: int = 10, width: int = 100, activation: str = "tanh",

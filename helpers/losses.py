@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_float_array, check_same_shape
+from ._validate import as_float_array, check_finite, check_same_shape
 from .activations import log_softmax, sigmoid
 
 
@@ -46,15 +46,16 @@ def binary_cross_entropy_from_logits(logits, targets):
 def categorical_cross_entropy_from_logits(logits, labels):
     r"""Log-likelihood cost of softmax outputs, from the logits.
 
-    ``logits``: (n, k). ``labels``: integer classes of shape (n,) in [0, k), or one-hot
-    (or any probability rows) of shape (n, k).
+    ``logits``: (n, k), finite. ``labels``: integer classes of shape (n,) in [0, k), or one-hot
+    (or any probability rows: entries ≥ 0 summing to 1, for which the gradient below is
+    the gradient of the value) of shape (n, k).
     :math:`C = -\frac1n \sum_i \sum_k y_{ik}\log\mathrm{softmax}(z_i)_k`, and
     :math:`\partial C/\partial z = (\mathrm{softmax}(z) - y)/n`.
     With class indices :math:`c_i`, :math:`y` is one-hot, so the sum keeps one term per row,
     :math:`-\log\mathrm{softmax}(z_i)_{c_i}`, and :math:`p - y` subtracts 1 at :math:`(i, c_i)`:
     computed that way, without building :math:`y`.
     """
-    z = as_float_array(logits, "logits", ndim=2)
+    z = check_finite(as_float_array(logits, "logits", ndim=2), "logits")
     n = z.shape[0]
     if n == 0:
         raise ValueError("logits is empty: a batch needs at least one sample")
@@ -67,6 +68,7 @@ def categorical_cross_entropy_from_logits(logits, labels):
     else:
         y = as_float_array(labels, "labels", ndim=2)
         check_same_shape(z, y, "logits", "one-hot labels")
+        _check_probability_rows(y, "labels")
     log_p = log_softmax(z)
     with np.errstate(under="ignore"):  # tiny probabilities rounding to 0 are fine
         grad = np.exp(log_p)
@@ -81,21 +83,22 @@ def categorical_cross_entropy_from_logits(logits, labels):
     return value, grad
 
 
-def class_indices(labels, n_classes: int) -> np.ndarray:
-    """Integer labels of shape (n,), checked to lie in [0, n_classes), as an int64 array."""
+def class_indices(labels, n_classes: int, name: str = "labels") -> np.ndarray:
+    """Integer labels of shape (n,), checked to lie in [0, n_classes), as an int64 array;
+    errors name the argument ``name``."""
     labels = np.asarray(labels)
     if labels.ndim != 1:
-        raise ValueError(f"labels must be 1-D integer classes, got shape {labels.shape}")
+        raise ValueError(f"{name} must be 1-D integer classes, got shape {labels.shape}")
     kind = labels.dtype.kind  # "i"/"u": integers, "f": floats, "b": booleans
     if kind not in ("i", "u", "f", "b"):
-        raise TypeError(f"labels must be integer class indices, got dtype {labels.dtype}")
+        raise TypeError(f"{name} must be integer class indices, got dtype {labels.dtype}")
     if kind not in ("i", "u"):
         if not np.all(np.isfinite(labels)) or not np.all(np.equal(np.mod(labels, 1), 0)):
-            raise TypeError(f"labels must be whole numbers (class indices), got dtype {labels.dtype}")
+            raise TypeError(f"{name} must be whole numbers (class indices), got dtype {labels.dtype}")
         labels = labels.astype(np.int64)
     if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
         raise ValueError(
-            f"labels must lie in [0, {n_classes - 1}] for {n_classes} classes, "
+            f"{name} must lie in [0, {n_classes - 1}] for {n_classes} classes, "
             f"got values from {labels.min()} to {labels.max()}"
         )
     return labels
@@ -117,8 +120,8 @@ LOSSES = {
 
 
 def _pair(inputs, targets, input_name: str):
-    x = as_float_array(inputs, input_name, ndim=(1, 2))
-    y = as_float_array(targets, "targets", ndim=(1, 2))
+    x = check_finite(as_float_array(inputs, input_name, ndim=(1, 2)), input_name)
+    y = check_finite(as_float_array(targets, "targets", ndim=(1, 2)), "targets")
     check_same_shape(x, y, input_name, "targets")
     if x.shape[0] == 0:
         raise ValueError(f"{input_name} is empty: a batch needs at least one sample")
@@ -128,3 +131,16 @@ def _pair(inputs, targets, input_name: str):
 def _check_unit_interval(y: np.ndarray, name: str) -> None:
     if y.size and not np.all((y >= 0) & (y <= 1)):  # written so that NaN fails too
         raise ValueError(f"{name} must lie in [0, 1], got values from {y.min()} to {y.max()}")
+
+
+def _check_probability_rows(y: np.ndarray, name: str) -> None:
+    """Rows of ``y`` must be probability vectors: (σ(z) − y)/n is the gradient only then."""
+    _check_unit_interval(y, name)
+    sums = y.sum(axis=1)
+    wrong = np.flatnonzero(np.abs(sums - 1.0) > 1e-6)
+    if wrong.size:
+        row = int(wrong[0])
+        raise ValueError(
+            f"{name} rows must be probability vectors (entries in [0, 1] summing to 1), "
+            f"but row {row} sums to {sums[row]:.6g}: pass one-hot rows or integer classes"
+        )

@@ -19,7 +19,7 @@ from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
-from ._validate import as_float_array, check_rng, check_shape
+from ._validate import as_float_array, check_finite, check_rng, check_shape
 from .activations import get_activation, identity
 from .init import get_initialiser
 
@@ -86,7 +86,8 @@ class MLP:
         for key, value in params.items():
             if not isinstance(value, np.ndarray):
                 raise TypeError(f"params[{key!r}] must be a NumPy array, got {type(value).__name__}")
-            as_float_array(value, f"params[{key!r}]")  # numbers only: no strings, objects, complex
+            # numbers only (no strings, objects, complex), and finite
+            check_finite(as_float_array(value, f"params[{key!r}]"), f"params[{key!r}]")
         for layer in range(1, n_layers + 1):
             W_key, b_key = parameter_names(layer)
             W = params[W_key]
@@ -137,8 +138,12 @@ class MLP:
         return sizes + [self.params[parameter_names(l)[0]].shape[1] for l in range(1, self.n_layers + 1)]
 
     def forward(self, X):
-        """Run the network on X (n, n_inputs). Returns ``(output, cache)``; output is (n, n_outputs)."""
-        A = as_float_array(X, "X", ndim=2)
+        """Run the network on X (n, n_inputs). Returns ``(output, cache)``; output is (n, n_outputs).
+
+        X must be finite; the hidden values are not checked, so a diverging network can
+        still be run and inspected.
+        """
+        A = check_finite(as_float_array(X, "X", ndim=2), "X")
         check_shape(A, (None, self.params["W1"].shape[0]), "X (samples × input features)")
         inputs, outputs = [], []
         for (W_key, b_key), activation in zip(self._keys, self._activations):

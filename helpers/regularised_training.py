@@ -26,8 +26,17 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ._validate import as_float_array, check_positive, check_probability, check_rng
+from ._validate import (
+    as_float_array,
+    check_finite,
+    check_positive,
+    check_probability,
+    check_rng,
+    check_shape,
+    finiteness_unchecked,
+)
 from .activations import get_activation
+from .losses import class_indices
 from .regularization import EarlyStopping, add_gradients, l1_gradient, l1_penalty, l2_gradient, l2_penalty
 from .threads import one_blas_thread
 
@@ -127,8 +136,16 @@ def backward(params, cache, grad_logits, activation: str = "relu", *, dropout_ba
 def softmax_cross_entropy(logits, labels):
     """Mean cross-entropy of softmax(logits) against integer ``labels`` (n,), and dC/d(logits).
 
-    With a model axis the value is (M,); the gradient always has the logits' shape.
+    ``logits`` (n, classes), or (M, n, classes) for M networks; finite. With a model axis
+    the value is (M,); the gradient always has the logits' shape.
     """
+    logits = check_finite(as_float_array(logits, "logits", ndim=(2, 3)), "logits")
+    labels = _labels(labels, logits.shape[-1], logits.shape[-2], "labels", "rows of logits")
+    return _softmax_cross_entropy(logits, labels)
+
+
+def _softmax_cross_entropy(logits, labels):
+    """``softmax_cross_entropy`` on checked arguments (``fit``'s loop)."""
     shifted = logits - logits.max(axis=-1, keepdims=True)
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
     rows, n = np.arange(labels.shape[0]), labels.shape[0]
@@ -139,6 +156,11 @@ def softmax_cross_entropy(logits, labels):
 
 def accuracy(params, X, labels, activation: str = "relu"):
     """Fraction of rows of X classified as ``labels``: a float, or (M,) for M networks."""
+    X, labels = _data(_params(params), X, labels, "X", "labels")
+    return _accuracy(params, X, labels, activation)
+
+
+def _accuracy(params, X, labels, activation: str):
     logits, _ = forward(params, X, activation)
     return (logits.argmax(axis=-1) == labels).mean(axis=-1)
 
@@ -155,23 +177,26 @@ def fit(params, X, labels, X_val=None, labels_val=None, *, epochs: int, rng, lr:
     and ``dropout = (dropout_forward, dropout_backward)`` the built-in mask.
     """
     rng = check_rng(rng)
-    X = as_float_array(X, "X", ndim=2)
-    labels = np.asarray(labels)
+    params = _params(params)
+    X, labels = _data(params, X, labels, "X", "labels")
+    if (X_val is None) != (labels_val is None):
+        raise ValueError("pass both X_val and labels_val for validation, or neither")
+    if X_val is not None:
+        X_val, labels_val = _data(params, X_val, labels_val, "X_val", "labels_val")
     n, lr = X.shape[0], check_positive(lr, "lr")
-    l2, l1 = _per_model(l2), _per_model(l1)
     for name, value in (("l2", l2), ("l1", l1)):
-        if np.any(value < 0):
-            raise ValueError(f"{name} (λ) must be >= 0")
-    for p in np.ravel(drop_probability):
+        for lam in np.ravel(np.asarray(value, dtype=object)):
+            check_positive(lam, f"{name} (λ)", allow_zero=True)
+    l2, l1 = _per_model(l2), _per_model(l1)
+    for p in np.ravel(np.asarray(drop_probability, dtype=object)):
         check_probability(p, "drop_probability")
     drop_forward, drop_backward = dropout if dropout is not None else (None, None)
-    params = dict(params)
     recorded, train_acc, val_acc = [], [], []
-    with one_blas_thread():
+    with one_blas_thread(), finiteness_unchecked():  # checked above; a run may diverge
         for epoch in range(1, epochs + 1):
             logits, cache = forward(params, X, activation, drop_probability=drop_probability,
                                     rng=rng, dropout_forward=drop_forward)
-            cost, grad_logits = softmax_cross_entropy(logits, labels)
+            cost, grad_logits = _softmax_cross_entropy(logits, labels)
             grads = backward(params, cache, grad_logits, activation, dropout_backward=drop_backward)
             if penalty is not None:
                 cost, grads = penalty(cost, grads, params, n)
@@ -182,10 +207,37 @@ def fit(params, X, labels, X_val=None, labels_val=None, *, epochs: int, rng, lr:
                 params[key] = value - lr * step
             if epoch % record_every == 0 or epoch == epochs:
                 recorded.append(epoch)
-                train_acc.append(accuracy(params, X, labels, activation))
+                train_acc.append(_accuracy(params, X, labels, activation))
                 if X_val is not None:
-                    val_acc.append(accuracy(params, X_val, labels_val, activation))
+                    val_acc.append(_accuracy(params, X_val, labels_val, activation))
     return params, Curves(np.array(recorded), np.array(train_acc), np.array(val_acc))
+
+
+def _params(params) -> dict:
+    """A new dict of finite float arrays W1, b1, ..., WL, bL (with or without a model axis)."""
+    if not isinstance(params, dict):
+        raise TypeError(f"params must be a dict name -> array, got {type(params).__name__}")
+    n_layers = len(params) // 2
+    expected = {f"{kind}{layer}" for layer in range(1, n_layers + 1) for kind in "Wb"}
+    if n_layers == 0 or set(params) != expected:
+        raise ValueError(f"params needs the keys W1, b1, ..., WL, bL of L layers, got {sorted(params)}")
+    return {key: check_finite(as_float_array(value, f"params[{key!r}]"), f"params[{key!r}]")
+            for key, value in params.items()}
+
+
+def _data(params: dict, X, labels, name_X: str, name_labels: str):
+    """X (n, the first layer's inputs), finite, and n integer class labels for the last layer."""
+    X = check_finite(as_float_array(X, name_X, ndim=2), name_X)
+    check_shape(X, (None, params["W1"].shape[-2]), f"{name_X} (samples × input features)")
+    n_classes = params[f"W{len(params) // 2}"].shape[-1]
+    return X, _labels(labels, n_classes, X.shape[0], name_labels, f"rows of {name_X}")
+
+
+def _labels(labels, n_classes: int, n_rows: int, name: str, rows: str) -> np.ndarray:
+    labels = class_indices(labels, n_classes, name)
+    if labels.shape[0] != n_rows:
+        raise ValueError(f"{name} needs one class per sample: got {labels.shape[0]} labels for {n_rows} {rows}")
+    return labels
 
 
 def fit_grid(X, labels, X_val, labels_val, lams, drop_probabilities, *, layer_sizes, epochs: int,

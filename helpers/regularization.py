@@ -25,6 +25,7 @@ import numpy as np
 
 from ._validate import (
     as_float_array,
+    check_finite,
     check_positive,
     check_probability,
     check_rng,
@@ -84,7 +85,8 @@ def add_gradients(grads, extra) -> dict:
 
 def _inputs(params, lam, n):
     params = _as_dict(params, "params")
-    params = {key: as_float_array(value, f"params[{key!r}]") for key, value in params.items()}
+    params = {key: check_finite(as_float_array(value, f"params[{key!r}]"), f"params[{key!r}]")
+              for key, value in params.items()}
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n is the number of training samples, a positive integer; got {n!r}")
     return params, check_positive(lam, "lam (λ)", allow_zero=True), int(n)
@@ -107,7 +109,7 @@ def dropout_forward(A, drop_probability, rng, training: bool = True):
     is not used. ``drop_probability`` :math:`p` must lie in [0, 1).
     Returns ``(output, mask)``, both shaped like ``A``; keep ``mask`` for the backward pass.
     """
-    A = as_float_array(A, "A")
+    A = check_finite(as_float_array(A, "A"), "A")
     p = check_probability(drop_probability, "drop_probability")
     if not training:
         return A.copy(), np.ones_like(A)

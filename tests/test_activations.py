@@ -367,3 +367,11 @@ def test_unknown_activation_lists_the_known_names(name):
         act.get_activation(name)
     for known in ("identity", "leaky_relu", "relu", "sigmoid", "tanh"):
         assert known in str(info.value)
+
+
+@pytest.mark.parametrize("alpha, error", [(np.array([0.1, 0.2]), TypeError), ("0.1", TypeError),
+                                          (float("nan"), ValueError), (1.5, ValueError)])
+def test_leaky_relu_names_a_bad_alpha(alpha, error):
+    for function in (act.leaky_relu, act.leaky_relu_derivative):
+        with pytest.raises(error, match="alpha"):
+            function(np.ones(2), alpha=alpha)

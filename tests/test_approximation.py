@@ -95,3 +95,8 @@ def test_sawtooth_has_two_to_the_depth_pieces(depth):
     np.testing.assert_allclose(net.predict(knots[:, None])[:, 0], np.arange(2**depth + 1) % 2, atol=1e-12)
     midpoints = (knots[:-1] + knots[1:]) / 2
     np.testing.assert_allclose(net.predict(midpoints[:, None])[:, 0], 0.5, atol=1e-12)
+
+
+def test_bump_network_needs_an_f_that_returns_one_value_per_point():
+    with pytest.raises(ValueError, match="f must return one value per point.*5 bump centres returned 1 value"):
+        approximation.bump_network(lambda x: 0.5, 5, 50.0)

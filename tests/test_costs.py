@@ -221,3 +221,27 @@ def test_student_or_reference_lets_other_errors_through():
 
     with pytest.raises(ZeroDivisionError):
         notebook.student_or_reference(broken, lambda x: x, 1.0)
+
+
+# --- issue 12: clear errors for a missing parameter and a negative epoch count ----------------------
+
+def test_two_layer_functions_name_a_missing_or_misshaped_parameter(rng):
+    X, Y = rng.normal(size=(5, 3)), np.eye(2)[rng.integers(0, 2, 5)]
+    params = {"W1": rng.normal(size=(3, 4)), "b1": np.zeros(4), "W2": rng.normal(size=(4, 2))}
+    for function in (costs.two_layer_gradients, costs.two_layer_cost):
+        with pytest.raises(ValueError, match=r"params lacks \['b2'\]"):
+            function(X, Y, params, "mse")
+    params["b2"] = np.zeros(3)
+    with pytest.raises(ValueError, match=r"params\['b2'\] should have shape \(2,\)"):
+        costs.two_layer_gradients(X, Y, params, "mse")
+    params["b2"] = np.zeros(2)
+    with pytest.raises(ValueError, match=r"params\['W1'\] \(inputs of X × hidden units\) should have shape \(2, 'any'\)"):
+        costs.two_layer_gradients(X[:, :2], Y, params, "mse")
+
+
+@pytest.mark.parametrize("epochs", [-1, 2.5, "3"])
+def test_neuron_run_needs_a_whole_number_of_epochs(epochs):
+    with pytest.raises(ValueError, match="epochs must be a whole number >= 0"):
+        costs.neuron_run(0.6, 0.9, 0.15, epochs, "mse")
+    with pytest.raises(TypeError, match="w must be a real number"):
+        costs.neuron_run("0.6", 0.9, 0.15, 3, "mse")

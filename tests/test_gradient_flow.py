@@ -147,3 +147,35 @@ def test_training_record_shapes_and_start():
     norms, moved = gradient_flow.training_record(net, X, labels, (X[:16], labels[:16]), 3, 0.1, rng)
     assert norms.shape == moved.shape == (4, 3)
     assert np.all(moved[0] == 0.0) and np.all(moved[-1] > 0.0)
+
+
+# --- issue 12: clipping huge and non-finite gradients, unknown names -----------------------------
+
+@pytest.mark.parametrize("size", [1e200, 1e300, 1e-200])
+def test_clipping_works_beyond_the_range_where_squares_overflow(size):
+    clipped, norm = gradient_flow.clip_by_global_norm({"a": np.full(4, size), "b": np.array([0.0])}, 1.0)
+    assert norm == pytest.approx(2 * size, rel=1e-12)
+    expected = 0.5 if 2 * size > 1.0 else size  # a tiny gradient is left alone
+    np.testing.assert_allclose(clipped["a"], np.full(4, expected), rtol=1e-12)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_clipping_rejects_non_finite_gradients(bad):
+    with pytest.raises(ValueError, match=r"grads\['W'\] must be finite.*index \(1,\)"):
+        gradient_flow.clip_by_global_norm({"b": np.ones(2), "W": np.array([1.0, bad])}, 1.0)
+
+
+def test_unknown_loss_and_activation_names_list_the_choices(rng):
+    net = gradient_flow.deep_network(2, "tanh", rng, width=4, n_inputs=3, n_outputs=2)
+    with pytest.raises(ValueError, match="unknown loss 'hinge'; choose one of: binary_cross_entropy"):
+        gradient_flow.layer_gradient_norms(net, rng.normal(size=(5, 3)), np.zeros(5, int), loss="hinge")
+    with pytest.raises(ValueError, match="'identity'; choose one of: leaky_relu, relu, sigmoid, tanh"):
+        gradient_flow.deep_network(2, "identity", rng)
+
+
+def test_train_clipped_stops_a_diverging_run_without_an_error(rng):
+    X = rng.normal(size=(64, 3))
+    labels = rng.integers(0, 2, 64)
+    net = gradient_flow.deep_network(2, "relu", rng, width=8, n_inputs=3, n_outputs=2, weight_scale=30.0)
+    losses_seen, norms = gradient_flow.train_clipped(net, X, labels, lr=1e30, epochs=5, rng=rng)
+    assert not np.isfinite(norms[-1]) or not np.isfinite(losses_seen[-1])

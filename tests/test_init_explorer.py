@@ -165,3 +165,43 @@ def test_static_figures_build(rng):
     ]
     for figure in figures:
         assert isinstance(figure, Figure) and plots.figure_png(figure)[:4] == b"\x89PNG"
+
+
+def test_the_std_axis_fits_the_curves_shown():
+    view = ie.ExplorerView()
+    view.draw()  # the notebook's default view: tanh, Glorot, scale 1, stds between 0.2 and 1
+    summary = ie.explorer_summary(1.0, 10, 100, "tanh", "Glorot 2/(n_in+n_out)")
+    shown = np.concatenate([summary.activation_std, summary.delta_std])
+    low, high = view.right.get_ylim()
+    assert low <= shown.min() and shown.max() <= high
+    assert np.log10(high / low) <= 2.001  # two decades, not sixteen: the curves' shape is visible
+    key = view.background_key()
+    assert view.background_key(scale=2.0, depth=20, activation="relu", scheme="He 2/n_in") != key  # 1 to 1e6
+    view.draw(scale=2.0, depth=20, activation="relu", scheme="He 2/n_in")
+    assert view.right.get_ylim()[1] >= view.a_line.get_ydata().max()
+
+
+@pytest.mark.parametrize("stds, decades", [(([0.3, 0.9], [0.5]), (-1, 1)), (([2.0, 5.0],), (-1, 1)),
+                                           (([1e-3], [1e5]), (-4, 8)), (([1e-9], [50.0]), (-12, 2)), (([1.0],), (-1, 1))])
+def test_the_std_axis_is_whole_decades_with_room(stds, decades):
+    assert ie.std_axis_decades(*map(np.array, stds)) == decades
+
+
+def test_decade_ticks_are_at_most_seven_with_plain_labels():
+    assert ie.decade_ticks(-1, 1) == ([0.1, 1.0, 10.0], ["0.1", "1", "10"])
+    positions, labels = ie.decade_ticks(-12, 12)
+    assert len(positions) <= 7 and "1e-12" in labels and "1" in labels
+
+
+def test_layer_statistics_names_the_layer_whose_weights_do_not_chain(rng):
+    X, G = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    weights = [rng.normal(size=(3, 4)), rng.normal(size=(5, 2))]
+    with pytest.raises(ValueError, match=r"weights\[1\] \(layer 2\) has shape \(5, 2\).*needs shape \(4, any\)"):
+        ie.layer_statistics(X, weights, "tanh", G)
+    with pytest.raises(ValueError, match=r"grad_output should have shape \(5, 4\)"):
+        ie.layer_statistics(X, weights[:1], "tanh", G)
+
+
+def test_the_std_axis_ignores_a_dead_layer_and_an_overflowed_one():
+    assert ie.std_axis_decades(np.array([0.0, 0.5, 2.0]), np.array([np.inf, 1.0])) == (-1, 1)
+    assert ie.std_axis_decades(np.array([0.0]), np.array([np.nan])) == (-1, 1)

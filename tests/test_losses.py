@@ -235,7 +235,7 @@ def test_elementwise_losses_reject_bad_inputs(loss_name):
         loss(ok, ok + 0j)
 
 
-@pytest.mark.parametrize("bad", [1.5, -0.1, -1.0, 2.0, float("nan")])
+@pytest.mark.parametrize("bad", [1.5, -0.1, -1.0, 2.0])
 def test_binary_cross_entropy_rejects_targets_outside_unit_interval(bad):
     targets = np.array([[0.0], [1.0], [bad]])
     with pytest.raises(ValueError, match=r"targets must lie in \[0, 1\]"):
@@ -285,3 +285,36 @@ def test_registry_names():
         "binary_cross_entropy": L.binary_cross_entropy_from_logits,
         "categorical_cross_entropy": L.categorical_cross_entropy_from_logits,
     }
+
+
+# --- issue 12: labels that are not probability rows, NaN and inf ------------------------------
+
+@pytest.mark.parametrize("labels", [[[0.5, 0.5, 0.5]], [[-0.5, 1.5, 0.0]], [[0.2, 0.2, 0.2]]])
+def test_categorical_cross_entropy_rejects_label_rows_that_are_not_probabilities(labels):
+    # with such rows (softmax − y)/n is not the gradient of the value: refuse them
+    with pytest.raises(ValueError, match="labels"):
+        L.categorical_cross_entropy_from_logits(np.array([[1.0, 2.0, 0.5]]), np.array(labels))
+
+
+def test_categorical_cross_entropy_keeps_soft_probability_labels(rng):
+    z = rng.normal(size=(4, 3))
+    y = rng.dirichlet(np.ones(3), size=4)  # soft labels: rows ≥ 0 summing to 1
+    value, grad = L.categorical_cross_entropy_from_logits(z, y)
+    numeric = numerical_gradient(lambda: L.categorical_cross_entropy_from_logits(z, y)[0], z)
+    assert rel_error(grad, numeric) < 1e-7
+
+
+@pytest.mark.parametrize("loss, first, second", [
+    (L.mean_squared_error, "predictions", "targets"),
+    (L.binary_cross_entropy_from_logits, "logits", "targets"),
+    (L.categorical_cross_entropy_from_logits, "logits", "labels"),
+])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_losses_reject_non_finite_input_naming_the_array_and_index(loss, first, second, bad):
+    z, y = np.zeros((3, 2)), np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+    z[2, 1] = bad
+    with pytest.raises(ValueError, match=rf"{first} must be finite.*index \(2, 1\)"):
+        loss(z, y)
+    z[2, 1], y[1, 0] = 0.0, bad
+    with pytest.raises(ValueError, match=second):
+        loss(z, y)

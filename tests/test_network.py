@@ -412,3 +412,32 @@ def test_dense_layer_rejects_wrong_shapes_naming_both(rng):
     from_array = dense_backward(np.ones((2, 5)), cache)
     for a, b_ in zip(from_list, from_array):
         np.testing.assert_array_equal(a, b_)
+
+
+# --- issue 12: NaN and inf in parameters and data -----------------------------------------------
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_building_a_network_rejects_non_finite_parameters(rng, bad):
+    params = MLP.create([3, 4, 2], ["tanh", "identity"], rng).params
+    params["W2"][3, 1] = bad
+    with pytest.raises(ValueError, match=r"params\['W2'\] must be finite.*index \(3, 1\)"):
+        MLP(params, ["tanh", "identity"])
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_forward_rejects_non_finite_data_naming_the_first_bad_index(rng, bad):
+    net = MLP.create([3, 4, 2], ["sigmoid", "identity"], rng)
+    X = rng.normal(size=(5, 3))
+    X[2, 1] = bad
+    with pytest.raises(ValueError, match=r"X must be finite.*index \(2, 1\)"):
+        net.forward(X)
+    with pytest.raises(ValueError, match=r"X must be finite"):
+        net.loss_and_gradients(X, np.array([0, 1, 0, 1, 0]), losses.categorical_cross_entropy_from_logits)
+
+
+def test_forward_runs_a_network_that_overflows_on_finite_data(rng):
+    net = MLP.create([2, 2], ["identity"], rng)
+    net.params["W1"] = np.full((2, 2), 1e308)  # diverged weights, set after building
+    with np.errstate(over="ignore"):
+        output = net.predict(np.ones((1, 2)))
+    assert np.all(np.isposinf(output))  # shown, not refused: the data were fine

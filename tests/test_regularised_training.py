@@ -159,3 +159,53 @@ def test_augment_with_shifts_keeps_labels_aligned(rng):
     X_more, labels_more = rt.augment_with_shifts(X, labels)
     assert X_more.shape == (20, 64) and list(labels_more) == list(labels) * 5
     assert np.array_equal(X_more[:4], X)
+
+
+def test_early_stopping_keeps_a_first_score_of_minus_infinity():
+    best, params, history = rt.train_with_early_stopping(lambda p: {"W1": p["W1"] + 1}, lambda p: -np.inf,
+                                                         {"W1": np.zeros(1)}, 5, 2)
+    assert (best, float(params["W1"][0]), len(history)) == (0, 1.0, 3)
+
+
+# --- issue 12: labels and inputs that do not fit the network ---------------------------------------
+
+def test_softmax_cross_entropy_needs_one_valid_label_per_row(rng):
+    logits = rng.normal(size=(10, 3))
+    with pytest.raises(ValueError, match="labels needs one class per sample: got 9 labels for 10"):
+        rt.softmax_cross_entropy(logits, np.arange(9) % 3)
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 2\]"):
+        rt.softmax_cross_entropy(logits, np.arange(10))
+    with pytest.raises(TypeError, match="labels must be whole numbers"):
+        rt.softmax_cross_entropy(logits, np.full(10, 0.5))
+    logits[4, 2] = np.nan
+    with pytest.raises(ValueError, match=r"logits must be finite.*index \(4, 2\)"):
+        rt.softmax_cross_entropy(logits, np.arange(10) % 3)
+
+
+@pytest.mark.parametrize("change, error, words", [
+    (lambda X, labels: (X, labels[:-1]), ValueError, "labels needs one class per sample: got 29 labels"),
+    (lambda X, labels: (X, labels + 1), ValueError, r"labels must lie in \[0, 1\]"),
+    (lambda X, labels: (X, labels + 0.5), TypeError, "labels must be whole numbers"),
+    (lambda X, labels: (X[:, :1], labels), ValueError, r"X \(samples × input features\) should have shape"),
+    (lambda X, labels: (np.where(np.arange(2) == 1, np.inf, X), labels), ValueError,
+     r"X must be finite.*index \(0, 1\)"),
+])
+def test_fit_and_accuracy_reject_data_that_does_not_fit_the_network(rng, change, error, words):
+    X, labels = change(*moons_like(rng))
+    params = rt.init_params([2, 3, 2], rng)
+    with pytest.raises(error, match=words):
+        rt.fit(params, X, labels, epochs=1, rng=rng)
+    with pytest.raises(error, match=words):
+        rt.accuracy(params, X, labels)
+    with pytest.raises(error, match=words.replace("X", "X_val").replace("labels needs", "labels_val needs")
+                       .replace("labels must", "labels_val must")):
+        rt.fit(params, *moons_like(rng), X_val=X, labels_val=labels, epochs=1, rng=rng)
+
+
+@pytest.mark.parametrize("bad, error", [({"lr": "0.5"}, TypeError), ({"l2": "0.1"}, TypeError),
+                                        ({"l1": float("nan")}, ValueError),
+                                        ({"drop_probability": [0.2, "x"]}, TypeError)])
+def test_fit_rejects_settings_that_are_not_finite_numbers(rng, bad, error):
+    X, labels = moons_like(rng)
+    with pytest.raises(error, match=next(iter(bad))):
+        rt.fit(rt.init_params([2, 3, 2], rng), X, labels, epochs=1, rng=rng, **bad)

@@ -231,3 +231,26 @@ def test_early_stopping_ignores_nan_and_can_be_reset():
 def test_early_stopping_rejects_bad_settings(patience, mode):
     with pytest.raises(ValueError):
         reg.EarlyStopping(patience=patience, mode=mode)
+
+
+# --- issue 12: NaN and inf, and penalties that are not numbers -----------------------------------
+
+@pytest.mark.parametrize("penalty", [reg.l2_penalty, reg.l2_gradient, reg.l1_penalty, reg.l1_gradient])
+def test_penalties_reject_non_finite_weights_and_non_numeric_lambda(penalty):
+    params = {"W1": np.array([[1.0, np.nan]]), "b1": np.zeros(2)}
+    with pytest.raises(ValueError, match=r"params\['W1'\] must be finite.*index \(0, 1\)"):
+        penalty(params, 0.1, 10)
+    params["W1"][0, 1] = 2.0
+    with pytest.raises(TypeError, match="lam"):
+        penalty(params, "0.1", 10)
+    with pytest.raises(ValueError, match="lam"):
+        penalty(params, float("inf"), 10)
+
+
+def test_dropout_rejects_non_finite_activations(rng):
+    A = np.ones((2, 3))
+    A[1, 2] = np.inf
+    with pytest.raises(ValueError, match=r"A must be finite.*index \(1, 2\)"):
+        reg.dropout_forward(A, 0.5, rng)
+    with pytest.raises(TypeError, match="drop_probability"):
+        reg.dropout_forward(np.ones(2), "0.5", rng)
