@@ -7,6 +7,10 @@ its result and message), under a summary of the points per exercise. It is writt
 nbgrader puts feedback, ``grading/feedback/<student>/<assignment>/<assignment>.html``, so
 ``nbgrader release_feedback`` can hand it out through the exchange.
 
+The page is one self-contained file that a student can open offline: formulas are rendered
+to MathML when the page is written (``latex2mathml``; browsers draw MathML themselves), so
+no MathJax or any other script is fetched from the network.
+
 Belt and braces: before rendering, every line of the assignment's hidden tests (from
 ``solutions/``) is looked for outside the student's own answer cells, ANSI colours
 stripped, and removed if found; the count is reported, since the grader should never
@@ -19,6 +23,8 @@ import html
 import json
 import os
 import re
+import site
+import sys
 from fnmatch import fnmatch
 from functools import lru_cache
 from pathlib import Path
@@ -93,6 +99,27 @@ def _scrub_text(text: str, secrets: frozenset[str]) -> tuple[str, int]:
     return "\n".join(kept), removed
 
 
+def _edit_outputs(cell, edit) -> int:
+    """Apply ``edit(text) -> (text, count)`` to every text of the cell's outputs; the counts summed."""
+    total = 0
+    for output in cell.get("outputs", []):
+        if "text" in output:
+            output.text, count = edit(output.text)
+            total += count
+        if "traceback" in output:
+            edited = [edit(entry) for entry in output.traceback]
+            output.traceback = [entry for entry, _ in edited]
+            total += sum(count for _, count in edited)
+        if "evalue" in output:
+            output.evalue, count = edit(output.evalue)
+            total += count
+        for mime, data in output.get("data", {}).items():
+            if mime.startswith("text/") and isinstance(data, str):
+                output.data[mime], count = edit(data)
+                total += count
+    return total
+
+
 def scrub(notebook, secrets: frozenset[str]) -> int:
     """Remove hidden-test lines from every cell but the student's answers; return how many."""
     removed = 0
@@ -100,23 +127,28 @@ def scrub(notebook, secrets: frozenset[str]) -> int:
         if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
             continue  # the student's own code, shown as written
         cell.source, count = _scrub_text(cell.source, secrets)
-        removed += count
-        for output in cell.get("outputs", []):
-            if "text" in output:
-                output.text, count = _scrub_text(output.text, secrets)
-                removed += count
-            if "traceback" in output:
-                scrubbed = [_scrub_text(entry, secrets) for entry in output.traceback]
-                output.traceback = [entry for entry, _ in scrubbed]
-                removed += sum(count for _, count in scrubbed)
-            if "evalue" in output:
-                output.evalue, count = _scrub_text(output.evalue, secrets)
-                removed += count
-            for mime, data in output.get("data", {}).items():
-                if mime.startswith("text/") and isinstance(data, str):
-                    output.data[mime], count = _scrub_text(data, secrets)
-                    removed += count
+        removed += count + _edit_outputs(cell, lambda text: _scrub_text(text, secrets))
     return removed
+
+
+def host_paths(root: Path) -> list[str]:
+    """Folders of the grading host that a library's message may name: the course, the Python
+    installation and its site-packages, longest first (so the most specific is replaced)."""
+    folders = {str(root), sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages()}
+    folders |= {os.path.realpath(f) for f in folders}
+    return sorted((f for f in folders if len(f) > 1), key=len, reverse=True)
+
+
+def hide_host_paths(notebook, folders: list[str]) -> None:
+    """``…`` for each host folder in the outputs: a numpy warning from a student's call says
+    ``…/numpy/_core/_methods.py:138``, not where the grader's Python lives."""
+    def edit(text: str) -> tuple[str, int]:
+        for folder in folders:
+            text = text.replace(folder, "…")
+        return text, 0
+
+    for cell in notebook.cells:
+        _edit_outputs(cell, edit)
 
 
 def summary_cell(record: dict):
@@ -144,10 +176,92 @@ def _one_line(message: str, limit: int = 200) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
+def mathml(latex: str, display: str) -> str:
+    """``latex`` as a MathML element; as its escaped source in ``<code>`` if it cannot be converted."""
+    import latex2mathml.converter
+
+    # latex2mathml knows align* (the same columns as aligned) but not aligned itself, and
+    # would print a row's extra spacing (\\[2mm]) as text.
+    latex = re.sub(r"\\(begin|end)\{aligned\}", r"\\\1{align*}", latex)
+    latex = re.sub(r"\\\\\s*\[[^\]]*\]", r"\\\\", latex)
+    try:
+        return latex2mathml.converter.convert(latex, display=display)
+    except Exception:  # a student's own formula may be malformed: show what they wrote
+        delimiter = "$$" if display == "block" else "$"
+        return f"<code>{html.escape(delimiter + latex + delimiter)}</code>"
+
+
+def _math_renderer():
+    from nbconvert.filters.markdown_mistune import IPythonRenderer
+
+    class MathMLRenderer(IPythonRenderer):
+        """nbconvert's markdown renderer, with formulas as MathML instead of text left for MathJax."""
+
+        def block_math(self, body: str) -> str:
+            return mathml(body, "block")
+
+        def latex_environment(self, name: str, body: str) -> str:
+            return mathml(f"\\begin{{{name}}}{body}\\end{{{name}}}", "block")
+
+        def inline_math(self, body: str) -> str:
+            return mathml(body, "inline")
+
+    return MathMLRenderer
+
+
+# nbconvert's lab template without what it fetches from a CDN (MathJax, require.js, mermaid,
+# the widget manager: a feedback page has no widgets or diagrams); MathML table cells aligned
+# as the LaTeX columns ask (cases, align*): Chromium's MathML ignores ``columnalign``.
+OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block extra_css -%}
+<style>
+math { font-family: "STIX Two Math", "Cambria Math", "Latin Modern Math", "DejaVu Math TeX Gyre", math; }
+math[display="block"] { margin: 0.6em 0; }
+mtd[columnalign="left"] { text-align: left; }
+mtd[columnalign="right"] { text-align: right; }
+mtd { padding: 0.15em 0.3em; }
+</style>
+{%- endblock extra_css -%}
+"""
+
+
+@lru_cache(maxsize=None)
+def _exporter():
+    """An HTML exporter whose pages need no network: maths as MathML, no external script."""
+    import importlib.util
+
+    from jinja2 import pass_context
+    from nbconvert import HTMLExporter
+    from nbconvert.filters.markdown_mistune import MarkdownWithMath
+
+    if importlib.util.find_spec("latex2mathml") is None:
+        raise ModuleNotFoundError("feedback pages render their formulas with latex2mathml: "
+                                  "pip install -e '.[instructor]'")
+
+    renderer = _math_renderer()
+
+    class OfflineHTMLExporter(HTMLExporter):
+        @pass_context
+        def markdown2html(self, context, source):
+            """As ``HTMLExporter.markdown2html``, with the MathML renderer."""
+            cell = context.get("cell", {})
+            path = context.get("resources", {}).get("metadata", {}).get("path", "")
+            return MarkdownWithMath(renderer=renderer(
+                escape=False, attachments=cell.get("attachments", {}), embed_images=self.embed_images,
+                path=path, anchor_link_text=self.anchor_link_text,
+                exclude_anchor_links=self.exclude_anchor_links, **self.lexer_options,
+            )).render(source)
+
+    return OfflineHTMLExporter(template_name="lab", raw_template=OFFLINE_TEMPLATE)
+
+
 def write_feedback(root: Path, student: str, assignment: str) -> tuple[Path, int]:
     """Render one graded submission's feedback page; return its path and lines scrubbed."""
     import nbformat
-    from nbconvert import HTMLExporter
 
     root = Path(root)
     record = autograde.load_record(root, student, assignment)
@@ -156,11 +270,12 @@ def write_feedback(root: Path, student: str, assignment: str) -> tuple[Path, int
     notebook = nbformat.read(autograde.autograded_dir(root, student, assignment) / f"{assignment}.ipynb",
                              as_version=4)
     removed = scrub(notebook, hidden_test_lines(root.resolve(), assignment))
+    hide_host_paths(notebook, host_paths(root.resolve()))
     # Under the grader's own summary (the first cell, a markdown cell of no nbgrader cell) if it has one.
     first = notebook.cells[0] if notebook.cells else None
     has_summary = first is not None and first.cell_type == "markdown" and "nbgrader" not in first.metadata
     notebook.cells.insert(1 if has_summary else 0, summary_cell(record["result"]))
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(
+    body, _ = _exporter().from_notebook_node(
         notebook, resources={"metadata": {"name": f"{assignment} feedback: {student}"}}
     )
     path = feedback_path(root, student, assignment)

@@ -65,7 +65,9 @@ def _summary(results: list[CellResult], notes: list[str]) -> str:
     score, top = sum(r.points for r in results), sum(r.max_points for r in results)
     lines = [f"# Feedback: {score:g} of {top:g} points", "",
              "Each test cell below shows its result. The grader ran more tests of the same kind "
-             "(hidden tests) on other inputs; a failed cell says what went wrong."]
+             "(hidden tests) on other inputs; a failed cell says what went wrong. What your code "
+             "printed while the tests called it is not shown (it could reveal the hidden inputs); "
+             "what your cells print when they run is."]
     if notes:
         lines += ["", "**Notes about this submission:**", ""] + [f"* {note}" for note in notes]
     return "\n".join(lines)

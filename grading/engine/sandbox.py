@@ -4,7 +4,8 @@ Inside bubblewrap the process sees a new, empty root holding only: the system's 
 (read-only), the Python installation and its site-packages (read-only), the ``helpers``
 package (read-only), this engine's directory at ``/opt/engine`` (read-only, nothing secret),
 a private home of 256 MB (tmpfs) as working directory with the assignment's data files
-(read-only), a private ``/tmp`` of the same size, and a minimal ``/dev`` and ``/proc``. No course directory, no gradebook, no other submission is
+(read-only), a private ``/tmp`` of the same size, a minimal ``/dev`` with a private
+``/dev/shm`` of 64 MB, and ``/proc``. No course directory, no gradebook, no other submission is
 mounted at all; there is no network (new network namespace) and no other process (new PID
 namespace); it dies with the grader. As root, ``student.py`` then drops to a uid of its own.
 
@@ -32,6 +33,7 @@ ENGINE_DIR = Path(__file__).resolve().parent
 INSIDE_ENGINE = "/opt/engine"
 HOME = "/home/student"
 HOME_BYTES = 256 * 2**20  # the student's files (home, /tmp) live in tmpfs of this size
+SHM_BYTES = 64 * 2**20  # POSIX shared memory and semaphores (multiprocessing, joblib)
 PYTHON_FLAGS = ("-s", "-B", "-E")  # no user site, no bytecode files, no PYTHON* variables
 
 
@@ -88,6 +90,9 @@ def _bwrap_args(helpers_dir: str) -> list[str]:
         args += _directories_to(path) + ["--ro-bind", path, path]
     args += ["--ro-bind", str(ENGINE_DIR), INSIDE_ENGINE, "--perms", "0755", "--dir", "/home",
              "--proc", "/proc", "--dev", "/dev"]
+    # A private, writable /dev/shm: without one, importing joblib (scikit-learn) warns that
+    # it "will operate in serial mode", with the host's site-packages path, into the feedback.
+    args += ["--perms", "1777", "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm"]
     return args
 
 
