@@ -7,8 +7,11 @@ BIN    := $(CURDIR)/$(VENV)/bin
 # nbgrader calls `alembic` by name, so the environment's bin/ goes first on PATH.
 export PATH := $(BIN):$(PATH)
 
-COURSE_STAMP := $(VENV)/.course-installed
-TEST_STAMP   := $(VENV)/.test-installed
+COURSE_STAMP     := $(VENV)/.course-installed
+INSTRUCTOR_STAMP := $(VENV)/.instructor-installed
+TEST_STAMP       := $(VENV)/.test-installed
+# Test processes: slow notebook and grading tests run side by side (tests/conftest.py groups them).
+TEST_WORKERS ?= auto
 
 .PHONY: lab test release bench clean help bundle example-class grade feedback export report
 help:
@@ -36,7 +39,11 @@ $(COURSE_STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/jupyter labextension disable --level=sys_prefix "@jupyterlab/apputils-extension:announcements" >/dev/null
 	touch $@
 
-$(TEST_STAMP): $(COURSE_STAMP)
+$(INSTRUCTOR_STAMP): $(COURSE_STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[instructor]"
+	touch $@
+
+$(TEST_STAMP): $(INSTRUCTOR_STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[test,instructor]"
 	touch $@
 
@@ -54,7 +61,7 @@ test: $(TEST_STAMP)
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 		fi; \
 	fi
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 release: $(COURSE_STAMP)
 	$(BIN)/python -m grading.release
@@ -63,22 +70,22 @@ bench: $(TEST_STAMP)
 	$(BIN)/python bench/run.py
 
 # Instructor's steps: each is one `course` subcommand (grading/cli.py).
-bundle: $(COURSE_STAMP)
+bundle: $(INSTRUCTOR_STAMP)
 	$(BIN)/course bundle
 
-example-class: $(COURSE_STAMP)
+example-class: $(INSTRUCTOR_STAMP)
 	$(BIN)/course examples
 
-grade: $(COURSE_STAMP)
+grade: $(INSTRUCTOR_STAMP)
 	$(BIN)/course autograde $(GRADE_ARGS)
 
-feedback: $(COURSE_STAMP)
+feedback: $(INSTRUCTOR_STAMP)
 	$(BIN)/course feedback
 
-export: $(COURSE_STAMP)
+export: $(INSTRUCTOR_STAMP)
 	$(BIN)/course export
 
-report: $(COURSE_STAMP)
+report: $(INSTRUCTOR_STAMP)
 	$(BIN)/course report
 
 clean:
