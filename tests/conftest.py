@@ -34,7 +34,9 @@ def pytest_collection_modifyitems(items):
     """Groups for ``pytest -n N --dist loadgroup`` (``make test``): one per test module, so that a
     module's shared fixtures are built once, except that an assignment-parametrised ``graded``
     fixture (each assignment graded once per module) gets a group per assignment, so that the
-    slow notebook and grading tests of different assignments run side by side."""
+    slow notebook and grading tests of different assignments run side by side. The slow groups
+    (notebook and browser tests) come first, so that quick ones fill the end of the run."""
+    items.sort(key=lambda item: not (item.get_closest_marker("notebook") or item.get_closest_marker("browser")))
     for item in items:
         group = item.module.__name__
         params = getattr(item, "callspec", None)

@@ -1,9 +1,11 @@
-"""Other correct answers earn full marks through the sandboxed engine, for every assignment.
+"""Every assignment through the sandboxed engine: the solution earns full marks, a blank
+notebook 0, and other correct answers full marks.
 
 ``grading/examples/<assignment>/alternatives.yml`` holds independently written correct answers
 (other algebra, explicit loops, boolean masks, ``np.logaddexp``/``np.log1p`` forms, in-place
 updates). Each answer cell of each assignment must be answered in at least three of them, and
 every one must earn full marks and raise no flag: a correct answer never loses a point.
+01's whole example class (mistakes, cheats, repairs) is graded in tests/test_engine.py.
 Run one assignment with ``pytest tests/test_alternatives.py -k 04_regularisation``.
 """
 from __future__ import annotations
@@ -40,11 +42,13 @@ def test_every_answer_cell_has_three_alternatives(assignment):
 
 @pytest.fixture(scope="module")
 def graded(request, tmp_path_factory):
-    """Every alternative of one assignment, graded through the engine in a copy of the course."""
+    """The solution, the blank notebook and every alternative of one assignment, graded through
+    the engine in a copy of the course: ``[(example, result), ...]``."""
     assignment = request.param
     root = course.copy_course(tmp_path_factory.mktemp(assignment))
-    alternatives = [e for e in examples.build(assignment) if e.kind == "alternative"]
-    assert alternatives, f"{assignment} has no grading/examples/{assignment}/alternatives.yml"
+    chosen = [e for e in examples.build(assignment) if e.kind in ("correct", "blank", "alternative")]
+    assert any(e.kind == "alternative" for e in chosen), (
+        f"{assignment} has no grading/examples/{assignment}/alternatives.yml")
 
     def grade(example):
         path = root / "grading" / "submitted" / example.student / assignment / f"{assignment}.ipynb"
@@ -53,13 +57,24 @@ def graded(request, tmp_path_factory):
         return example, grade_submission(root, assignment, example.student, path, LIMITS)
 
     with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
-        return list(pool.map(grade, alternatives))
+        return list(pool.map(grade, chosen))
+
+
+@pytest.mark.parametrize("graded", course.assignments(), indirect=True)
+def test_solution_full_marks_and_blank_zero_through_the_engine(graded):
+    results = {example.kind: result for example, result in graded if example.kind in ("correct", "blank")}
+    correct, blank = results["correct"], results["blank"]
+    assert correct.cells, "no test cells"
+    lost = {c.grade_id: c.message for c in correct.cells if c.points != c.max_points}
+    assert not lost, f"the solution lost points through the engine: {lost}; notes: {correct.notes}"
+    assert blank.score == 0, {c.grade_id: c.points for c in blank.cells if c.points}
+    assert all(c.message for c in blank.cells), "every test cell of a blank notebook must say why it failed"
 
 
 @pytest.mark.parametrize("graded", course.assignments(), indirect=True)
 def test_alternative_correct_answers_earn_full_marks_unflagged(graded):
     problems = {}
-    for example, result in graded:
+    for example, result in ((e, r) for e, r in graded if e.kind == "alternative"):
         lost = {c.grade_id: c.message for c in result.cells if c.points != c.max_points}
         if lost or result.flags or not result.cells:
             problems[example.student] = {"lost": lost, "flags": result.flags, "notes": result.notes}
