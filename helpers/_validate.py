@@ -121,6 +121,15 @@ def check_real(value, name: str) -> float:
     return number
 
 
+def check_count(value, name: str, minimum: int = 1) -> int:
+    """Return ``value`` as an int, or raise ``ValueError`` if it is not a whole number >= ``minimum``
+    (a bool, a float such as 3.0 or a string is not a count)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        wanted = "a positive integer" if minimum == 1 else f"a whole number >= {minimum}"
+        raise ValueError(f"{name} must be {wanted}, got {value!r}")
+    return int(value)
+
+
 def check_positive(value, name: str, allow_zero: bool = False) -> float:
     """Return ``value`` as a float, or raise ``ValueError`` if it is not (strictly) positive."""
     number = check_real(value, name)

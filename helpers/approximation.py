@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._validate import as_float_array, check_positive
+from ._validate import as_float_array, check_count, check_positive
 from .activations import sigmoid
 from .network import MLP
 
@@ -39,7 +39,7 @@ def bump(x, left: float, right: float, height: float, steepness: float):
 def bump_edges(n_bumps: int, interval=(0.0, 1.0)):
     """``(edges, centres)``: the N + 1 step positions (outer two pushed half a piece outside
     the interval) and the N centres of the equal pieces of ``interval``."""
-    n = _count(n_bumps, "n_bumps")
+    n = check_count(n_bumps, "n_bumps")
     a, b = (float(v) for v in interval)
     if not b > a:
         raise ValueError(f"interval must be (a, b) with b > a, got {interval!r}")
@@ -102,7 +102,7 @@ def tower_network(f: Callable, n: int, steepness: float, output_steepness: float
     are (the sum is 2 there, 1 on the arms of the cross, 0 elsewhere). Output: each tower
     weighted by f at the cell's centre. Returns an ``MLP``.
     """
-    n = _count(n, "n")
+    n = check_count(n, "n")
     edges, centres = bump_edges(n)
     k, K = check_positive(steepness, "steepness"), check_positive(output_steepness, "output_steepness")
     positions = np.repeat(edges, 2)[1:-1]  # 2n rising/falling pairs
@@ -125,7 +125,7 @@ def tower_network(f: Callable, n: int, steepness: float, output_steepness: float
 def parity_lookup_network(n_bits: int, steepness: float = 20.0) -> MLP:
     r"""One hidden layer with a unit per odd pattern p (:math:`2^{n-1}` units), firing only at
     x = p: :math:`\sigma(k(\sum_i (2p_i - 1)x_i - |p| + \tfrac12))`. The output adds them up."""
-    n = _count(n_bits, "n_bits")
+    n = check_count(n_bits, "n_bits")
     codes = np.arange(2**n)
     bits = ((codes[:, None] >> np.arange(n - 1, -1, -1)) & 1).astype(float)
     odd = bits[bits.sum(axis=1) % 2 == 1]
@@ -137,7 +137,7 @@ def parity_lookup_network(n_bits: int, steepness: float = 20.0) -> MLP:
 def parity_counting_network(n_bits: int, steepness: float = 20.0) -> MLP:
     r"""One hidden layer of n units :math:`h_j = [\sum_i x_i \ge j]` (as steep sigmoids),
     output :math:`h_1 - h_2 + h_3 - \dots`: parity with n units, thanks to the threshold."""
-    n = _count(n_bits, "n_bits")
+    n = check_count(n_bits, "n_bits")
     j = np.arange(1, n + 1)
     params = {"W1": np.full((n, n), float(steepness)), "b1": -steepness * (j - 0.5),
               "W2": ((-1.0) ** (j + 1)).reshape(-1, 1), "b2": np.zeros(1)}
@@ -149,7 +149,7 @@ def parity_tree_network(n_bits: int, steepness: float = 20.0) -> MLP:
     OR − AND = :math:`[u + v \ge \tfrac12] - [u + v \ge \tfrac32]`: two units, and the
     difference is folded into the next layer's weights. An unpaired value is copied by one
     unit. For n a power of 2 that is 2(n − 1) hidden units in all."""
-    n = _count(n_bits, "n_bits")
+    n = check_count(n_bits, "n_bits")
     k = float(steepness)
     # `carry` maps the current layer's units to the values (XORs so far) they stand for
     carry = np.eye(n)  # inputs: value i = x_i
@@ -191,7 +191,7 @@ def sawtooth_network(depth: int) -> MLP:
     ``depth`` times: :math:`T^{d}` has :math:`2^{d}` linear pieces, from 2d units. A one-hidden-
     layer ReLU network of m units on a line has at most m + 1 pieces, so it needs
     :math:`2^{d} - 1` units to do the same."""
-    d = _count(depth, "depth")
+    d = check_count(depth, "depth")
     params, first = {}, np.array([[1.0, 1.0]])
     fold = np.array([[2.0, 2.0], [-4.0, -4.0]])  # T of the previous layer, fed to both next units
     for layer in range(1, d + 1):
@@ -200,8 +200,3 @@ def sawtooth_network(depth: int) -> MLP:
     params[f"W{d + 1}"], params[f"b{d + 1}"] = np.array([[2.0], [-4.0]]), np.zeros(1)
     return MLP(params, ["relu"] * d + ["identity"])
 
-
-def _count(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)

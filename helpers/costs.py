@@ -21,7 +21,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ._validate import as_float_array, check_positive, check_real, check_rng, check_same_shape, check_shape
+from ._validate import as_float_array, check_count, check_positive, check_real, check_rng, check_same_shape, check_shape
 from .activations import sigmoid, sigmoid_derivative_from_output
 from .losses import binary_cross_entropy_from_logits, mean_squared_error
 from .train import iterate_minibatches
@@ -70,10 +70,9 @@ def neuron_run(w: float, b: float, learning_rate: float, epochs: int, cost: str,
         raise ValueError(f"cost must be one of {COSTS}, got {cost!r}")
     learning_rate = check_positive(learning_rate, "learning_rate")
     w, b, x, y = (check_real(value, name) for value, name in ((w, "w"), (b, "b"), (x, "x"), (y, "y")))
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-        raise ValueError(f"epochs must be a whole number >= 0, got {epochs!r}")
-    costs, outputs = np.empty(int(epochs)), np.empty(int(epochs))
-    for epoch in range(int(epochs)):
+    epochs = check_count(epochs, "epochs", minimum=0)
+    costs, outputs = np.empty(epochs), np.empty(epochs)
+    for epoch in range(epochs):
         z = w * x + b
         a = _sigmoid_scalar(z)
         if cost == "mse":

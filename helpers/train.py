@@ -12,7 +12,15 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ._validate import as_float_array, check_finite, check_positive, check_real, check_rng, finiteness_unchecked
+from ._validate import (
+    as_float_array,
+    check_count,
+    check_finite,
+    check_positive,
+    check_real,
+    check_rng,
+    finiteness_unchecked,
+)
 from .losses import LOSSES
 from .optim import get_optimiser
 from .regularization import EarlyStopping, add_gradients, l2_gradient
@@ -42,7 +50,7 @@ def iterate_minibatches(n_samples: int, batch_size: int, rng):
 
     Every batch has ``batch_size`` indices except possibly the last, which gets the rest.
     """
-    n_samples, batch_size = _count(n_samples, "n_samples"), _count(batch_size, "batch_size")
+    n_samples, batch_size = check_count(n_samples, "n_samples"), check_count(batch_size, "batch_size")
     order = check_rng(rng).permutation(n_samples)
     for start in range(0, n_samples, batch_size):
         yield order[start:start + batch_size]
@@ -130,7 +138,7 @@ def train(
     loss_fn = _loss_function(loss)
     init_state, step = get_optimiser(optimiser)
     options = dict(optimiser_options or {})
-    epochs, batch_size = _count(epochs, "epochs"), _count(batch_size, "batch_size")
+    epochs, batch_size = check_count(epochs, "epochs"), check_count(batch_size, "batch_size")
     l2 = check_positive(l2, "l2 (λ)", allow_zero=True)
     if not callable(lr):
         lr = check_positive(lr, "lr")
@@ -229,11 +237,6 @@ def _loss_function(loss) -> Callable:
         known = ", ".join(sorted(LOSSES))
         raise ValueError(f"unknown loss {loss!r}; choose one of: {known}, or pass a function") from None
 
-
-def _count(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def _progress_bar(progress, epochs: int, total_steps: int):
