@@ -8,8 +8,8 @@ redraw is timed whole: the maths, the drawing and the PNG.
 
 Widgets are found, not listed: every public function of every ``helpers`` module that is
 annotated to return a ``LiveFigure`` (``def sigmoid_explorer(...) -> LiveFigure``), plus any
-public function of ``helpers.widgets`` itself that returns one when called with no arguments,
-plus every example registered with ``@helpers.widgets.example`` (a function of no arguments
+public function of ``helpers.viz.widgets`` itself that returns one when called with no arguments,
+plus every example registered with ``@helpers.viz.widgets.example`` (a function of no arguments
 that builds a widget with its notebook's data). A factory whose arguments lack defaults, and
 that has no example named after it, cannot be built alone and is listed as skipped.
 
@@ -34,7 +34,7 @@ LIMIT_MS = 50.0
 
 
 def _annotated_live_figure(function) -> bool:
-    from helpers.widgets import LiveFigure
+    from helpers.viz.widgets import LiveFigure
 
     try:
         annotation = inspect.signature(function).return_annotation
@@ -53,7 +53,7 @@ def _needs_arguments(function) -> list[str]:
 def discover() -> tuple[list[tuple[str, object]], list[dict]]:
     """``([(qualified name, factory)], [skipped rows])`` over every helpers module."""
     import helpers
-    from helpers.widgets import LiveFigure
+    from helpers.viz.widgets import LiveFigure
 
     factories, skipped = [], []
     for info in sorted(pkgutil.iter_modules(helpers.__path__), key=lambda m: m.name):
@@ -75,20 +75,20 @@ def discover() -> tuple[list[tuple[str, object]], list[dict]]:
                     skipped.append({"widget": qualified, "note": f"skipped: needs {', '.join(missing)}"})
                 else:
                     factories.append((qualified, function))
-            elif module_name == "helpers.widgets" and not _needs_arguments(function):
+            elif module_name == "helpers.viz.widgets" and not _needs_arguments(function):
                 try:
                     made = function()
                 except Exception:
                     continue
                 if isinstance(made, LiveFigure):
                     factories.append((qualified, function))
-    examples = getattr(importlib.import_module("helpers.widgets"), "EXAMPLES", {})
+    examples = getattr(importlib.import_module("helpers.viz.widgets"), "EXAMPLES", {})
     for qualified, build in sorted(examples.items()):
         factories.append((f"example {qualified}", build))
     skipped = [row for row in skipped if not any(row["widget"].rsplit(".", 1)[-1] in name for name in examples)]
     for row in skipped:
         if row["note"].startswith("skipped"):
-            row["note"] += " (register an example: @helpers.widgets.example)"
+            row["note"] += " (register an example: @helpers.viz.widgets.example)"
     return factories, skipped
 
 
@@ -100,7 +100,7 @@ def _png_size(png: bytes) -> str:
 def _empty_axes_png() -> bytes:
     from matplotlib.figure import Figure
 
-    from helpers.live import LiveFigure
+    from helpers.viz.live import LiveFigure
 
     figure = Figure(figsize=(5.0, 3.4))
     figure.add_subplot()

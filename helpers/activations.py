@@ -21,7 +21,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ._validate import as_float_array, check_positive, check_same_shape, lookup
+from helpers._validate import as_float_array, check_positive, check_same_shape, lookup
 
 
 # --- sigmoid -------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 import sklearn.datasets
 
-from ._validate import as_float_array, check_positive, check_probability, check_rng, lookup
+from helpers._validate import as_float_array, check_positive, check_probability, check_rng, lookup
 
 
 class Split(NamedTuple):

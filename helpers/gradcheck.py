@@ -15,7 +15,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from ._validate import as_float_array, check_positive, check_rng
+from helpers._validate import as_float_array, check_positive, check_rng
 
 DEFAULT_TOLERANCE = 1e-6
 

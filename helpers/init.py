@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._validate import check_positive, check_rng, lookup
+from helpers._validate import check_positive, check_rng, lookup
 
 
 def zeros(fan_in: int, fan_out: int, rng: np.random.Generator | None = None) -> np.ndarray:

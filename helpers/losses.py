@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_float_array, check_finite, check_same_shape
-from .activations import log_softmax, sigmoid
+from helpers._validate import as_float_array, check_finite, check_same_shape
+from helpers.activations import log_softmax, sigmoid
 
 
 def mean_squared_error(predictions, targets):

@@ -19,9 +19,9 @@ from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
-from ._validate import as_float_array, check_finite, check_rng, check_shape
-from .activations import get_activation, identity
-from .init import get_initialiser
+from helpers._validate import as_float_array, check_finite, check_rng, check_shape
+from helpers.activations import get_activation, identity
+from helpers.init import get_initialiser
 
 
 class DenseCache(NamedTuple):

@@ -17,9 +17,9 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ._validate import as_float_array, check_positive, check_shape
-from .activations import sigmoid, sigmoid_derivative_from_output
-from .losses import binary_cross_entropy_from_logits, mean_squared_error
+from helpers._validate import as_float_array, check_positive, check_shape
+from helpers.activations import sigmoid, sigmoid_derivative_from_output
+from helpers.losses import binary_cross_entropy_from_logits, mean_squared_error
 
 
 def forward(X, w, b):

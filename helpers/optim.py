@@ -51,7 +51,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ._validate import (
+from helpers._validate import (
     as_float_array,
     check_finite,
     check_positive,

@@ -11,7 +11,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._validate import as_float_array, check_positive, check_probability
+from helpers._validate import as_float_array, check_positive, check_probability
 
 
 def step_decay(lr0, drop, every):

@@ -12,7 +12,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ._validate import (
+from helpers._validate import (
     as_float_array,
     check_count,
     check_finite,
@@ -21,9 +21,9 @@ from ._validate import (
     check_rng,
     finiteness_unchecked,
 )
-from .losses import LOSSES
-from .optim import get_optimiser
-from .regularization import EarlyStopping, add_gradients, l2_gradient
+from helpers.losses import LOSSES
+from helpers.optim import get_optimiser
+from helpers.regularisation import EarlyStopping, add_gradients, l2_gradient
 
 PROGRESS_BAR_STEPS = 2000  # with progress=None, show a bar only for runs longer than this
 

@@ -1,11 +1,13 @@
-"""Tests for helpers.approx_plots and notebook 08's widgets."""
+"""Tests for helpers.viz.universal_approximation and notebook 08's widgets."""
 from __future__ import annotations
 
 import pytest
 
 import numpy as np
 
-from helpers import approx_plots, approx_views, approximation, datasets, plots, widgets
+from helpers.viz import universal_approximation as approx_plots, universal_approximation_views as approx_views, figures as plots, widgets
+from helpers.experiments import universal_approximation as approximation
+from helpers import datasets
 
 
 def test_steps_and_bump_draw():

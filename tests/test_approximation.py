@@ -1,11 +1,12 @@
-"""Tests for helpers.approximation: steps and bumps, the bump network's layout and its 1/N
+"""Tests for helpers.experiments.universal_approximation: steps and bumps, the bump network's layout and its 1/N
 error, towers, and the parity and sawtooth constructions on every input."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from helpers import approximation, datasets
+from helpers.experiments import universal_approximation as approximation
+from helpers import datasets
 
 TARGETS = datasets.TARGET_FUNCTIONS
 

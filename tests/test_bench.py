@@ -123,5 +123,5 @@ def test_widget_discovery_finds_annotated_factories():
 
     factories, skipped = widgets_bench.discover()
     names = [name for name, _ in factories]
-    assert "helpers.widgets.sigmoid_explorer" in names
+    assert "helpers.viz.widgets.sigmoid_explorer" in names
     assert all(row["note"] for row in skipped)

@@ -1,4 +1,4 @@
-"""Tests for helpers.classification_plots (notebook 03's figures and the small computations
+"""Tests for helpers.viz.softmax (notebook 03's figures and the small computations
 beside them) and its widgets, temperature_explorer and digit_explorer.
 """
 from __future__ import annotations
@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from helpers import activations, classification_plots as cp, plots, widgets
+from helpers import activations
+from helpers.viz import softmax as cp, figures as plots, widgets
 from figure_data import assert_shows_same_data
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -144,7 +145,7 @@ def test_digit_view_recolours_the_bars_for_each_image():
 
 
 def test_digit_explorer_has_an_example_for_the_bench():
-    explorer = widgets.EXAMPLES["helpers.classification_plots._digit_explorer_example"]()
+    explorer = widgets.EXAMPLES["helpers.viz.softmax._digit_explorer_example"]()
     assert explorer.render().startswith(PNG_SIGNATURE)
     probabilities = explorer.view.probabilities
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)

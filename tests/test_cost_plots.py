@@ -1,4 +1,4 @@
-"""Tests for helpers.cost_plots (notebook 02's figures) and its widget, slowdown_explorer:
+"""Tests for helpers.viz.cross_entropy_vs_mse (notebook 02's figures) and its widget, slowdown_explorer:
 each figure draws the data or formula it claims to, renders to PNG, and the widget follows
 its sliders.
 """
@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from helpers import cost_plots, costs, plots, widgets
+from helpers.viz import cross_entropy_vs_mse as cost_plots, figures as plots, widgets
+from helpers.experiments import cross_entropy_vs_mse as costs
 from figure_data import assert_shows_same_data
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -1,4 +1,4 @@
-"""Tests for helpers.costs: the output errors of both costs against finite differences of
+"""Tests for helpers.experiments.cross_entropy_vs_mse: the output errors of both costs against finite differences of
 costs written here from the textbook formulas, the one-neuron run against helpers.neuron,
 the two-layer gradients against finite differences and helpers.network, the common-mistake
 gradients, and the training loop. Also helpers.notebook.student_or_reference.
@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import costs, losses, network, neuron, notebook
+from helpers.experiments import cross_entropy_vs_mse as costs
+from helpers import losses, network, neuron, notebook
 from numgrad import numerical_gradient, rel_error
 
 TOL = 1e-6

@@ -1,12 +1,12 @@
-"""Tests for helpers.cure_comparison: notebook 04's cures over several seeds, each seed's columns
+"""Tests for helpers.experiments.regularisation_cures: notebook 04's cures over several seeds, each seed's columns
 reproduced by training the same networks separately, and the mean ± standard error summary."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from helpers import cure_comparison as cc
-from helpers import regularised_training as rt
+from helpers.experiments import regularisation_cures as cc
+from helpers.experiments import regularisation as rt
 
 SMALL = dict(layer_sizes=(2, 6, 2), epochs=60, check_every=20, patience=1, n_train=20, n_val=30, n_test=40)
 

@@ -1,9 +1,11 @@
-"""Tests for helpers.depth_plots and notebook 07's widget."""
+"""Tests for helpers.viz.vanishing_gradients and notebook 07's widget."""
 from __future__ import annotations
 
 import numpy as np
 
-from helpers import datasets, depth_plots, gradient_flow, plots, widgets
+from helpers import datasets
+from helpers.viz import vanishing_gradients as depth_plots, figures as plots, widgets
+from helpers.experiments import vanishing_gradients as gradient_flow
 
 
 def small_batch():
@@ -51,7 +53,7 @@ def test_gradient_norm_explorer_follows_its_controls():
     first = live.render()
     live.controls["activation"].value = "tanh"
     assert live.render() != first
-    assert callable(widgets.EXAMPLES["helpers.widgets._gradient_norm_explorer_example"])
+    assert callable(widgets.EXAMPLES["helpers.viz.widgets._gradient_norm_explorer_example"])
 
 
 def test_gradient_norm_view_axes_hold_the_profile_in_coarse_steps():

@@ -1,4 +1,4 @@
-"""Tests for helpers.descent: its single-array steps take exactly helpers.optim's steps, paths
+"""Tests for helpers.experiments.optimisers: its single-array steps take exactly helpers.optim's steps, paths
 behave (start, length, divergence), the race uses its rates, and SGD on least squares shows
 the noise ball with a constant rate and converges with a Robbins–Monro schedule."""
 from __future__ import annotations
@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers import descent, optim, schedules, surfaces
+from helpers.experiments import optimisers as descent, loss_surfaces as surfaces
+from helpers import optim, schedules
 
 HYPER = {"sgd": {}, "momentum": {"momentum": 0.8}, "nesterov": {"momentum": 0.7},
          "adagrad": {"eps": 1e-8}, "rmsprop": {"rho": 0.85, "eps": 1e-8},

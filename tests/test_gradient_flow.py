@@ -1,4 +1,4 @@
-"""Tests for helpers.gradient_flow: the chain's backprop against finite differences and the
+"""Tests for helpers.experiments.vanishing_gradients: the chain's backprop against finite differences and the
 product formula, per-layer norms against the network's own gradients, clipping by global norm,
 dead units, the residual chain, and the measured vanishing in deep sigmoid networks."""
 from __future__ import annotations
@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers import activations, gradient_flow, losses, network
+from helpers import activations, losses, network
+from helpers.experiments import vanishing_gradients as gradient_flow
 from helpers.gradcheck import numerical_gradient, relative_error
 
 ACTIVATIONS = ["sigmoid", "tanh", "relu", "leaky_relu"]

@@ -1,4 +1,4 @@
-"""Tests for helpers.grading: the messages a student reads, independent random cases,
+"""Tests for helpers.checks: the messages a student reads, independent random cases,
 the double-call check, name substitution, and the guard against calling the reference.
 """
 from __future__ import annotations
@@ -10,10 +10,10 @@ import helpers
 import helpers.activations
 import helpers.network
 import helpers.neuron
-import helpers.plots
-from helpers import grading
+import helpers.viz.figures
+from helpers import checks as grading
 from helpers.activations import ACTIVATIONS, get_activation
-from helpers.grading import DelegationError, reference_unavailable, substituted
+from helpers.checks import DelegationError, reference_unavailable, substituted
 
 MODULE_LEVEL_NAME = "original"
 
@@ -261,7 +261,7 @@ def own_sigmoid(z):
 
 def places_of_sigmoid():
     """Every place in helpers that holds the reference sigmoid, to check restoration."""
-    return (helpers.activations.sigmoid, helpers.neuron.sigmoid, helpers.plots.sigmoid,
+    return (helpers.activations.sigmoid, helpers.neuron.sigmoid, helpers.viz.figures.sigmoid,
             ACTIVATIONS["sigmoid"], ACTIVATIONS["sigmoid"].function)
 
 

@@ -1,4 +1,4 @@
-"""Tests for helpers.init_explorer and helpers.init_plots: per-layer statistics against the MLP
+"""Tests for helpers.experiments.init_variance and helpers.viz.init_variance: per-layer statistics against the MLP
 and finite differences, the schemes' variances, the explorer's figure and widget (updates in
 place, stays cheap), and the static figures of notebook 05."""
 from __future__ import annotations
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from helpers import init_explorer as ie
-from helpers import init_plots, plots, widgets
+from helpers.experiments import init_variance as ie
+from helpers.viz import init_variance as init_plots, figures as plots, widgets
 from helpers.network import MLP
 from numgrad import numerical_gradient
 

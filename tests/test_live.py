@@ -1,4 +1,4 @@
-"""helpers.live: every course widget's fast redraw (a cached background, only the moving artists
+"""helpers.viz.live: every course widget's fast redraw (a cached background, only the moving artists
 drawn over it) must look like a full draw of the same figure, after each control moves.
 
 A view that forgets to return an artist it changed, or whose background depends on a value its
@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 import helpers
-from helpers import live, widgets
+from helpers.viz import live, widgets
 
 
 def _factories() -> dict:

@@ -1,15 +1,19 @@
-"""Tests for helpers.optim_plots and notebook 06's widget: every figure draws to a PNG and shows
+"""Tests for helpers.viz.optimisers and notebook 06's widget: every figure draws to a PNG and shows
 what it claims (one line per optimiser, log axes where promised), and the race widget's
 controls change the picture."""
 from __future__ import annotations
 
 import ast
+import pkgutil
 
 import numpy as np
+
+import helpers.viz
 import pytest
 from matplotlib.figure import Figure
 
-from helpers import descent, optim_plots, plots, widgets
+from helpers.experiments import optimisers as descent
+from helpers.viz import optimisers as optim_plots, figures as plots, widgets
 
 
 def lines_with_data(ax):
@@ -90,11 +94,12 @@ def test_race_widget_shows_the_race_of_its_current_settings():
                                           err_msg=f"{optimiser} after moving {name}")
 
 
-@pytest.mark.parametrize("module", ["optim_plots", "depth_plots", "approx_plots"])
+@pytest.mark.parametrize("module", [m.name for m in pkgutil.iter_modules(helpers.viz.__path__)])
 def test_no_pyplot(module):
+    """pyplot keeps every figure alive in a global registry; the course draws on Figure objects."""
     import importlib
 
-    path = importlib.import_module(f"helpers.{module}").__file__
+    path = importlib.import_module(f"helpers.viz.{module}").__file__
     tree = ast.parse(open(path, encoding="utf-8").read())
     names = [alias.name for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
              for alias in node.names] + [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]

@@ -1,5 +1,5 @@
-"""Tests for what the notebooks show and wrap around exercises: helpers.plots (Figure
-objects, PNG bytes), helpers.widgets (LiveFigure rendering and updating in place),
+"""Tests for what the notebooks show and wrap around exercises: helpers.viz.figures (Figure
+objects, PNG bytes), helpers.viz.widgets (LiveFigure rendering and updating in place),
 helpers.notebook.attempt and helpers.require_version.
 
 Only ``matplotlib.figure.Figure`` is used (no pyplot), so no GUI backend is involved:
@@ -16,7 +16,8 @@ from IPython.display import Image
 from matplotlib.figure import Figure
 
 import helpers
-from helpers import live, notebook, plots, widgets
+from helpers.viz import live, figures as plots, widgets
+from helpers import notebook
 from figure_data import assert_shows_same_data
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -152,7 +153,7 @@ class FakeHandle:
 
 @pytest.fixture
 def fake_display(monkeypatch):
-    """Replace helpers.live.display; record (objects, kwargs) and hand out handles."""
+    """Replace helpers.viz.live.display; record (objects, kwargs) and hand out handles."""
     calls, handles = [], []
 
     def display(*objs, **kwargs):

@@ -1,4 +1,4 @@
-"""Tests for helpers.regularised_training: backward against finite differences (with and without
+"""Tests for helpers.experiments.regularisation: backward against finite differences (with and without
 dropout), M stacked networks against M separate ones, the student hooks against the built-in
 penalties, chunked training, early stopping, and the shifted-digit augmentation."""
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers import regularised_training as rt
-from helpers import regularization as reg
+from helpers.experiments import regularisation as rt
+from helpers import regularisation as reg
 from helpers.losses import categorical_cross_entropy_from_logits
 from numgrad import numerical_gradient, rel_error
 

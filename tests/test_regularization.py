@@ -1,4 +1,4 @@
-"""Tests for helpers.regularization: penalties against hand values and finite differences,
+"""Tests for helpers.regularisation: penalties against hand values and finite differences,
 the weight-decay identity, L1's sign convention, inverted dropout, and early stopping."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import regularization as reg
+from helpers import regularisation as reg
 from numgrad import numerical_gradient, rel_error
 
 

@@ -1,4 +1,4 @@
-"""Tests for helpers.regularization_plots, the regularisation explorer widget and helpers.threads."""
+"""Tests for helpers.viz.regularisation, the regularisation explorer widget and helpers.threads."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,9 +6,10 @@ import pytest
 from matplotlib.figure import Figure
 from threadpoolctl import threadpool_info
 
-from helpers import plots, threads, widgets
-from helpers import regularised_training as rt
-from helpers import regularization_plots as rplots
+from helpers.viz import figures as plots, widgets
+from helpers import threads
+from helpers.experiments import regularisation as rt
+from helpers.viz import regularisation as rplots
 from helpers.datasets import Split
 
 
@@ -74,7 +75,7 @@ def test_one_blas_thread_limits_and_restores():
 
 
 def test_the_cure_comparison_plots_the_mean_paired_gains():
-    from helpers.cure_comparison import CureComparison
+    from helpers.experiments.regularisation_cures import CureComparison
 
     rng = np.random.default_rng(3)
     val, test = rng.uniform(0.8, 0.9, (4, 3)), rng.uniform(0.8, 0.9, (4, 3))

@@ -1,4 +1,4 @@
-"""Tests for helpers.surfaces: every gradient against central differences, the minima and the
+"""Tests for helpers.experiments.loss_surfaces: every gradient against central differences, the minima and the
 saddle where the docstring puts them, vectorised evaluation, and input checks."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers import surfaces
+from helpers.experiments import loss_surfaces as surfaces
 
 NAMES = sorted(surfaces.SURFACES)
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from helpers import datasets, losses, train
 from helpers.network import MLP
-from helpers.regularization import EarlyStopping
+from helpers.regularisation import EarlyStopping
 
 
 def blobs(rng, n=200):

@@ -44,7 +44,7 @@ def describe(exc: BaseException) -> str:
 
 class Grader:
     def __init__(self, job: dict, link: Link):
-        import helpers.grading
+        import helpers.checks
 
         self.job, self.link = job, link
         self.limits = job["limits"]
@@ -52,7 +52,7 @@ class Grader:
         self.answer_names = set(job["answer_names"])
         self.proxied: set[str] = set()
         link.namespace = self.namespace
-        helpers.grading.remote = link
+        helpers.checks.remote = link
 
     def run(self) -> dict:
         outputs, results, notes = {}, [], []

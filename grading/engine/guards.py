@@ -2,7 +2,7 @@
 
 ``numeric_context`` applies the caller's ``np.errstate`` and warning filters for one call, so
 a test that turns overflow into an error sees it as it would in one process. ``Tripwires``
-makes helpers functions unavailable (``helpers.grading.reference_unavailable`` of a test
+makes helpers functions unavailable (``helpers.checks.reference_unavailable`` of a test
 cell): it swaps each function's code object, so every path to the function leads to the
 tripwire, aliases and default arguments included.
 
@@ -73,12 +73,12 @@ def original(name: str):
 class Tripwires:
     """Every call of the given functions fails while this is in place, however it is reached.
 
-    The notebook-level guard of ``helpers.grading`` is added for functions with closures
+    The notebook-level guard of ``helpers.checks`` is added for functions with closures
     (whose code cannot be swapped) and for registries.
     """
 
     def __init__(self, functions: list, namespace: dict):
-        import helpers.grading as grading
+        import helpers.checks as grading
 
         self.calls: list[str] = []
         self.codes = []

@@ -2,7 +2,7 @@
 
 Calling a ``Remote`` (``proxy``) sends the arguments to the student's process and brings
 back the result and the arguments as the call left them. ``Link`` is also
-``helpers.grading.remote``: it mirrors ``substituted`` and ``reference_unavailable`` of a
+``helpers.checks.remote``: it mirrors ``substituted`` and ``reference_unavailable`` of a
 test cell into the student's process (a helpers function by name, any other callable as a
 callback into the grader).
 
@@ -251,7 +251,7 @@ class Link(wire.Codec):
             bases = [c.__name__ for c in type(exc).__mro__ if c.__module__ == "builtins"]
             return {"error": {"type": type(exc).__name__, "bases": bases, "message": str(exc)[:2000]}}
 
-    # --- helpers.grading.remote ---------------------------------------------------------
+    # --- helpers.checks.remote ---------------------------------------------------------
     def substitute(self, namespace: dict, replacements: dict):
         if namespace is not self.namespace:
             return None

@@ -65,7 +65,7 @@ def numeric_context() -> dict:
 
 def student_error(error) -> Exception:
     """The grader's version of an exception raised in the student's process."""
-    from helpers.grading import DelegationError
+    from helpers.checks import DelegationError
 
     error = error if isinstance(error, dict) else {}
     name, message = str(error.get("type", "Exception")), str(error.get("message", ""))[:2000]

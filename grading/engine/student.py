@@ -8,8 +8,8 @@ this process runs the student's code, which may rewrite anything in it. It only 
 Requests (``op``): ``run`` a cell; ``lookup`` a name of the notebook; ``call`` an object kept
 here (a function, a method) with arguments, answering the result and the arguments as they
 are after the call; ``getattr``/``setattr`` on such an object; ``substitute``/``restore``
-names of the notebook (``helpers.grading.substituted`` in a test cell); ``guard``/``unguard``
-helpers functions (``helpers.grading.reference_unavailable``, see ``guards``).
+names of the notebook (``helpers.checks.substituted`` in a test cell); ``guard``/``unguard``
+helpers functions (``helpers.checks.reference_unavailable``, see ``guards``).
 """
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from typing import Callable, Iterator, Mapping
 
 import numpy as np
 
-from .gradcheck import (
+from helpers.gradcheck import (
     DEFAULT_TOLERANCE,
     SINGLE_PRECISION_AGREEMENT,
     SINGLE_PRECISION_HINT,

@@ -32,9 +32,9 @@ from typing import Callable, Collection, NamedTuple
 
 import numpy as np
 
-from ._validate import as_float_array, check_positive, check_probability, check_rng
-from .surfaces import Surface, get_surface
-from .train import iterate_minibatches
+from helpers._validate import as_float_array, check_positive, check_probability, check_rng
+from helpers.experiments.loss_surfaces import Surface, get_surface
+from helpers.train import iterate_minibatches
 
 
 # --- one step each: theta, grad and state are float arrays of one shape ----------------------

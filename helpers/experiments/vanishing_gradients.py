@@ -25,12 +25,12 @@ from typing import Sequence
 
 import numpy as np
 
-from ._validate import as_float_array, check_finite, check_positive, check_rng, finiteness_unchecked, lookup
-from .activations import get_activation
-from .init import normal
-from .losses import LOSSES
-from .network import MLP, parameter_names
-from .train import iterate_minibatches, train
+from helpers._validate import as_float_array, check_finite, check_positive, check_rng, finiteness_unchecked, lookup
+from helpers.activations import get_activation
+from helpers.init import normal
+from helpers.losses import LOSSES
+from helpers.network import MLP, parameter_names
+from helpers.train import iterate_minibatches, train
 
 # The usual initialiser for each activation (the widget's weight scale multiplies its std).
 STANDARD_INIT_VARIANCE = {"sigmoid": 1.0, "tanh": 1.0, "relu": 2.0, "leaky_relu": 2.0}

@@ -24,7 +24,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ._validate import as_float_array, lookup
+from helpers._validate import as_float_array, lookup
 
 
 class Surface(NamedTuple):

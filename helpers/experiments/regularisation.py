@@ -26,7 +26,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ._validate import (
+from helpers._validate import (
     as_float_array,
     check_finite,
     check_positive,
@@ -35,10 +35,10 @@ from ._validate import (
     check_shape,
     finiteness_unchecked,
 )
-from .activations import get_activation
-from .losses import class_indices
-from .regularization import EarlyStopping, add_gradients, l1_gradient, l1_penalty, l2_gradient, l2_penalty
-from .threads import one_blas_thread
+from helpers.activations import get_activation
+from helpers.losses import class_indices
+from helpers.regularisation import EarlyStopping, add_gradients, l1_gradient, l1_penalty, l2_gradient, l2_penalty
+from helpers.threads import one_blas_thread
 
 
 class Curves(NamedTuple):
@@ -91,7 +91,7 @@ def forward(params, X, activation: str = "relu", *, drop_probability=0.0, rng=No
 
     Dropout acts on the hidden activations only when an ``rng`` is given (training) and
     ``drop_probability`` (a float, or one per model) is positive. ``dropout_forward``, with
-    the signature of ``helpers.regularization.dropout_forward``, may replace the built-in
+    the signature of ``helpers.regularisation.dropout_forward``, may replace the built-in
     mask (one network only). Returns ``(logits, cache)`` for ``backward``.
     """
     f = get_activation(activation).function

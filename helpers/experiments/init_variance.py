@@ -1,6 +1,6 @@
 r"""How the initial weights' variance carries through a deep network: per-layer statistics
 of activations and back-propagated gradients, and the live explorer of notebook 05 (its static
-figures are in ``helpers.init_plots``).
+figures are in ``helpers.viz.init_variance``).
 
 A network without biases computes :math:`Z^{[l]} = A^{[l-1]} W^{[l]}`, :math:`A^{[l]} = f(Z^{[l]})`
 (rows = samples, :math:`A^{[0]} = X`). With independent, zero-mean weights of variance
@@ -24,11 +24,11 @@ from typing import Callable, NamedTuple, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from . import plots  # noqa: F401  (registers the PNG display of figures in Jupyter)
-from ._validate import as_float_array, check_positive
-from .activations import get_activation
-from .live import LiveView, round_up
-from .threads import one_blas_thread
+from helpers.viz import figures  # noqa: F401  (registers the PNG display of figures in Jupyter)
+from helpers._validate import as_float_array, check_positive
+from helpers.activations import get_activation
+from helpers.viz.live import LiveView, round_up
+from helpers.threads import one_blas_thread
 
 # Weight variance of each scheme for a layer with fan_in inputs and fan_out outputs.
 SCHEMES: dict[str, Callable[[int, int], float]] = {

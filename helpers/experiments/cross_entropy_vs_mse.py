@@ -21,10 +21,10 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ._validate import as_float_array, check_count, check_positive, check_real, check_rng, check_same_shape, check_shape
-from .activations import sigmoid, sigmoid_derivative_from_output
-from .losses import binary_cross_entropy_from_logits, mean_squared_error
-from .train import iterate_minibatches
+from helpers._validate import as_float_array, check_count, check_positive, check_real, check_rng, check_same_shape, check_shape
+from helpers.activations import sigmoid, sigmoid_derivative_from_output
+from helpers.losses import binary_cross_entropy_from_logits, mean_squared_error
+from helpers.train import iterate_minibatches
 
 COSTS = ("mse", "cross_entropy")
 

@@ -184,7 +184,7 @@ class _Blitter:
 
 
 def _dpi() -> float:
-    from .plots import DPI  # here, not at the top: plots' own views import this module
+    from helpers.viz.figures import DPI  # here, not at the top: plots' own views import this module
 
     return DPI
 

@@ -21,10 +21,10 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from . import datasets
-from . import regularised_training as rt
-from ._validate import check_positive
-from .regularization import EarlyStopping
+from helpers import datasets
+from helpers.experiments import regularisation as rt
+from helpers._validate import check_positive
+from helpers.regularisation import EarlyStopping
 
 
 class CureComparison(NamedTuple):

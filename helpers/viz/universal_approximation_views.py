@@ -1,6 +1,6 @@
 r"""Notebook 08's live figures: a bump network against its target, and Nielsen's challenge.
 
-Both are ``LiveView``\ s (see ``helpers.live``): built once, then a slider only moves the network's
+Both are ``LiveView``\ s (see ``helpers.viz.live``): built once, then a slider only moves the network's
 curve, its error and the scores; the target and the axes stay in the background.
 
 A bump network's output never leaves the range of its heights and 0: it is
@@ -13,17 +13,17 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from . import approximation
-from .approx_plots import CHALLENGE_BUMPS, GRID, average_deviation, challenge_heights
-from .datasets import get_target_function
-from .live import LiveView
+from helpers.experiments import universal_approximation as approximation
+from helpers.viz.universal_approximation import CHALLENGE_BUMPS, GRID, average_deviation, challenge_heights
+from helpers.datasets import get_target_function
+from helpers.viz.live import LiveView
 
 X_LIMITS = (-0.05, 1.05)  # [0, 1] with matplotlib's default 5 % margins
 
 
 class BumpView(LiveView):
     r"""Top: the target f and the network of N bumps of steepness k that approximates it
-    (heights :math:`h_j = f(c_j)` at the pieces' centres, see ``helpers.approximation``); the
+    (heights :math:`h_j = f(c_j)` at the pieces' centres, see ``helpers.experiments.universal_approximation``); the
     title gives the max and mean of :math:`|f - \text{net}|` on [0, 1]. Bottom: that error.
 
     Moves the network's curve, the legend (its label counts the neurons), the title, the error,

@@ -1,7 +1,7 @@
 """Figures for notebook 08 (universal approximation): steps, bumps, towers and depth.
 
-Each function builds and returns a matplotlib ``Figure`` (no pyplot), like ``helpers.plots``. The
-widgets' figures (the bump explorer, Nielsen's challenge) are views in ``helpers.approx_views``.
+Each function builds and returns a matplotlib ``Figure`` (no pyplot), like ``helpers.viz.figures``. The
+widgets' figures (the bump explorer, Nielsen's challenge) are views in ``helpers.viz.universal_approximation_views``.
 """
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import numpy as np
 from matplotlib.colors import PowerNorm
 from matplotlib.figure import Figure
 
-from . import approximation
-from .datasets import get_target_function
-from .optim_plots import plain_log_y
+from helpers.experiments import universal_approximation as approximation
+from helpers.datasets import get_target_function
+from helpers.viz.optimisers import plain_log_y
 
 GRID = np.linspace(0.0, 1.0, 601)
 CHALLENGE_BUMPS = 10
@@ -44,7 +44,7 @@ def steps_and_bump(position: float = 0.4, steepnesses: Sequence[float] = (5, 20,
 def bump_approximation(target: str = "sine", n_bumps: int = 10, steepness: float = 1000.0) -> Figure:
     """The widget's figure: the target, its N-bump network and (below) the absolute error; a
     static picture of ``approx_views.BumpView`` (see there)."""
-    from .approx_views import BumpView  # here, not at the top: approx_views imports this module
+    from helpers.viz.universal_approximation_views import BumpView  # here, not at the top: approx_views imports this module
 
     return BumpView().draw(target=target, n_bumps=n_bumps, steepness=steepness)
 
@@ -85,7 +85,7 @@ def bump_challenge(target: str = "wiggly", **heights) -> Figure:
     """Nielsen's challenge: bumps of the given heights (``h0`` … ``h9``) against the target,
     scored by the average deviation; the best score these bumps allow is shown for comparison.
     A static picture of ``approx_views.ChallengeView`` (see there)."""
-    from .approx_views import ChallengeView  # here, not at the top: approx_views imports this module
+    from helpers.viz.universal_approximation_views import ChallengeView  # here, not at the top: approx_views imports this module
 
     return ChallengeView(target).draw(**heights)
 

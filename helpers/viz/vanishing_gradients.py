@@ -1,6 +1,6 @@
 """Figures for notebook 07 (vanishing and exploding gradients).
 
-Each function builds and returns a matplotlib ``Figure`` (no pyplot), like ``helpers.plots``.
+Each function builds and returns a matplotlib ``Figure`` (no pyplot), like ``helpers.viz.figures``.
 """
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
-from . import gradient_flow
-from .live import LiveView, round_up
-from .optim_plots import plain_log_y
+from helpers.experiments import vanishing_gradients as gradient_flow
+from helpers.viz.live import LiveView, round_up
+from helpers.viz.optimisers import plain_log_y
 
 ACTIVATION_COLOURS = {"sigmoid": "C0", "tanh": "C1", "relu": "C2", "leaky_relu": "C4"}
 

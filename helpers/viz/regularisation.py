@@ -1,7 +1,7 @@
 r"""Figures for notebook 04 (regularisation): decision regions, training and validation
 curves, weight histograms under L1 and L2, a λ × dropout sweep, shifted digits, and the
 view behind the regularisation explorer. Each function returns a matplotlib ``Figure``
-(no pyplot) of the two-class networks trained by ``helpers.regularised_training``.
+(no pyplot) of the two-class networks trained by ``helpers.experiments.regularisation``.
 
 A two-class softmax network's probability of class 1 is
 :math:`\mathrm{softmax}(z)_1 = \sigma(z_1 - z_0)`; the decision boundary is where it is ½.
@@ -13,13 +13,13 @@ from typing import Mapping, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from . import plots  # noqa: F401  (registers the PNG display of figures in Jupyter)
-from . import regularised_training as rt
-from .cure_comparison import CureComparison, mean_and_standard_error
-from . import widgets
-from .activations import sigmoid
-from .datasets import Split
-from .live import LiveView
+from helpers.viz import figures  # noqa: F401  (registers the PNG display of figures in Jupyter)
+from helpers.experiments import regularisation as rt
+from helpers.experiments.regularisation_cures import CureComparison, mean_and_standard_error
+from helpers.viz import widgets
+from helpers.activations import sigmoid
+from helpers.datasets import Split
+from helpers.viz.live import LiveView
 
 CLASS_COLOURS = ("#1f77b4", "#d62728")
 
@@ -242,7 +242,7 @@ def explorer_view(params, curves: rt.Curves, lams: Sequence[float], drop_probabi
 def _regularisation_explorer_example() -> widgets.LiveFigure:
     """Notebook 04's explorer over its 5 × 3 grid of moons networks (trained for fewer epochs than in
     the notebook: ``make bench`` times the redraw, not the training)."""
-    from .datasets import make_moons
+    from helpers.datasets import make_moons
 
     X, y = make_moons(860, 0.3, np.random.default_rng(0))
     split = Split(X[:60], y[:60], X[60:460], y[60:460], X[460:], y[460:])

@@ -1,6 +1,6 @@
 """Live explorers: ipywidgets controls wired to a figure in ``helpers``.
 
-Each factory here builds a ``LiveFigure`` (see ``helpers.live``): controls, and a ``LiveView``
+Each factory here builds a ``LiveFigure`` (see ``helpers.viz.live``): controls, and a ``LiveView``
 from a topic module whose moving artists follow them. The maths lives in those modules; this
 one only wires.
 """
@@ -10,8 +10,8 @@ from typing import Callable
 
 import ipywidgets as w
 
-from . import plots
-from .live import LiveFigure, LiveView  # noqa: F401  (LiveView: what a widget's figure subclasses)
+from helpers.viz import figures as plots
+from helpers.viz.live import LiveFigure, LiveView  # noqa: F401  (LiveView: what a widget's figure subclasses)
 
 
 def _slider(description: str, value: float, low: float, high: float, step: float, **kwargs) -> w.FloatSlider:
@@ -32,7 +32,7 @@ def sigmoid_explorer(w_value: float = 1.0, b_value: float = 0.0, steepness: floa
 def slowdown_explorer(w_value: float = 2.0, b_value: float = 2.0, learning_rate: float = 0.15) -> LiveFigure:
     """Sliders for one neuron's starting w and b (input 1, target 0) and the learning rate;
     its learning curves under the quadratic and the cross-entropy cost redraw (notebook 02)."""
-    from . import cost_plots
+    from helpers.viz import cross_entropy_vs_mse as cost_plots
 
     return LiveFigure(cost_plots.SlowdownView(), {
         "w": _slider("starting weight w", w_value, -4.0, 4.0, 0.1),
@@ -43,7 +43,7 @@ def slowdown_explorer(w_value: float = 2.0, b_value: float = 2.0, learning_rate:
 
 def temperature_explorer(logits=(2.0, 1.0, 0.2, -1.0, 2.6), temperature: float = 1.0) -> LiveFigure:
     """A logarithmic temperature slider (0.05 to 20) over fixed logits: softmax(z / T) (notebook 03)."""
-    from . import classification_plots
+    from helpers.viz import softmax as classification_plots
 
     return LiveFigure(classification_plots.TemperatureView(logits), {
         "temperature": w.FloatLogSlider(value=temperature, base=10, min=-1.3, max=1.3, step=0.02,
@@ -55,7 +55,7 @@ def temperature_explorer(logits=(2.0, 1.0, 0.2, -1.0, 2.6), temperature: float =
 def digit_explorer(images, labels, probabilities, index: int = 0, image_shape=(8, 8)) -> LiveFigure:
     """A slider over test images: each image beside the class probabilities a network gave it
     (``probabilities``: (n, k), computed once, so a redraw only draws)."""
-    from . import classification_plots
+    from helpers.viz import softmax as classification_plots
 
     return LiveFigure(classification_plots.DigitView(images, labels, probabilities, image_shape), {
         "index": w.IntSlider(value=index, min=0, max=len(labels) - 1, description="test image",
@@ -75,7 +75,8 @@ def _log_slider(description: str, value: float, low: float, high: float) -> w.Fl
 def optimiser_race(surface: str = "valley", lr_scale: float = 1.0, beta: float = 0.9) -> LiveFigure:
     """Every optimiser on one 2-D surface (notebook 06): a surface menu, a learning-rate
     multiplier (log scale) and β (momentum, Nesterov, Adam's β1); the paths redraw."""
-    from . import descent, optim_plots
+    from helpers.experiments import optimisers as descent
+    from helpers.viz import optimisers as optim_plots
 
     return LiveFigure(optim_plots.RaceView(), {
         "surface": w.Dropdown(options=list(descent.RACE_RATES), value=surface, description="surface"),
@@ -88,7 +89,7 @@ def gradient_norm_explorer(X, labels, depth: int = 6, activation: str = "sigmoid
                            weight_scale: float = 1.0) -> LiveFigure:
     """Depth, activation and weight-scale controls over the per-layer gradient norms of a
     fresh deep network on the batch (X, labels) (notebook 07)."""
-    from . import depth_plots
+    from helpers.viz import vanishing_gradients as depth_plots
 
     return LiveFigure(depth_plots.GradientNormView(X, labels), {
         "depth": w.IntSlider(value=depth, min=1, max=30, description="hidden layers",
@@ -101,8 +102,8 @@ def gradient_norm_explorer(X, labels, depth: int = 6, activation: str = "sigmoid
 
 def bump_explorer(target: str = "sine", n_bumps: int = 10, steepness: float = 1000.0) -> LiveFigure:
     """Target menu, number of bumps and steepness k: the bump network, its error (notebook 08)."""
-    from .approx_views import BumpView
-    from .datasets import TARGET_FUNCTIONS
+    from helpers.viz.universal_approximation_views import BumpView
+    from helpers.datasets import TARGET_FUNCTIONS
 
     return LiveFigure(BumpView(), {
         "target": w.Dropdown(options=sorted(TARGET_FUNCTIONS), value=target, description="target"),
@@ -115,8 +116,8 @@ def bump_explorer(target: str = "sine", n_bumps: int = 10, steepness: float = 10
 def bump_challenge(target: str = "wiggly") -> LiveFigure:
     """Nielsen's challenge (notebook 08): one vertical slider per bump height, like a mixing
     desk; the figure scores the average deviation from the target live."""
-    from . import approx_plots
-    from .approx_views import ChallengeView
+    from helpers.viz import universal_approximation as approx_plots
+    from helpers.viz.universal_approximation_views import ChallengeView
 
     controls = {f"h{i}": w.FloatSlider(value=0.0, min=-0.2, max=1.2, step=0.01, description=f"h{i}",
                                        orientation="vertical", continuous_update=True, readout_format=".2f",
@@ -131,7 +132,7 @@ def regularisation_explorer(params, curves, lams, drop_probabilities, split, lam
                             drop_probability: float = 0.0) -> LiveFigure:
     """Sliders over the λ values and dropout probabilities of networks trained beforehand by
     ``regularised_training.fit_grid``: a redraw only looks one up and draws it (notebook 04)."""
-    from . import regularization_plots
+    from helpers.viz import regularisation as regularization_plots
 
     view = regularization_plots.ExplorerView(params, curves, lams, drop_probabilities, split)
 
@@ -170,7 +171,7 @@ def _gradient_norm_explorer_example() -> LiveFigure:
     """Notebook 07's gradient-norm explorer on the 200 digits it uses."""
     import numpy as np
 
-    from .datasets import load_digits
+    from helpers.datasets import load_digits
 
     X, labels = load_digits()
     batch = np.random.default_rng(1).choice(len(X), 1000, replace=False)[:200]
@@ -181,7 +182,7 @@ def init_variance_explorer(scale: float = 1.0, depth: int = 10, width: int = 100
                            scheme: str = "Glorot 2/(n_in+n_out)") -> LiveFigure:
     """Sliders for the weights' scale (logarithmic, × the scheme's std), depth and width, and menus for
     the activation and the scheme; per-layer activation histograms and gradient sizes redraw (notebook 05)."""
-    from . import init_explorer
+    from helpers.experiments import init_variance as init_explorer
 
     layout, style = w.Layout(width="420px"), {"description_width": "initial"}
     return LiveFigure(init_explorer.ExplorerView(), {

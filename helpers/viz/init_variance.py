@@ -1,7 +1,7 @@
 r"""Static figures of notebook 05 (the variance of the initial weights): a saturated neuron's
 input and output, per-layer statistics against depth, Glorot & Bengio's per-layer histograms,
 and training curves. Each function returns a matplotlib ``Figure`` (no pyplot); the live
-explorer is ``helpers.init_explorer.ExplorerView``.
+explorer is ``helpers.experiments.init_variance.ExplorerView``.
 
 A neuron with :math:`n` inputs :math:`x_i` and weights :math:`w_i \sim \mathcal N(0, \sigma^2)`
 has :math:`z = \sum_i w_i x_i + b` with :math:`\mathrm{Var}\,z = \sigma^2 \sum_i x_i^2 + \mathrm{Var}\,b`.
@@ -13,8 +13,8 @@ from typing import Mapping, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from .activations import sigmoid
-from .init_explorer import layer_colours, fixed_panels, back_propagate, propagate
+from helpers.activations import sigmoid
+from helpers.experiments.init_variance import layer_colours, fixed_panels, back_propagate, propagate
 
 
 def _plain_log_y(ax) -> None:

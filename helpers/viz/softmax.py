@@ -14,11 +14,11 @@ import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 
-from . import plots  # noqa: F401  (registers the PNG display of figures in Jupyter)
-from . import widgets
-from ._validate import as_float_array, check_positive
-from .activations import softmax
-from .live import LiveView
+from helpers.viz import figures  # noqa: F401  (registers the PNG display of figures in Jupyter)
+from helpers.viz import widgets
+from helpers._validate import as_float_array, check_positive
+from helpers.activations import softmax
+from helpers.viz.live import LiveView
 
 
 def _panels(n_columns: int, width: float, height: float, wspace: float = 0.3):
@@ -185,7 +185,7 @@ def _digit_explorer_example() -> widgets.LiveFigure:
     """Notebook 03's digit explorer on 30 digits, with probabilities from a softmax of seeded random
     logits that favour the true class, so some guesses are right and some wrong (no training:
     ``make bench`` times the redraw)."""
-    from .datasets import load_digits
+    from helpers.datasets import load_digits
 
     X, labels = load_digits()
     rng = np.random.default_rng(3)

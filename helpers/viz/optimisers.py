@@ -1,6 +1,6 @@
 """Figures for notebook 06 (optimisers): paths on cost surfaces, SGD's noise ball, Adam's bias.
 
-Each function builds and returns a matplotlib ``Figure`` (no pyplot), like ``helpers.plots``.
+Each function builds and returns a matplotlib ``Figure`` (no pyplot), like ``helpers.viz.figures``.
 """
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
-from . import descent, surfaces
-from . import plots as _plots  # noqa: F401  importing it makes notebooks show Figures as PNG
-from .live import LiveView
+from helpers.experiments import optimisers as descent, loss_surfaces as surfaces
+from helpers.viz import figures as _plots  # noqa: F401  importing it makes notebooks show Figures
+from helpers.viz.live import LiveView
 
 COLOURS = {"sgd": "C0", "momentum": "C1", "nesterov": "C2", "adagrad": "C4", "rmsprop": "C5", "adam": "C3"}
 

@@ -20,9 +20,9 @@ from typing import Callable
 
 import numpy as np
 
-from ._validate import as_float_array, check_count, check_positive
-from .activations import sigmoid
-from .network import MLP
+from helpers._validate import as_float_array, check_count, check_positive
+from helpers.activations import sigmoid
+from helpers.network import MLP
 
 
 def step(x, position: float, steepness: float):

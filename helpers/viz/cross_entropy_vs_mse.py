@@ -14,9 +14,9 @@ import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 
-from . import plots  # noqa: F401  (registers the PNG display of figures in Jupyter)
-from .costs import COSTS, NeuronRun, TrainingRecord, neuron_run
-from .live import LiveView, round_up
+from helpers.viz import figures  # noqa: F401  (registers the PNG display of figures in Jupyter)
+from helpers.experiments.cross_entropy_vs_mse import COSTS, NeuronRun, TrainingRecord, neuron_run
+from helpers.viz.live import LiveView, round_up
 
 COST_LABELS = {"mse": "quadratic", "cross_entropy": "cross-entropy"}
 COST_STYLES = {"mse": "--", "cross_entropy": "-"}

@@ -12,8 +12,8 @@ from typing import Mapping, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from .activations import get_activation, sigmoid, sigmoid_derivative_from_output
-from .live import LiveView
+from helpers.activations import get_activation, sigmoid, sigmoid_derivative_from_output
+from helpers.viz.live import LiveView
 
 DPI = 90
 

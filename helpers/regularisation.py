@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import (
+from helpers._validate import (
     as_float_array,
     check_finite,
     check_positive,
