@@ -5,8 +5,8 @@ notebook 0, and other correct answers full marks.
 (other algebra, explicit loops, boolean masks, ``np.logaddexp``/``np.log1p`` forms, in-place
 updates). Each answer cell of each assignment must be answered in at least three of them, and
 every one must earn full marks and raise no flag: a correct answer never loses a point.
-01's whole example class (mistakes, cheats, repairs) is graded in tests/test_engine.py.
-Run one assignment with ``pytest tests/test_alternatives.py -k 04_regularisation``.
+01's whole example class (mistakes, cheats, repairs) is graded in tests/grading/test_engine.py.
+Run one assignment with ``pytest tests/grading/test_alternatives.py -k 04_regularisation``.
 """
 from __future__ import annotations
 

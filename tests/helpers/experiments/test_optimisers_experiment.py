@@ -32,7 +32,7 @@ def test_paths_equal_helpers_optim(name):
 
 
 def test_single_steps_by_hand():
-    # w = 1, g = 2, lr = 0.1 (the numbers of tests/test_optim.py)
+    # w = 1, g = 2, lr = 0.1 (the numbers of tests/helpers/test_optim.py)
     w, g = np.array([1.0]), np.array([2.0])
     assert descent.sgd_step(w, g, 0.1) == pytest.approx(0.8)
     new, v = descent.momentum_step(w, g, np.zeros(1), 0.1, momentum=0.5)

@@ -9,7 +9,7 @@ except ModuleNotFoundError:  # Python 3.10
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _normalise(requirement: str) -> tuple[str, str]:

@@ -6,7 +6,7 @@ its test cell, no cheat earns the points it targets and each is flagged, and sub
 that exit, loop or flood their output are graded within their limits. The feedback never
 shows hidden tests or solutions. The sandbox keeps the student's code away from the course
 files, the gradebook and the network (bubblewrap is required under CI=true). Every
-assignment's solution, blank and alternative answers: tests/test_alternatives.py.
+assignment's solution, blank and alternative answers: tests/grading/test_alternatives.py.
 
 All submissions are graded once, concurrently, by the session fixture ``graded``.
 """
