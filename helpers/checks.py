@@ -182,7 +182,12 @@ class reference_unavailable:
     def __enter__(self):
         self._remote = remote
         self._token = remote.guard(self._namespace, self._functions) if remote else None
-        tripwires = {id(f): self._tripwire(f) for f in self._functions}
+        tripwires = {}
+        for f in self._functions:
+            tripwires[id(f)] = self._tripwire(f)
+            kernel = getattr(f, "kernel", None)  # the unchecked core of a checked public function
+            if kernel is not None:
+                tripwires[id(kernel)] = tripwires[id(f)]
         modules = [m for name, m in list(sys.modules.items())
                    if (name == "helpers" or name.startswith("helpers.")) and m is not None]
         for place in [vars(m) for m in modules] + [self._namespace]:

@@ -15,7 +15,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from helpers._validate import as_float_array, check_positive, check_rng
+from helpers._validate import as_float_array, check_count, check_positive, check_rng
 
 DEFAULT_TOLERANCE = 1e-6
 
@@ -62,7 +62,7 @@ def numerical_gradient(
 
 def _coordinates(x: np.ndarray, n_samples, rng):
     all_indices = list(np.ndindex(x.shape))
-    if n_samples is None or n_samples >= len(all_indices):
+    if n_samples is None or check_count(n_samples, "n_samples") >= len(all_indices):
         return all_indices
     chosen = check_rng(rng).choice(len(all_indices), size=int(n_samples), replace=False)
     return [all_indices[i] for i in sorted(chosen)]
@@ -180,10 +180,3 @@ def _describe_factor(c: float, batch_size: int | None) -> str | None:
     if c < 0:
         return f"points the wrong way (it is {c:.3g} times the true gradient): check the signs."
     return f"is {c:.4g} times the true gradient: a constant factor is wrong."
-
-
-def check_gradient(
-    f: Callable[[], float], x: np.ndarray, analytic, *, name: str = "the gradient", **diagnose_kwargs
-) -> str | None:
-    """Finite-difference ``f`` w.r.t. ``x`` and ``diagnose`` ``analytic`` against it."""
-    return diagnose(analytic, numerical_gradient(f, x), name=name, **diagnose_kwargs)

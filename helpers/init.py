@@ -1,21 +1,45 @@
-r"""Weight initialisers. Each returns a (fan_in, fan_out) array for a layer that maps
-``fan_in`` inputs to ``fan_out`` outputs (rows = samples, so ``z = x @ W + b``), and each
-random one takes a ``numpy.random.Generator`` so the caller owns the seed.
+r"""Weight initialisers, and the one table of variance rules they draw with.
+
+Each initialiser returns a (fan_in, fan_out) array for a layer that maps ``fan_in`` inputs to
+``fan_out`` outputs (rows = samples, so ``z = x @ W + b``), and each random one takes a
+``numpy.random.Generator`` so the caller owns the seed.
 
 Why the scales: with independent zero-mean inputs of variance :math:`v`, one unit's
 pre-activation :math:`z = \sum_{i=1}^{n_{in}} w_i x_i` has :math:`\mathrm{Var}\,z = n_{in}\,
 \mathrm{Var}\,w\; v`. Keeping it equal to :math:`v` asks for :math:`\mathrm{Var}\,w = 1/n_{in}`
 (LeCun); the same argument run backwards asks for :math:`1/n_{out}`; Glorot & Bengio
 compromise on :math:`2/(n_{in} + n_{out})`; He doubles LeCun's to :math:`2/n_{in}` because
-ReLU zeroes half of its inputs.
+ReLU zeroes half of its inputs. (Each activation's record states its factor as ``gain``:
+:math:`\mathrm{Var}\,w = \mathrm{gain}/n_{in}`.)
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
-from helpers._validate import check_positive, check_rng, lookup
+from helpers._validate import check_count, check_positive, check_rng, lookup
+
+
+class Scheme(NamedTuple):
+    """A variance rule: its label in tables and menus, and Var(w) for a layer's fans."""
+
+    label: str
+    variance: Callable[[int, int], float]  # (fan_in, fan_out) -> Var(w)
+
+
+SCHEMES: dict[str, Scheme] = {
+    "normal": Scheme("N(0, 1)", lambda fan_in, fan_out: 1.0),
+    "lecun": Scheme("LeCun 1/n_in", lambda fan_in, fan_out: 1.0 / fan_in),
+    "xavier": Scheme("Glorot 2/(n_in+n_out)", lambda fan_in, fan_out: 2.0 / (fan_in + fan_out)),
+    "he": Scheme("He 2/n_in", lambda fan_in, fan_out: 2.0 / fan_in),
+}
+
+
+def variance(scheme: str, fan_in: int, fan_out: int) -> float:
+    """Var(w) of ``scheme`` (a name in ``SCHEMES``) for a layer with these fans."""
+    rule = lookup(SCHEMES, scheme, "variance scheme")
+    return rule.variance(*_shape(fan_in, fan_out))
 
 
 def zeros(fan_in: int, fan_out: int, rng: np.random.Generator | None = None) -> np.ndarray:
@@ -34,16 +58,18 @@ def normal(fan_in: int, fan_out: int, rng: np.random.Generator, std: float = 1.0
     return check_rng(rng).normal(0.0, std, size=_shape(fan_in, fan_out))
 
 
+def _normal_with(scheme: str, fan_in, fan_out, rng) -> np.ndarray:
+    return normal(fan_in, fan_out, rng, std=np.sqrt(variance(scheme, fan_in, fan_out)))
+
+
 def lecun_normal(fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
     r""":math:`w \sim \mathcal N(0, 1/n_{in})`: variance :math:`1/n_{in}`, std :math:`1/\sqrt{n_{in}}`."""
-    fan_in, fan_out = _shape(fan_in, fan_out)  # check the sizes before dividing by them
-    return normal(fan_in, fan_out, rng, std=np.sqrt(1.0 / fan_in))
+    return _normal_with("lecun", fan_in, fan_out, rng)
 
 
 def xavier_normal(fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
     r"""Glorot/Xavier normal: :math:`\mathrm{Var}\,w = 2/(n_{in} + n_{out})`."""
-    fan_in, fan_out = _shape(fan_in, fan_out)
-    return normal(fan_in, fan_out, rng, std=np.sqrt(2.0 / (fan_in + fan_out)))
+    return _normal_with("xavier", fan_in, fan_out, rng)
 
 
 def xavier_uniform(fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
@@ -51,15 +77,14 @@ def xavier_uniform(fan_in: int, fan_out: int, rng: np.random.Generator) -> np.nd
 
     :math:`\mathrm{Var}\,U[-a, a] = a^2/3 = 2/(n_{in} + n_{out})`, the same variance as the normal form.
     """
-    _shape(fan_in, fan_out)
-    limit = np.sqrt(6.0 / (fan_in + fan_out))
+    fan_in, fan_out = _shape(fan_in, fan_out)
+    limit = np.sqrt(6.0 / (fan_in + fan_out))  # the textbook form: sqrt(3 * 2/(...)) can differ by an ulp
     return check_rng(rng).uniform(-limit, limit, size=(fan_in, fan_out))
 
 
 def he_normal(fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
     r"""He/Kaiming normal for ReLU layers: :math:`\mathrm{Var}\,w = 2/n_{in}`."""
-    fan_in, fan_out = _shape(fan_in, fan_out)
-    return normal(fan_in, fan_out, rng, std=np.sqrt(2.0 / fan_in))
+    return _normal_with("he", fan_in, fan_out, rng)
 
 
 INITIALISERS: dict[str, Callable] = {
@@ -79,7 +104,4 @@ def get_initialiser(name: str) -> Callable:
 
 
 def _shape(fan_in, fan_out) -> tuple[int, int]:
-    for name, value in (("fan_in", fan_in), ("fan_out", fan_out)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(fan_in), int(fan_out)
+    return check_count(fan_in, "fan_in"), check_count(fan_out, "fan_out")

@@ -1,9 +1,10 @@
-r"""A multilayer perceptron built from dense layers, with an explicit cache contract.
+r"""A multilayer perceptron composed from dense layers and registry activations.
 
 Rows are samples. Layer :math:`l` computes :math:`Z^{[l]} = A^{[l-1]} W^{[l]} + b^{[l]}` and
 :math:`A^{[l]} = f_l(Z^{[l]})`, with :math:`A^{[0]} = X`. Parameters live in a plain dict
-``{"W1": (n_0, n_1), "b1": (n_1,), "W2": ...}`` and gradients come back in a dict with the
-same keys and shapes, so an optimiser can treat every parameter alike.
+``{"W1": (n_0, n_1), "b1": (n_1,), "W2": ...}`` (``parameter_names`` is the one place that
+spells the keys) and gradients come back in a dict with the same keys and shapes, so an
+optimiser can treat every parameter alike.
 
 Backward, for a layer with upstream gradient :math:`\partial C/\partial A^{[l]}`:
 
@@ -12,6 +13,9 @@ Backward, for a layer with upstream gradient :math:`\partial C/\partial A^{[l]}`
     \frac{\partial C}{\partial W^{[l]}} = A^{[l-1]\top}\delta^{[l]},\quad
     \frac{\partial C}{\partial b^{[l]}} = \textstyle\sum_i \delta^{[l]}_i,\quad
     \frac{\partial C}{\partial A^{[l-1]}} = \delta^{[l]} W^{[l]\top}.
+
+:math:`f'` is read from the cached output :math:`A^{[l]}` where the activation allows it
+(σ' = a(1 − a)), else from :math:`Z^{[l]}` (SiLU, GELU): the cache keeps both.
 """
 from __future__ import annotations
 
@@ -19,39 +23,41 @@ from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
+from helpers import layers
 from helpers._validate import as_float_array, check_finite, check_rng, check_shape
-from helpers.activations import get_activation, identity
+from helpers.activations import get_activation
 from helpers.init import get_initialiser
-
-
-class DenseCache(NamedTuple):
-    """What ``dense_backward`` needs: the layer's input and its weights."""
-
-    inputs: np.ndarray   # (n, fan_in)
-    weights: np.ndarray  # (fan_in, fan_out)
+from helpers.layers import DenseCache  # also what notebooks build: network.DenseCache(H, W)
 
 
 def dense_forward(X, W, b):
     """Affine map ``Z = X @ W + b``. Shapes: X (n, fan_in), W (fan_in, fan_out), b (fan_out,).
 
-    Returns ``(Z, cache)`` with Z of shape (n, fan_out).
+    Returns ``(Z, cache)`` with Z of shape (n, fan_out). The checked door to
+    ``helpers.layers.dense_forward``, for data from a notebook.
     """
     X = as_float_array(X, "X", ndim=2)
     W = as_float_array(W, "W", ndim=2)
     b = as_float_array(b, "b")
     check_shape(X, (None, W.shape[0]), "X (samples × inputs of this layer)")
     check_shape(b, (W.shape[1],), "b")
-    return X @ W + b, DenseCache(X, W)
+    return layers.dense_forward(X, W, b)
 
 
 def dense_backward(grad_Z, cache: DenseCache):
     """Gradients of an affine map. ``grad_Z``: (n, fan_out).
 
-    Returns ``(grad_X, grad_W, grad_b)`` shaped like X, W and b.
+    Returns ``(grad_X, grad_W, grad_b)`` shaped like X, W and b. The checked door to
+    ``helpers.layers.dense_backward``.
     """
     grad_Z = as_float_array(grad_Z, "grad_Z", ndim=2)
     check_shape(grad_Z, (cache.inputs.shape[0], cache.weights.shape[1]), "grad_Z")
-    return grad_Z @ cache.weights.T, cache.inputs.T @ grad_Z, grad_Z.sum(axis=0)
+    return layers.dense_backward(grad_Z, cache)
+
+
+# the delegation guard (helpers.checks.reference_unavailable) blocks the kernels with the doors
+dense_forward.kernel = layers.dense_forward
+dense_backward.kernel = layers.dense_backward
 
 
 def parameter_names(layer: int) -> tuple[str, str]:
@@ -60,10 +66,11 @@ def parameter_names(layer: int) -> tuple[str, str]:
 
 
 class MLPCache(NamedTuple):
-    """What ``MLP.backward`` needs: every layer's input A^[l-1] and output A^[l]."""
+    """What ``MLP.backward`` needs, per layer l = 1..L (entry l-1)."""
 
-    layer_inputs: list   # layer_inputs[l-1] = A^[l-1], so layer_inputs[0] = X
-    layer_outputs: list  # layer_outputs[l-1] = A^[l]
+    layer_inputs: list     # A^[l-1], so layer_inputs[0] = X
+    pre_activations: list  # Z^[l]
+    layer_outputs: list    # A^[l] = f_l(Z^[l])
 
 
 class MLP:
@@ -75,12 +82,12 @@ class MLP:
 
     def __init__(self, params: dict, activations: Sequence[str]):
         activations = list(activations)
-        n_layers = len(activations)
-        for layer in range(1, n_layers + 1):
-            for key in parameter_names(layer):
+        keys = [parameter_names(layer) for layer in range(1, len(activations) + 1)]
+        for layer, pair in enumerate(keys, start=1):
+            for key in pair:
                 if key not in params:
-                    raise ValueError(f"params lacks {key!r} for layer {layer} of {n_layers}")
-        extra = set(params) - {k for l in range(1, n_layers + 1) for k in parameter_names(l)}
+                    raise ValueError(f"params lacks {key!r} for layer {layer} of {len(keys)}")
+        extra = set(params) - {key for pair in keys for key in pair}
         if extra:
             raise ValueError(f"params has keys {sorted(extra)} that no layer uses")
         for key, value in params.items():
@@ -88,15 +95,14 @@ class MLP:
                 raise TypeError(f"params[{key!r}] must be a NumPy array, got {type(value).__name__}")
             # numbers only (no strings, objects, complex), and finite
             check_finite(as_float_array(value, f"params[{key!r}]"), f"params[{key!r}]")
-        for layer in range(1, n_layers + 1):
-            W_key, b_key = parameter_names(layer)
+        for layer, (W_key, b_key) in enumerate(keys, start=1):
             W = params[W_key]
             check_shape(W, (None, None), W_key)
             check_shape(params[b_key], (W.shape[1],), b_key)
             if layer > 1:
-                check_shape(W, (params[parameter_names(layer - 1)[0]].shape[1], None), W_key)
+                check_shape(W, (params[keys[layer - 2][0]].shape[1], None), W_key)
         self._activations = [get_activation(name) for name in activations]
-        self._keys = [parameter_names(layer) for layer in range(1, n_layers + 1)]
+        self._keys = keys
         self.activations = activations
         self.params = params
 
@@ -134,8 +140,7 @@ class MLP:
 
     @property
     def layer_sizes(self) -> list[int]:
-        sizes = [self.params["W1"].shape[0]]
-        return sizes + [self.params[parameter_names(l)[0]].shape[1] for l in range(1, self.n_layers + 1)]
+        return [self.params[self._keys[0][0]].shape[0]] + [self.params[W].shape[1] for W, _ in self._keys]
 
     def forward(self, X):
         """Run the network on X (n, n_inputs). Returns ``(output, cache)``; output is (n, n_outputs).
@@ -143,14 +148,22 @@ class MLP:
         X must be finite; the hidden values are not checked, so a diverging network can
         still be run and inspected.
         """
-        A = check_finite(as_float_array(X, "X", ndim=2), "X")
-        check_shape(A, (None, self.params["W1"].shape[0]), "X (samples × input features)")
-        inputs, outputs = [], []
+        X = check_finite(as_float_array(X, "X", ndim=2), "X")
+        n_inputs = self.params[self._keys[0][0]].shape[0]
+        if X.shape[1] != n_inputs:
+            check_shape(X, (None, n_inputs), "X (samples × input features)")
+        return self._forward(X)
+
+    def _forward(self, A):
+        params = self.params
+        inputs, pre_activations, outputs = [], [], []
         for (W_key, b_key), activation in zip(self._keys, self._activations):
             inputs.append(A)
-            A = activation.function(A @ self.params[W_key] + self.params[b_key])
+            Z, _ = layers.dense_forward(A, params[W_key], params[b_key])
+            A = activation.function(Z)
+            pre_activations.append(Z)
             outputs.append(A)
-        return A, MLPCache(inputs, outputs)
+        return A, MLPCache(inputs, pre_activations, outputs)
 
     def backward(self, cache: MLPCache, grad_output):
         """Gradients of the loss w.r.t. every parameter, from ``grad_output`` = dC/d(output).
@@ -158,28 +171,44 @@ class MLP:
         ``grad_output`` must have the output's shape (n, n_outputs). Returns a dict keyed
         like ``params`` with arrays of the same shapes.
         """
-        output = cache.layer_outputs[-1]
         grad_A = as_float_array(grad_output, "grad_output", ndim=(1, 2))
-        check_shape(grad_A, output.shape, "grad_output (must match the network's output)")
-        grads = {}
+        if grad_A.shape != cache.layer_outputs[-1].shape:
+            check_shape(grad_A, cache.layer_outputs[-1].shape, "grad_output (must match the network's output)")
+        return self._backward(cache, grad_A)
+
+    def _backward(self, cache: MLPCache, grad_A):
+        params, grads = self.params, {}
         for layer in range(self.n_layers, 0, -1):
             W_key, b_key = self._keys[layer - 1]
             activation = self._activations[layer - 1]
-            if activation.function is identity:  # f' = 1: δ is the upstream gradient itself
+            if activation.name == "identity":  # f' = 1: δ is the upstream gradient itself
                 delta = grad_A
-            else:
-                delta = grad_A * activation.derivative_from_output(cache.layer_outputs[layer - 1])
-            grads[W_key] = cache.layer_inputs[layer - 1].T @ delta
-            grads[b_key] = delta.sum(axis=0)
-            if layer > 1:  # the input X needs no gradient
-                grad_A = delta @ self.params[W_key].T
-        return {key: grads[key] for key in self.params}
+            else:  # f' is a new array: multiply into it
+                if activation.derivative_from_output is not None:
+                    delta = activation.derivative_from_output(cache.layer_outputs[layer - 1])
+                else:
+                    delta = activation.derivative(cache.pre_activations[layer - 1])
+                delta *= grad_A
+            dense = DenseCache(cache.layer_inputs[layer - 1], params[W_key])
+            if layer > 1:
+                grad_A, grads[W_key], grads[b_key] = layers.dense_backward(delta, dense)
+            else:  # the data X need no gradient
+                grads[W_key], grads[b_key] = layers.dense_parameter_gradients(delta, dense)
+        return {key: grads[key] for key in params}
 
-    def loss_and_gradients(self, X, targets, loss: Callable):
-        """Forward, loss and backward in one call. ``loss(output, targets) -> (value, grad)``."""
-        output, cache = self.forward(X)
+    def loss_and_gradients(self, X, targets, loss: Callable, *, checked: bool = True):
+        """Forward, loss and backward in one call. ``loss(output, targets) -> (value, grad)``.
+
+        ``checked=False`` skips every check of X and of the loss's gradient: for loops
+        whose data were validated once where they came in (``helpers.train``).
+        """
+        if checked:
+            output, cache = self.forward(X)
+            value, grad_output = loss(output, targets)
+            return value, self.backward(cache, grad_output)
+        output, cache = self._forward(X)
         value, grad_output = loss(output, targets)
-        return value, self.backward(cache, grad_output)
+        return value, self._backward(cache, grad_output)
 
     def predict(self, X) -> np.ndarray:
         """The network's output for X, without keeping a cache."""

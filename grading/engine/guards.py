@@ -83,9 +83,12 @@ class Tripwires:
         self.calls: list[str] = []
         self.codes = []
         for function in functions:
-            if isinstance(function, types.FunctionType) and function.__closure__ is None:
-                self.codes.append((function, function.__code__))
-                function.__code__ = _tripwire_code(f"{function.__module__}.{function.__qualname__}")
+            qualified = f"{function.__module__}.{function.__qualname__}"
+            # a checked public function keeps its unchecked core as ``kernel``: that route trips too
+            for target in (function, getattr(function, "kernel", None)):
+                if isinstance(target, types.FunctionType) and target.__closure__ is None:
+                    self.codes.append((target, target.__code__))
+                    target.__code__ = _tripwire_code(qualified)
         builtins.__engine_tripwire__ = self.trip
         self.error, self.message = grading.DelegationError, grading.reference_unavailable._message
         self.guard = grading.reference_unavailable(*functions, namespace=namespace)

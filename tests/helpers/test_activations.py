@@ -1,5 +1,6 @@
-"""Tests for helpers.activations: known values, derivatives against finite differences,
-invariants (hypothesis), stability at extreme inputs, and clear errors for bad input.
+"""Tests for helpers.activations: every registry record (and a toy one, SiLU) against finite
+differences and its own stated range; the public functions' known values, invariants
+(hypothesis), stability at extreme inputs, and clear errors for bad input.
 
 Expected values come from hand calculation, the ``math`` module or a naive formula used
 only where it cannot overflow, never from the function under test.
@@ -7,6 +8,7 @@ only where it cannot overflow, never from the function under test.
 from __future__ import annotations
 
 import math
+import re
 from functools import partial
 
 import numpy as np
@@ -15,8 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from helpers import activations as act
+from helpers import activations as act, layers
 from numgrad import elementwise_derivative, numerical_gradient, rel_error
+from toy_activation import SILU, with_silu  # noqa: F401  (a fixture)
 
 TOL = 1e-6  # relative error allowed between an analytic and a numerical derivative
 
@@ -100,35 +103,23 @@ def test_derivative_known_values():
 def test_softmax_known_values():
     z = np.array([[0.0, 0.0, 0.0], [0.0, math.log(2.0), math.log(5.0)]])
     np.testing.assert_allclose(
-        act.softmax(z), [[1 / 3, 1 / 3, 1 / 3], [1 / 8, 2 / 8, 5 / 8]], rtol=1e-14
+        layers.softmax(z), [[1 / 3, 1 / 3, 1 / 3], [1 / 8, 2 / 8, 5 / 8]], rtol=1e-14
     )
     np.testing.assert_allclose(
-        act.log_softmax(z), np.log([[1 / 3, 1 / 3, 1 / 3], [1 / 8, 2 / 8, 5 / 8]]), rtol=1e-14
+        layers.log_softmax(z), np.log([[1 / 3, 1 / 3, 1 / 3], [1 / 8, 2 / 8, 5 / 8]]), rtol=1e-14
     )
     # a single row (1-D) is accepted too
-    np.testing.assert_allclose(act.softmax([0.0, math.log(3.0)]), [0.25, 0.75], rtol=1e-14)
+    np.testing.assert_allclose(layers.softmax([0.0, math.log(3.0)]), [0.25, 0.75], rtol=1e-14)
 
 
 @given(st.integers(0, 2**32 - 1), st.integers(1, 6), st.integers(1, 6), st.floats(0.1, 30))
 @settings(max_examples=30)
 def test_softmax_and_log_softmax_match_naive_formula(seed, n, k, scale):
     z = np.random.default_rng(seed).normal(scale=scale, size=(n, k))
-    np.testing.assert_allclose(act.softmax(z), naive_softmax(z), rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(layers.softmax(z), naive_softmax(z), rtol=1e-12, atol=1e-300)
     np.testing.assert_allclose(
-        act.log_softmax(z), np.log(naive_softmax(z)), rtol=1e-12, atol=1e-12
+        layers.log_softmax(z), np.log(naive_softmax(z)), rtol=1e-12, atol=1e-12
     )
-
-
-@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "leaky_relu", "identity"])
-def test_shape_is_kept_and_input_not_mutated(name, rng):
-    f, d, d_out = act.ACTIVATIONS[name]
-    for shape in [(), (4,), (3, 2), (2, 3, 4)]:
-        z = rng.normal(size=shape)
-        before = z.copy()
-        for out in (f(z), d(z), d_out(f(z))):
-            assert np.shape(out) == shape
-            assert np.asarray(out).dtype == np.float64
-        np.testing.assert_array_equal(z, before)
 
 
 def test_integer_and_bool_input_become_float64_and_float32_stays():
@@ -136,47 +127,101 @@ def test_integer_and_bool_input_become_float64_and_float32_stays():
     assert out.dtype == np.float64 and np.all(out == 0.5)
     assert act.relu(np.array([True, False])).dtype == np.float64
     assert act.sigmoid(np.zeros(3, dtype=np.float32)).dtype == np.float32
-    assert act.softmax([[1, 1]]).dtype == np.float64
+    assert layers.softmax([[1, 1]]).dtype == np.float64
 
 
-# --- derivatives against finite differences ---------------------------------------------
+# --- every record of the registry, and a toy one added by one record -----------------------
 
-SMOOTH_CASES = {
-    # name: (function, derivative, derivative_from_output, range where f' is not ~0)
-    "sigmoid": (act.sigmoid, act.sigmoid_derivative, act.sigmoid_derivative_from_output, 10),
-    "tanh": (act.tanh, act.tanh_derivative, act.tanh_derivative_from_output, 5),
-    "identity": (act.identity, act.identity_derivative, act.identity_derivative_from_output, 100),
-}
-KINKED_CASES = {
-    "relu": (act.relu, act.relu_derivative, act.relu_derivative_from_output),
-    "leaky_relu": (act.leaky_relu, act.leaky_relu_derivative, act.leaky_relu_derivative_from_output),
-    "leaky_relu(0.3)": (
-        partial(act.leaky_relu, alpha=0.3),
-        partial(act.leaky_relu_derivative, alpha=0.3),
-        partial(act.leaky_relu_derivative_from_output, alpha=0.3),
-    ),
-}
+RECORDS = list(act.ACTIVATIONS.values()) + [SILU]
+by_name = pytest.mark.parametrize("record", RECORDS, ids=lambda record: record.name)
 
 
-@pytest.mark.parametrize("name", sorted(SMOOTH_CASES))
-@given(data=st.data())
+@by_name
+@given(z=float_arrays(-8, 8, away_from_zero=True))  # every stencil point on one side of a kink
 @settings(max_examples=25)
-def test_smooth_derivatives_match_finite_differences(name, data):
-    f, d, d_out, bound = SMOOTH_CASES[name]
-    z = data.draw(float_arrays(-bound, bound))
-    numeric = elementwise_derivative(f, z)
-    assert rel_error(d(z), numeric) < TOL
-    assert rel_error(d_out(f(z)), numeric) < TOL
+def test_derivative_matches_finite_differences(record, z):
+    assert rel_error(record.derivative(z), elementwise_derivative(record.function, z)) < TOL
 
 
-@pytest.mark.parametrize("name", sorted(KINKED_CASES))
+@by_name
+@given(z=float_arrays(-40, 40))
+@settings(max_examples=25)
+def test_derivative_from_output_agrees_with_derivative(record, z):
+    if record.derivative_from_output is None:
+        return  # f' is not a function of f (SiLU): networks use derivative(Z)
+    np.testing.assert_allclose(record.derivative_from_output(record.function(z)), record.derivative(z),
+                               rtol=1e-12, atol=1e-15)
+
+
+@by_name
+def test_output_stays_in_the_stated_range_and_fills_it(record):
+    z = np.concatenate([[-1e300, -1e4, -800.0], np.linspace(-50, 50, 100_001), [800.0, 1e4, 1e300]])
+    a = record.function(z)
+    low, high = record.output_range
+    assert low < high and np.all((low <= a) & (a <= high))
+    for bound, extreme in ((low, a.min()), (high, a.max())):  # the range is tight
+        if np.isfinite(bound):
+            assert abs(extreme - bound) < 1e-3
+        else:
+            assert abs(extreme) > 1e6 and np.sign(extreme) == np.sign(bound)
+
+
+@by_name
+def test_kernels_keep_shape_dtype_and_input(record, rng):
+    for shape in [(), (4,), (3, 2), (2, 3, 4)]:
+        z = rng.normal(size=shape)
+        before = z.copy()
+        outputs = [record.function(z), record.derivative(z)]
+        if record.derivative_from_output is not None:
+            outputs.append(record.derivative_from_output(record.function(z)))
+        for out in outputs:
+            assert np.shape(out) == shape and np.asarray(out).dtype == np.float64
+        np.testing.assert_array_equal(z, before)
+
+
+@by_name
+def test_gain_and_colour_are_usable(record):
+    assert record.gain > 0 and re.fullmatch(r"C\d", record.colour)
+
+
+def test_records_state_the_course_values():
+    table = {name: (record.name, record.output_range, record.gain, record.colour)
+             for name, record in act.ACTIVATIONS.items()}
+    inf = math.inf
+    assert table == {
+        "sigmoid": ("sigmoid", (0.0, 1.0), 1.0, "C0"),
+        "tanh": ("tanh", (-1.0, 1.0), 1.0, "C1"),
+        "relu": ("relu", (0.0, inf), 2.0, "C2"),
+        "leaky_relu": ("leaky_relu", (-inf, inf), 2.0, "C4"),
+        "identity": ("identity", (-inf, inf), 1.0, "C7"),
+    }
+    colours = [record.colour for record in act.ACTIVATIONS.values()]
+    assert len(set(colours)) == len(colours)
+
+
+@pytest.mark.parametrize("name", sorted(act.ACTIVATIONS))
+def test_public_functions_check_and_call_the_records_kernels(name, rng):
+    record = act.get_activation(name)
+    suffixes = {"function": "", "derivative": "_derivative", "derivative_from_output": "_derivative_from_output"}
+    z = rng.normal(size=(3, 4)) * 3
+    for field, suffix in suffixes.items():
+        public = getattr(act, name + suffix)
+        assert public.kernel is getattr(record, field)  # what the delegation guard blocks too
+        np.testing.assert_array_equal(public(z.tolist()), getattr(record, field)(z))
+
+
+def test_hidden_activations_are_the_registry_without_identity(with_silu):
+    assert act.hidden_activations() == ["sigmoid", "tanh", "relu", "leaky_relu", "silu"]
+    assert act.get_activation("silu") is SILU
+
+
+@pytest.mark.parametrize("alpha", [0.01, 0.3])
 @given(z=float_arrays(-50, 50, away_from_zero=True))
-@settings(max_examples=25)
-def test_kinked_derivatives_match_finite_differences_away_from_kink(name, z):
-    f, d, d_out = KINKED_CASES[name]
-    numeric = elementwise_derivative(f, z)
-    assert rel_error(d(z), numeric) < TOL
-    assert rel_error(d_out(f(z)), numeric) < TOL
+@settings(max_examples=15)
+def test_leaky_relu_derivatives_with_any_alpha(alpha, z):
+    numeric = elementwise_derivative(partial(act.leaky_relu, alpha=alpha), z)
+    assert rel_error(act.leaky_relu_derivative(z, alpha), numeric) < TOL
+    assert rel_error(act.leaky_relu_derivative_from_output(act.leaky_relu(z, alpha), alpha), numeric) < TOL
 
 
 @given(st.integers(0, 2**32 - 1), st.integers(1, 5), st.integers(1, 6), st.floats(0.1, 5))
@@ -186,8 +231,8 @@ def test_softmax_backward_matches_finite_differences(seed, n, k, scale):
     rng = np.random.default_rng(seed)
     z = rng.normal(scale=scale, size=(n, k))
     upstream = rng.normal(size=(n, k))
-    numeric = numerical_gradient(lambda: np.sum(upstream * act.softmax(z)), z)
-    analytic = act.softmax_backward(act.softmax(z), upstream)
+    numeric = numerical_gradient(lambda: np.sum(upstream * layers.softmax(z)), z)
+    analytic = layers.softmax_backward(layers.softmax(z), upstream)
     assert analytic.shape == z.shape
     assert rel_error(analytic, numeric) < TOL
 
@@ -198,8 +243,8 @@ def test_log_softmax_backward_matches_finite_differences(seed, n, k, scale):
     rng = np.random.default_rng(seed)
     z = rng.normal(scale=scale, size=(n, k))
     upstream = rng.normal(size=(n, k))
-    numeric = numerical_gradient(lambda: np.sum(upstream * act.log_softmax(z)), z)
-    analytic = act.log_softmax_backward(act.log_softmax(z), upstream)
+    numeric = numerical_gradient(lambda: np.sum(upstream * layers.log_softmax(z)), z)
+    analytic = layers.log_softmax_backward(layers.log_softmax(z), upstream)
     assert analytic.shape == z.shape
     assert rel_error(analytic, numeric) < TOL
 
@@ -207,10 +252,10 @@ def test_log_softmax_backward_matches_finite_differences(seed, n, k, scale):
 def test_softmax_backward_accepts_a_single_row():
     z = np.array([0.3, -1.2, 2.0])
     upstream = np.array([1.0, -2.0, 0.5])
-    numeric = numerical_gradient(lambda: np.sum(upstream * act.softmax(z)), z)
-    assert rel_error(act.softmax_backward(act.softmax(z), upstream), numeric) < TOL
-    numeric = numerical_gradient(lambda: np.sum(upstream * act.log_softmax(z)), z)
-    assert rel_error(act.log_softmax_backward(act.log_softmax(z), upstream), numeric) < TOL
+    numeric = numerical_gradient(lambda: np.sum(upstream * layers.softmax(z)), z)
+    assert rel_error(layers.softmax_backward(layers.softmax(z), upstream), numeric) < TOL
+    numeric = numerical_gradient(lambda: np.sum(upstream * layers.log_softmax(z)), z)
+    assert rel_error(layers.log_softmax_backward(layers.log_softmax(z), upstream), numeric) < TOL
 
 
 # --- invariants ------------------------------------------------------------------------
@@ -234,18 +279,18 @@ def test_softmax_rows_are_distributions_and_ignore_a_row_shift(seed, n, k, scale
     rng = np.random.default_rng(seed)
     z = rng.normal(scale=scale, size=(n, k))
     shift = rng.uniform(-100, 100, size=(n, 1))
-    p = act.softmax(z)
+    p = layers.softmax(z)
     assert np.all(p >= 0) and np.all(p <= 1)
     np.testing.assert_allclose(p.sum(axis=1), np.ones(n), rtol=0, atol=1e-12)
-    np.testing.assert_allclose(act.softmax(z + shift), p, rtol=1e-9, atol=1e-300)
-    np.testing.assert_allclose(act.log_softmax(z + shift), act.log_softmax(z), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(layers.softmax(z + shift), p, rtol=1e-9, atol=1e-300)
+    np.testing.assert_allclose(layers.log_softmax(z + shift), layers.log_softmax(z), rtol=1e-9, atol=1e-9)
 
 
 @given(hnp.arrays(np.float64, st.tuples(st.integers(1, 6), st.just(2)),
                   elements=st.floats(-30, 30, allow_nan=False)))
 @settings(max_examples=40)
 def test_two_class_softmax_is_the_sigmoid_of_the_logit_difference(z):
-    p = act.softmax(z)
+    p = layers.softmax(z)
     expected = naive_sigmoid(z[:, 0] - z[:, 1])
     np.testing.assert_allclose(p[:, 0], expected, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(p[:, 1], 1.0 - expected, rtol=1e-12, atol=1e-15)
@@ -255,12 +300,12 @@ def test_two_class_softmax_is_the_sigmoid_of_the_logit_difference(z):
 @settings(max_examples=40)
 def test_log_softmax_is_log_of_softmax_where_finite(seed, n, k, scale):
     z = np.clip(np.random.default_rng(seed).normal(scale=scale, size=(n, k)), -300, 300)
-    p = act.softmax(z)
+    p = layers.softmax(z)
     finite = p > np.finfo(np.float64).tiny  # log of a subnormal has lost its precision
     with np.errstate(divide="ignore"):
         logged = np.log(p)
-    np.testing.assert_allclose(act.log_softmax(z)[finite], logged[finite], rtol=1e-9, atol=1e-12)
-    assert np.all(np.isfinite(act.log_softmax(z)))
+    np.testing.assert_allclose(layers.log_softmax(z)[finite], logged[finite], rtol=1e-9, atol=1e-12)
+    assert np.all(np.isfinite(layers.log_softmax(z)))
 
 
 # --- stability at extreme inputs ----------------------------------------------------------
@@ -280,10 +325,10 @@ def test_sigmoid_saturates_exactly_without_warnings():
 def test_softmax_and_log_softmax_of_huge_logits_without_warnings():
     z = np.array([[1000.0, -1000.0], [-1000.0, 1000.0], [1000.0, 1000.0], [-1000.0, -1000.0]])
     with np.errstate(all="raise"):
-        p = act.softmax(z)
-        log_p = act.log_softmax(z)
-        grad_z = act.softmax_backward(p, np.ones_like(p))
-        grad_log_z = act.log_softmax_backward(log_p, np.ones_like(p))
+        p = layers.softmax(z)
+        log_p = layers.log_softmax(z)
+        grad_z = layers.softmax_backward(p, np.ones_like(p))
+        grad_log_z = layers.log_softmax_backward(log_p, np.ones_like(p))
     np.testing.assert_allclose(p, [[1, 0], [0, 1], [0.5, 0.5], [0.5, 0.5]], rtol=0, atol=1e-300)
     ln2 = math.log(2.0)
     np.testing.assert_allclose(
@@ -303,7 +348,7 @@ ELEMENTWISE = [
     act.leaky_relu, act.leaky_relu_derivative, act.leaky_relu_derivative_from_output,
     act.identity, act.identity_derivative,
 ]
-ROWWISE = [act.softmax, act.log_softmax]
+ROWWISE = [layers.softmax, layers.log_softmax]
 
 
 @pytest.mark.parametrize("function", ELEMENTWISE + ROWWISE, ids=lambda f: f.__name__)
@@ -335,7 +380,7 @@ def test_softmax_needs_one_or_two_dimensions_and_a_class(function):
         function(np.zeros((3, 0)))
 
 
-@pytest.mark.parametrize("backward", [act.softmax_backward, act.log_softmax_backward])
+@pytest.mark.parametrize("backward", [layers.softmax_backward, layers.log_softmax_backward])
 def test_softmax_backward_rejects_mismatched_shapes(backward):
     with pytest.raises(ValueError, match=r"same shape.*\(2, 3\).*\(3, 2\)"):
         backward(np.full((2, 3), 1 / 3), np.zeros((3, 2)))
@@ -350,15 +395,6 @@ def test_softmax_backward_rejects_mismatched_shapes(backward):
 def test_leaky_relu_rejects_alpha_outside_the_unit_interval(function, alpha):
     with pytest.raises(ValueError, match="alpha"):
         function(np.array([1.0, -1.0]), alpha=alpha)
-
-
-def test_registry_has_every_activation_and_its_own_functions():
-    assert set(act.ACTIVATIONS) == {"sigmoid", "tanh", "relu", "leaky_relu", "identity"}
-    assert act.get_activation("sigmoid") == (
-        act.sigmoid, act.sigmoid_derivative, act.sigmoid_derivative_from_output
-    )
-    assert act.get_activation("tanh").derivative_from_output is act.tanh_derivative_from_output
-    assert act.get_activation("relu").function is act.relu
 
 
 @pytest.mark.parametrize("name", ["swish", "Sigmoid", "", None, ["relu"]])

@@ -10,8 +10,8 @@ import helpers
 import helpers.activations
 import helpers.network
 import helpers.neuron
-import helpers.viz.figures
-from helpers import checks as grading
+import helpers.viz.why_sigmoid
+from helpers import checks
 from helpers.activations import ACTIVATIONS, get_activation
 from helpers.checks import DelegationError, reference_unavailable, substituted
 
@@ -21,25 +21,25 @@ MODULE_LEVEL_NAME = "original"
 # --- check_array -------------------------------------------------------------------------
 
 def test_check_array_passes_and_returns_floats():
-    got = grading.check_array("out", [1, 2, 3], np.array([1.0, 2.0, 3.0 + 1e-12]))
+    got = checks.check_array("out", [1, 2, 3], np.array([1.0, 2.0, 3.0 + 1e-12]))
     assert isinstance(got, np.ndarray) and got.dtype == np.float64
     assert np.array_equal(got, [1.0, 2.0, 3.0])
 
 
 def test_check_array_tolerances():
     with pytest.raises(AssertionError):
-        grading.check_array("out", [1.0 + 1e-5], [1.0])
-    grading.check_array("out", [1.0 + 1e-5], [1.0], rtol=1e-4)
+        checks.check_array("out", [1.0 + 1e-5], [1.0])
+    checks.check_array("out", [1.0 + 1e-5], [1.0], rtol=1e-4)
 
 
 def test_check_array_shape_message():
     with pytest.raises(AssertionError, match=r"^z has shape \(3,\), expected \(3, 1\)\.$"):
-        grading.check_array("z", np.zeros(3), np.zeros((3, 1)))
+        checks.check_array("z", np.zeros(3), np.zeros((3, 1)))
 
 
 def test_check_array_nan_message():
     with pytest.raises(AssertionError, match="a contains NaN"):
-        grading.check_array("a", [0.5, np.nan], [0.5, 0.25])
+        checks.check_array("a", [0.5, np.nan], [0.5, 0.25])
 
 
 def test_check_array_names_the_wrong_entry():
@@ -48,31 +48,31 @@ def test_check_array_names_the_wrong_entry():
     actual[1, 2] = -40.0
     actual[2, 3] += 1e-3
     with pytest.raises(AssertionError, match=r"W is wrong at index \(1, 2\): got -40, expected 6\."):
-        grading.check_array("W", actual, expected)
+        checks.check_array("W", actual, expected)
 
 
 def test_check_array_matching_nan_and_inf_are_not_blamed():
     # NaN/inf that match are fine; the message must point at the entry that differs
     expected = np.array([np.nan, np.inf, 1.0, 2.0])
-    grading.check_array("v", expected.copy(), expected)
+    checks.check_array("v", expected.copy(), expected)
     actual = np.array([np.nan, np.inf, 1.0, 5.0])
     with pytest.raises(AssertionError, match=r"index \(3,\): got 5, expected 2"):
-        grading.check_array("v", actual, expected)
+        checks.check_array("v", actual, expected)
 
 
 def test_check_array_infinite_entry_is_reported():
     with pytest.raises(AssertionError, match=r"index \(1,\): got inf"):
-        grading.check_array("v", [1.0, np.inf], [1.0, 2.0])
+        checks.check_array("v", [1.0, np.inf], [1.0, 2.0])
 
 
 def test_check_array_none_means_missing_return():
     with pytest.raises(AssertionError, match="forget to return"):
-        grading.check_array("sigmoid(z)", None, [0.5])
+        checks.check_array("sigmoid(z)", None, [0.5])
 
 
 def test_check_array_not_numbers():
     with pytest.raises(AssertionError, match="array of numbers, got str"):
-        grading.check_array("out", "abc", [1.0])
+        checks.check_array("out", "abc", [1.0])
 
 
 # --- check_gradient ----------------------------------------------------------------------
@@ -83,13 +83,13 @@ def grad(rng):
 
 
 def test_check_gradient_passes(grad):
-    got = grading.check_gradient("dW", grad.tolist(), grad)
+    got = checks.check_gradient("dW", grad.tolist(), grad)
     assert np.array_equal(got, grad)
 
 
 def test_check_gradient_none(grad):
     with pytest.raises(AssertionError, match="dW is None: did you forget to return it"):
-        grading.check_gradient("dW", None, grad)
+        checks.check_gradient("dW", None, grad)
 
 
 @pytest.mark.parametrize("actual, kwargs, fragment", [
@@ -101,14 +101,14 @@ def test_check_gradient_none(grad):
 ])
 def test_check_gradient_messages(grad, actual, kwargs, fragment):
     with pytest.raises(AssertionError, match=fragment):
-        grading.check_gradient("dW", actual(grad), grad, **kwargs)
+        checks.check_gradient("dW", actual(grad), grad, **kwargs)
 
 
 def test_check_gradient_known_mistake_and_tolerance(grad):
     mistaken = grad + np.arange(10.0).reshape(5, 2)
     with pytest.raises(AssertionError, match="common mistake: you forgot the bias"):
-        grading.check_gradient("dW", mistaken, grad, known_mistakes={"you forgot the bias": mistaken})
-    grading.check_gradient("dW", grad * (1 + 1e-3), grad, tolerance=1e-2)
+        checks.check_gradient("dW", mistaken, grad, known_mistakes={"you forgot the bias": mistaken})
+    checks.check_gradient("dW", grad * (1 + 1e-3), grad, tolerance=1e-2)
 
 
 # --- cases -------------------------------------------------------------------------------
@@ -117,21 +117,21 @@ SHAPES = [(3, 2), [4], (2, 2, 2)]
 
 
 def test_cases_yield_tuples_of_shapes():
-    got = list(grading.cases(7, SHAPES))
+    got = list(checks.cases(7, SHAPES))
     assert [shape for _, shape in got] == [(3, 2), (4,), (2, 2, 2)]
     assert all(isinstance(r, np.random.Generator) for r, _ in got)
 
 
 def test_cases_are_independent_of_order_and_consumption():
-    fresh = [r.normal(size=s) for r, s in grading.cases(7, SHAPES)]
+    fresh = [r.normal(size=s) for r, s in checks.cases(7, SHAPES)]
     # consume a lot from the first case, then read the others in reverse order
-    generators = list(grading.cases(7, SHAPES))
+    generators = list(checks.cases(7, SHAPES))
     generators[0][0].normal(size=1000)
     reversed_draws = {i: generators[i][0].normal(size=generators[i][1]) for i in (2, 1)}
     for i in (2, 1):
         assert np.array_equal(reversed_draws[i], fresh[i])
     # and lazily: drawing heavily from case 0 before asking for case 1
-    lazy = grading.cases(7, SHAPES)
+    lazy = checks.cases(7, SHAPES)
     first, _ = next(lazy)
     first.normal(size=500)
     second, shape = next(lazy)
@@ -139,8 +139,8 @@ def test_cases_are_independent_of_order_and_consumption():
 
 
 def test_cases_differ_between_cases_and_seeds():
-    a = [r.normal(size=3) for r, _ in grading.cases(1, [(3,), (3,)])]
-    b = [r.normal(size=3) for r, _ in grading.cases(2, [(3,), (3,)])]
+    a = [r.normal(size=3) for r, _ in checks.cases(1, [(3,), (3,)])]
+    b = [r.normal(size=3) for r, _ in checks.cases(2, [(3,), (3,)])]
     assert not np.array_equal(a[0], a[1])
     assert not np.array_equal(a[0], b[0])
 
@@ -155,14 +155,14 @@ def test_call_checked_pure_function():
         return 2 * x + y
 
     x, y = np.arange(3.0), np.ones(3)
-    assert np.array_equal(grading.call_checked("double", double, x, y), [1.0, 3.0, 5.0])
+    assert np.array_equal(checks.call_checked("double", double, x, y), [1.0, 3.0, 5.0])
     assert len(calls) == 2
     assert np.array_equal(x, [0.0, 1.0, 2.0])
 
 
 def test_call_checked_pure_function_with_tuple_scalar_and_none_results():
-    assert grading.call_checked("f", lambda x: (x.sum(), x * 2, 1.5), np.ones(2))[0] == 2.0
-    assert grading.call_checked("f", lambda x: None, np.ones(2)) is None
+    assert checks.call_checked("f", lambda x: (x.sum(), x * 2, 1.5), np.ones(2))[0] == 2.0
+    assert checks.call_checked("f", lambda x: None, np.ones(2)) is None
 
 
 @pytest.mark.parametrize("position", [0, 1])
@@ -172,7 +172,7 @@ def test_call_checked_detects_in_place_mutation(position):
         return a + b
 
     with pytest.raises(AssertionError, match=f"changed its argument number {position + 1} in place"):
-        grading.call_checked("scale", scale, np.ones(3), np.ones(3))
+        checks.call_checked("scale", scale, np.ones(3), np.ones(3))
 
 
 def test_call_checked_detects_hidden_state():
@@ -183,7 +183,7 @@ def test_call_checked_detects_hidden_state():
         return total.copy()
 
     with pytest.raises(AssertionError, match="different result when called twice"):
-        grading.call_checked("accumulate", accumulate, np.ones(2))
+        checks.call_checked("accumulate", accumulate, np.ones(2))
 
 
 def test_call_checked_detects_hidden_state_in_one_tuple_entry():
@@ -194,14 +194,14 @@ def test_call_checked_detects_hidden_state_in_one_tuple_entry():
         return x, float(len(counter))
 
     with pytest.raises(AssertionError, match="keep state"):
-        grading.call_checked("f", f, np.ones(2))
+        checks.call_checked("f", f, np.ones(2))
 
 
 def test_call_checked_dict_results_and_arguments():
     # parameters and gradients travel as dicts of arrays in the later notebooks
     params = {"W1": np.ones((2, 2)), "b1": np.zeros(2)}
     step = lambda p: {key: value - 0.1 for key, value in p.items()}  # noqa: E731
-    got = grading.call_checked("step", step, params)
+    got = checks.call_checked("step", step, params)
     assert np.array_equal(got["W1"], np.full((2, 2), 0.9))
 
     def step_in_place(p):
@@ -209,7 +209,7 @@ def test_call_checked_dict_results_and_arguments():
         return p
 
     with pytest.raises(AssertionError, match="changed its argument number 1 in place"):
-        grading.call_checked("step", step_in_place, {"W1": np.ones((2, 2)), "b1": np.zeros(2)})
+        checks.call_checked("step", step_in_place, {"W1": np.ones((2, 2)), "b1": np.zeros(2)})
 
     calls = []
 
@@ -218,7 +218,7 @@ def test_call_checked_dict_results_and_arguments():
         return {"W1": p["W1"] * len(calls)}
 
     with pytest.raises(AssertionError, match="keep state"):
-        grading.call_checked("step", drifting, params)
+        checks.call_checked("step", drifting, params)
 
 
 # --- substituted -------------------------------------------------------------------------
@@ -261,7 +261,7 @@ def own_sigmoid(z):
 
 def places_of_sigmoid():
     """Every place in helpers that holds the reference sigmoid, to check restoration."""
-    return (helpers.activations.sigmoid, helpers.neuron.sigmoid, helpers.viz.figures.sigmoid,
+    return (helpers.activations.sigmoid, helpers.viz.why_sigmoid.sigmoid,
             ACTIVATIONS["sigmoid"], ACTIVATIONS["sigmoid"].function)
 
 
@@ -367,17 +367,17 @@ def test_check_array_says_when_an_answer_looks_like_single_precision():
     expected = 1.0 / (1.0 + np.exp(-z))
     in_float32 = (1.0 / (1.0 + np.exp(-z.astype(np.float32)))).astype(np.float64)
     with pytest.raises(AssertionError, match=r"sigma is wrong at index .*single-precision \(float32\)"):
-        grading.check_array("sigma", in_float32, expected, rtol=1e-10)
+        checks.check_array("sigma", in_float32, expected, rtol=1e-10)
 
 
 def test_check_array_does_not_blame_float32_for_a_real_mistake():
     with pytest.raises(AssertionError) as caught:
-        grading.check_array("sigma", np.array([0.67]), np.array([0.66]))
+        checks.check_array("sigma", np.array([0.67]), np.array([0.66]))
     assert str(caught.value) == "sigma is wrong at index (0,): got 0.67, expected 0.66."
 
 
 def test_check_array_does_not_blame_float32_for_a_float64_answer_slightly_off():
     expected = np.array([0.6645986266, 0.25])
     with pytest.raises(AssertionError) as caught:
-        grading.check_array("sigma", expected * (1 + 3e-6), expected)
+        checks.check_array("sigma", expected * (1 + 3e-6), expected)
     assert "float32" not in str(caught.value)

@@ -255,7 +255,7 @@ def test_diagnose_generic_message_skips_unknown_coordinates(true_grad):
     assert "index (3, 0)" in G.diagnose(analytic, numeric)
 
 
-# --- check_gradient end to end -----------------------------------------------------------
+# --- numerical_gradient and diagnose end to end ---------------------------------------------
 
 def least_squares(rng, n=6, d=4, k=2):
     """C(W) = ||XW − Y||² / (2n), with dC/dW = Xᵀ(XW − Y)/n."""
@@ -264,14 +264,21 @@ def least_squares(rng, n=6, d=4, k=2):
     return cost, W, X.T @ (X @ W - Y) / n
 
 
-def test_check_gradient_end_to_end(rng):
+def test_numerical_gradient_and_diagnose_end_to_end(rng):
     cost, W, grad = least_squares(rng)
     before = W.copy()
-    assert G.check_gradient(cost, W, grad) is None
-    assert "batch size" in G.check_gradient(cost, W, 6 * grad, name="dW", batch_size=6)
-    assert "transposed" in G.check_gradient(cost, W, grad.T)
-    assert "wrong sign" in G.check_gradient(cost, W, -grad)
+    numeric = G.numerical_gradient(cost, W)
+    assert G.diagnose(grad, numeric) is None
+    assert "batch size" in G.diagnose(6 * grad, numeric, name="dW", batch_size=6)
+    assert "transposed" in G.diagnose(grad.T, numeric)
+    assert "wrong sign" in G.diagnose(-grad, numeric)
     assert W.tobytes() == before.tobytes()
+
+
+@pytest.mark.parametrize("bad", [0, -2, 2.5, True, "3"])
+def test_n_samples_must_be_a_positive_integer(bad, rng):
+    with pytest.raises(ValueError, match="n_samples must be a positive integer"):
+        G.numerical_gradient(lambda: 0.0, np.zeros(4), n_samples=bad, rng=rng)
 
 
 # --- issue 12: a gradient computed in float32 ------------------------------------------------------

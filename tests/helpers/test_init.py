@@ -136,3 +136,34 @@ def test_registry_and_unknown_names():
             init.get_initialiser(bad)
         for known in init.INITIALISERS:
             assert known in str(info.value)
+
+
+# --- the one table of variance rules ----------------------------------------------------------
+
+def test_schemes_state_their_labels_and_variances():
+    fan_in, fan_out = 300, 500
+    table = {name: (scheme.label, init.variance(name, fan_in, fan_out)) for name, scheme in init.SCHEMES.items()}
+    assert table == {
+        "normal": ("N(0, 1)", 1.0),
+        "lecun": ("LeCun 1/n_in", 1 / 300),
+        "xavier": ("Glorot 2/(n_in+n_out)", 2 / 800),
+        "he": ("He 2/n_in", 2 / 300),
+    }
+
+
+@pytest.mark.parametrize("scheme, initialiser", [("lecun", "lecun"), ("xavier", "xavier_normal"), ("he", "he")])
+def test_normal_initialisers_draw_with_the_tables_variance(scheme, initialiser):
+    drawn = init.get_initialiser(initialiser)(7, 5, np.random.default_rng(4))
+    expected = np.random.default_rng(4).normal(0.0, np.sqrt(init.variance(scheme, 7, 5)), size=(7, 5))
+    np.testing.assert_array_equal(drawn, expected)
+
+
+def test_variance_names_an_unknown_scheme_and_bad_fans():
+    with pytest.raises(ValueError, match="unknown variance scheme 'kaiming'") as info:
+        init.variance("kaiming", 3, 4)
+    for known in init.SCHEMES:
+        assert known in str(info.value)
+    with pytest.raises(ValueError, match="fan_in must be a positive integer, got 0"):
+        init.variance("he", 0, 4)
+    with pytest.raises(ValueError, match="fan_out must be a positive integer, got 2.0"):
+        init.variance("xavier", 3, 2.0)

@@ -1,6 +1,7 @@
 """Tests for helpers.network: a hand-computed example, an independent reference forward
-pass, dense_backward and MLP.backward against finite differences (several depths,
-activations and losses), the shape contract and its error messages, and copy().
+pass, MLP.backward against finite differences (several depths, every registered activation,
+a toy one added by one record, every loss), the shape contract and its error messages, the
+checked dense-layer doors, and copy().
 """
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from helpers import losses
+from helpers import init, layers, losses
+from helpers.activations import ACTIVATIONS
 from helpers.network import MLP, DenseCache, dense_backward, dense_forward, parameter_names
 from numgrad import numerical_gradient, rel_error
+from toy_activation import SILU, with_silu  # noqa: F401  (a fixture)
 
 TOL = 1e-6
-ACTIVATION_NAMES = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
+ACTIVATION_NAMES = list(ACTIVATIONS)
 KINKED = {"relu", "leaky_relu"}
 KINK_MARGIN = 1e-3  # pre-activations closer than this to 0 are skipped for ReLU layers
 
@@ -34,11 +37,16 @@ REFERENCE_ACTIVATIONS = {
 }
 
 
+def test_every_registered_activation_has_a_reference():
+    assert set(REFERENCE_ACTIVATIONS) == set(ACTIVATIONS)
+
+
 def reference_forward(params, activation_names, X):
     """A plain loop over layers; returns the output and every layer's pre-activation."""
     A, pre_activations = np.asarray(X, dtype=np.float64), []
     for layer, name in enumerate(activation_names, start=1):
-        Z = A @ params[f"W{layer}"] + params[f"b{layer}"]
+        W_key, b_key = parameter_names(layer)
+        Z = A @ params[W_key] + params[b_key]
         pre_activations.append(Z)
         A = REFERENCE_ACTIVATIONS[name](Z)
     return A, pre_activations
@@ -139,35 +147,21 @@ def test_forward_matches_reference_and_has_the_right_shapes(seed, architecture):
     model = random_network(rng, sizes, names)
     X = rng.normal(size=(n, sizes[0]))
     output, cache = model.forward(X)
-    expected, _ = reference_forward(model.params, names, X)
+    expected, pre_activations = reference_forward(model.params, names, X)
     assert output.shape == (n, sizes[-1])
     np.testing.assert_allclose(output, expected, rtol=1e-12, atol=1e-14)
     np.testing.assert_array_equal(model.predict(X), output)
-    assert len(cache.layer_inputs) == len(cache.layer_outputs) == len(names)
+    assert len(cache.layer_inputs) == len(cache.pre_activations) == len(cache.layer_outputs) == len(names)
     np.testing.assert_array_equal(cache.layer_inputs[0], X)
     for layer in range(1, len(names)):
         assert cache.layer_inputs[layer] is cache.layer_outputs[layer - 1]
+    for got, want in zip(cache.pre_activations, pre_activations):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
     assert model.n_layers == len(names)
     assert model.layer_sizes == sizes
 
 
 # --- gradients against finite differences ----------------------------------------------------
-
-@given(seeds, st.integers(1, 5), st.integers(1, 5), st.integers(1, 5))
-@settings(max_examples=30)
-def test_dense_backward_matches_finite_differences(seed, n, fan_in, fan_out):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, fan_in))
-    W = rng.normal(size=(fan_in, fan_out))
-    b = rng.normal(size=fan_out)
-    upstream = rng.normal(size=(n, fan_out))
-    _, cache = dense_forward(X, W, b)
-    grad_X, grad_W, grad_b = dense_backward(upstream, cache)
-    scalar = lambda: np.sum(upstream * dense_forward(X, W, b)[0])  # noqa: E731
-    for analytic, wrt in ((grad_X, X), (grad_W, W), (grad_b, b)):
-        assert analytic.shape == wrt.shape
-        assert rel_error(analytic, numerical_gradient(scalar, wrt)) < TOL
-
 
 @pytest.mark.parametrize("hidden", ACTIVATION_NAMES)
 @given(seed=seeds, architecture=st.data())
@@ -206,6 +200,51 @@ def test_mlp_loss_gradients_match_finite_differences(loss_name, hidden, seed, ar
     for key, value in model.params.items():
         numeric = numerical_gradient(lambda: loss(model.forward(X)[0], targets)[0], value, h=step_for(names))
         assert rel_error(grads[key], numeric) < TOL, f"{key} of {sizes} {names}"
+
+
+@pytest.mark.parametrize("loss_name", sorted(losses.LOSSES))
+def test_unchecked_loss_and_gradients_is_the_checked_one_without_checks(loss_name, rng):
+    model = random_network(rng, [4, 5, 3], ["tanh", "identity"])
+    X = rng.normal(size=(6, 4))
+    targets = random_targets(rng, loss_name, 6, 3)
+    loss = losses.LOSSES[loss_name]
+    value, grads = model.loss_and_gradients(X, targets, loss)
+    fast_value, fast_grads = model.loss_and_gradients(X, targets, loss, checked=False)
+    assert fast_value == value
+    for key in grads:
+        np.testing.assert_array_equal(fast_grads[key], grads[key])
+    X[0, 0] = np.nan  # unchecked: a diverged run shows its NaN instead of stopping
+    with np.errstate(invalid="ignore"):
+        _, fast_grads = model.loss_and_gradients(X, targets, lambda out, t: (0.0, out), checked=False)
+    assert np.isnan(fast_grads["W1"][0]).all()
+    with pytest.raises(ValueError, match="X must be finite"):
+        model.loss_and_gradients(X, targets, loss)
+
+
+# --- a toy activation added by one registry record -----------------------------------------------
+
+@pytest.mark.parametrize("seed, depth", [(0, 1), (1, 2), (2, 3), (3, 3)])
+def test_an_activation_without_derivative_from_output_trains(with_silu, seed, depth):
+    # SiLU's f' cannot be read from its output: backward must use the cached Z
+    rng = np.random.default_rng(seed)
+    sizes = [3] + [4] * depth + [2]
+    model = random_network(rng, sizes, ["silu"] * depth + ["identity"])
+    X = rng.normal(size=(5, 3))
+    upstream = rng.normal(size=(5, 2))
+    _, cache = model.forward(X)
+    grads = model.backward(cache, upstream)
+    for key, value in model.params.items():
+        numeric = numerical_gradient(lambda: np.sum(upstream * model.forward(X)[0]), value)
+        assert rel_error(grads[key], numeric) < TOL, key
+
+
+def test_a_toy_activation_initialises_with_its_gain(with_silu):
+    def by_gain(fan_in, fan_out, rng):  # Var(w) = gain / n_in
+        return init.normal(fan_in, fan_out, rng, std=np.sqrt(SILU.gain / fan_in))
+
+    model = MLP.create([400, 300, 1], ["silu", "identity"], np.random.default_rng(0), init=by_gain)
+    assert np.var(model.params["W1"]) == pytest.approx(SILU.gain / 400, rel=0.03)
+    assert model.predict(np.ones((2, 400))).shape == (2, 1)
 
 
 def test_symmetric_initialisation_gives_symmetric_gradients(rng):
@@ -327,37 +366,30 @@ def test_backward_rejects_wrong_grad_output_shape_naming_both_shapes(rng):
 def _params(rng, sizes):
     params = {}
     for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
-        params[f"W{layer}"] = rng.normal(size=(fan_in, fan_out))
-        params[f"b{layer}"] = np.zeros(fan_out)
+        W_key, b_key = parameter_names(layer)
+        params[W_key] = rng.normal(size=(fan_in, fan_out))
+        params[b_key] = np.zeros(fan_out)
     return params
 
 
-def test_params_with_wrong_shapes_or_keys_are_rejected(rng):
-    names = ["sigmoid", "identity"]
-    params = _params(rng, [3, 4, 2])
-    MLP(params, names)  # the valid one is accepted
+BAD_PARAMS = {  # id: (change to a valid [3, 4, 2] network's params, its activations, message)
+    "b1 too short": (lambda p: dict(p, b1=np.zeros(3)), 2, r"b1 should have shape \(4,\), got \(3,\)"),
+    "b1 a row": (lambda p: dict(p, b1=np.zeros((1, 4))), 2, r"b1 should have shape \(4,\), got \(1, 4\)"),
+    "W2 mismatched": (lambda p: dict(p, W2=np.zeros((5, 2))), 2, r"W2 should have shape \(4, 'any'\), got \(5, 2\)"),
+    "W1 a vector": (lambda p: dict(p, W1=np.zeros(3)), 2, r"W1 should have shape \('any', 'any'\), got \(3,\)"),
+    "b2 missing": (lambda p: {k: v for k, v in p.items() if k != "b2"}, 2, r"params lacks 'b2' for layer 2 of 2"),
+    "W3 extra": (lambda p: dict(p, W3=np.zeros((2, 2))), 2, r"no layer uses"),
+    "too few activations": (lambda p: p, 1, r"no layer uses"),
+    "too many activations": (lambda p: p, 3, r"params lacks 'W3'"),
+}
 
-    bad = dict(params, b1=np.zeros(3))
-    with pytest.raises(ValueError, match=r"b1 should have shape \(4,\), got \(3,\)"):
-        MLP(bad, names)
-    bad = dict(params, b1=np.zeros((1, 4)))
-    with pytest.raises(ValueError, match=r"b1 should have shape \(4,\), got \(1, 4\)"):
-        MLP(bad, names)
-    bad = dict(params, W2=np.zeros((5, 2)))
-    with pytest.raises(ValueError, match=r"W2 should have shape \(4, 'any'\), got \(5, 2\)"):
-        MLP(bad, names)
-    bad = dict(params, W1=np.zeros(3))
-    with pytest.raises(ValueError, match=r"W1 should have shape \('any', 'any'\), got \(3,\)"):
-        MLP(bad, names)
-    bad = {key: value for key, value in params.items() if key != "b2"}
-    with pytest.raises(ValueError, match=r"params lacks 'b2' for layer 2 of 2"):
-        MLP(bad, names)
-    with pytest.raises(ValueError, match=r"no layer uses"):
-        MLP(dict(params, W3=np.zeros((2, 2))), names)
-    with pytest.raises(ValueError, match=r"no layer uses"):
-        MLP(params, ["sigmoid"])  # one activation for two layers of params
-    with pytest.raises(ValueError, match=r"params lacks 'W3'"):
-        MLP(params, ["sigmoid", "sigmoid", "identity"])
+
+@pytest.mark.parametrize("change, depth, message", BAD_PARAMS.values(), ids=BAD_PARAMS.keys())
+def test_params_with_wrong_shapes_or_keys_are_rejected(rng, change, depth, message):
+    params = _params(rng, [3, 4, 2])
+    MLP(params, ["sigmoid", "identity"])  # the valid one is accepted
+    with pytest.raises(ValueError, match=message):
+        MLP(change(params), ["sigmoid"] * (depth - 1) + ["identity"])
 
 
 def test_params_that_are_not_numeric_arrays_are_rejected(rng):
@@ -389,6 +421,16 @@ def test_create_rejects_mismatched_sizes_unknown_names_and_bad_rng(rng):
     for bad_rng in (0, None):
         with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
             MLP.create([3, 4, 2], ["sigmoid", "identity"], bad_rng)
+
+
+def test_the_checked_dense_doors_lead_to_the_layer_kernels(rng):
+    assert dense_forward.kernel is layers.dense_forward and dense_backward.kernel is layers.dense_backward
+    assert DenseCache is layers.DenseCache  # notebooks build one: network.DenseCache(H, W)
+    X, W, b = rng.normal(size=(4, 3)), rng.normal(size=(3, 2)), rng.normal(size=2)
+    Z, cache = dense_forward(X.tolist(), W, b)
+    np.testing.assert_array_equal(Z, layers.dense_forward(X, W, b)[0])
+    for got, want in zip(dense_backward(np.ones((4, 2)), cache), layers.dense_backward(np.ones((4, 2)), cache)):
+        np.testing.assert_array_equal(got, want)
 
 
 def test_dense_layer_rejects_wrong_shapes_naming_both(rng):

@@ -12,8 +12,9 @@ import pytest
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-from helpers import losses  # noqa: E402
-from helpers.network import MLP  # noqa: E402
+from helpers import activations, layers, losses  # noqa: E402
+from helpers.network import MLP, parameter_names  # noqa: E402
+from toy_activation import SILU, with_silu  # noqa: E402, F401  (a fixture)
 
 TORCH_ACTIVATIONS = {
     "sigmoid": torch.sigmoid,
@@ -21,6 +22,7 @@ TORCH_ACTIVATIONS = {
     "relu": torch.relu,
     "leaky_relu": lambda z: F.leaky_relu(z, negative_slope=0.01),
     "identity": lambda z: z,
+    "silu": F.silu,  # the toy record of tests/toy_activation.py
 }
 
 
@@ -37,7 +39,8 @@ def torch_value_and_gradients(params, activation_names, X, targets, loss_name):
     tensors = {key: torch.tensor(value, dtype=torch.float64, requires_grad=True) for key, value in params.items()}
     A = torch.tensor(X, dtype=torch.float64)
     for layer, name in enumerate(activation_names, start=1):
-        A = TORCH_ACTIVATIONS[name](A @ tensors[f"W{layer}"] + tensors[f"b{layer}"])
+        W_key, b_key = parameter_names(layer)
+        A = TORCH_ACTIVATIONS[name](A @ tensors[W_key] + tensors[b_key])
     if loss_name == "categorical_cross_entropy":
         target_tensor = torch.tensor(targets, dtype=torch.int64)
     else:
@@ -55,17 +58,18 @@ CASES = [
         ([4, 5, 5, 3], ["tanh", "tanh", "identity"]),
         ([4, 8, 6, 3], ["relu", "leaky_relu", "identity"]),
         ([4, 5, 3], ["relu", "sigmoid"]),
+        ([4, 5, 5, 3], ["silu", "silu", "identity"]),
     ]
 ]
 
 
 @pytest.mark.parametrize("sizes, names, loss_name", CASES)
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_forward_backward_and_loss_match_torch(sizes, names, loss_name, seed):
+def test_forward_backward_and_loss_match_torch(sizes, names, loss_name, seed, with_silu):
     rng = np.random.default_rng(seed)
     model = MLP.create(sizes, names, rng)
     for layer in range(1, len(names) + 1):
-        model.params[f"b{layer}"] = rng.normal(scale=0.3, size=sizes[layer])
+        model.params[parameter_names(layer)[1]] = rng.normal(scale=0.3, size=sizes[layer])
     n, k = 7, sizes[-1]
     X = rng.normal(size=(n, sizes[0]))
     if loss_name == "mse":
@@ -86,38 +90,36 @@ def test_forward_backward_and_loss_match_torch(sizes, names, loss_name, seed):
         np.testing.assert_allclose(grads[key], expected_grads[key], rtol=1e-10, atol=1e-13, err_msg=key)
 
 
-@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "leaky_relu"])
-def test_activation_derivatives_match_torch(name):
-    from helpers import activations
-
+@pytest.mark.parametrize("act", list(activations.ACTIVATIONS.values()) + [SILU], ids=lambda act: act.name)
+def test_activation_derivatives_match_torch(act):
     z = np.linspace(-6, 6, 49) + 0.0625  # no exact 0, away from the ReLU kink
     z_t = torch.tensor(z, dtype=torch.float64, requires_grad=True)
-    TORCH_ACTIVATIONS[name](z_t).sum().backward()
-    act = activations.get_activation(name)
-    np.testing.assert_allclose(act.function(z), TORCH_ACTIVATIONS[name](z_t).detach().numpy(), rtol=1e-14, atol=1e-300)
+    TORCH_ACTIVATIONS[act.name](z_t).sum().backward()
+    np.testing.assert_allclose(act.function(z), TORCH_ACTIVATIONS[act.name](z_t).detach().numpy(),
+                               rtol=1e-14, atol=1e-300)
     # 1 − a² and a(1 − a) lose ~eps/f' relative accuracy where f' is small (|z| ≈ 6)
     np.testing.assert_allclose(act.derivative(z), z_t.grad.numpy(), rtol=1e-9, atol=1e-300)
-    np.testing.assert_allclose(act.derivative_from_output(act.function(z)), z_t.grad.numpy(), rtol=1e-9, atol=1e-300)
+    if act.derivative_from_output is not None:
+        np.testing.assert_allclose(act.derivative_from_output(act.function(z)), z_t.grad.numpy(),
+                                   rtol=1e-9, atol=1e-300)
 
 
 def test_softmax_and_log_softmax_match_torch():
-    from helpers import activations
-
     rng = np.random.default_rng(3)
     z = rng.normal(scale=4.0, size=(5, 6))
     upstream = rng.normal(size=(5, 6))
     z_t = torch.tensor(z, dtype=torch.float64, requires_grad=True)
     p_t = torch.softmax(z_t, dim=1)
     (p_t * torch.tensor(upstream)).sum().backward()
-    np.testing.assert_allclose(activations.softmax(z), p_t.detach().numpy(), rtol=1e-13)
+    np.testing.assert_allclose(layers.softmax(z), p_t.detach().numpy(), rtol=1e-13)
     np.testing.assert_allclose(
-        activations.softmax_backward(activations.softmax(z), upstream), z_t.grad.numpy(), rtol=1e-10, atol=1e-14
+        layers.softmax_backward(layers.softmax(z), upstream), z_t.grad.numpy(), rtol=1e-10, atol=1e-14
     )
     z_t.grad = None
     log_p_t = torch.log_softmax(z_t, dim=1)
     (log_p_t * torch.tensor(upstream)).sum().backward()
-    np.testing.assert_allclose(activations.log_softmax(z), log_p_t.detach().numpy(), rtol=1e-13)
+    np.testing.assert_allclose(layers.log_softmax(z), log_p_t.detach().numpy(), rtol=1e-13)
     np.testing.assert_allclose(
-        activations.log_softmax_backward(activations.log_softmax(z), upstream),
+        layers.log_softmax_backward(layers.log_softmax(z), upstream),
         z_t.grad.numpy(), rtol=1e-10, atol=1e-14,
     )

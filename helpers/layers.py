@@ -1,0 +1,132 @@
+r"""The dense layer, forward and backward side by side, with an explicit cache contract.
+
+Rows are samples: :math:`Z = X W + b`. Backward, from the upstream gradient
+:math:`G = \partial C/\partial Z`:
+
+.. math::
+    \frac{\partial C}{\partial W} = X^\top G,\quad
+    \frac{\partial C}{\partial b} = \textstyle\sum_i G_i,\quad
+    \frac{\partial C}{\partial X} = G W^\top.
+
+Both functions also run many models at once along leading axes (``np.matmul`` broadcasting):
+X (..., n, fan_in) or one shared (n, fan_in); W (..., fan_in, fan_out); b (..., fan_out) or
+(..., 1, fan_out). Each gradient comes back shaped like what it differentiates (summed over any
+axis its array was broadcast along); ``grad_b`` has shape W.shape[:-2] + (fan_out,).
+
+The dense functions are the inner maths of every network, so they check nothing: callers
+validate once where the data come in (``helpers.network.dense_forward``/``dense_backward`` are
+the checked doors). The softmax output layer below is called by students and test cells
+directly, so its functions check their logits.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from helpers._validate import as_float_array, check_same_shape
+
+
+class DenseCache(NamedTuple):
+    """What the backward pass needs: the layer's input and its weights."""
+
+    inputs: np.ndarray   # X: (n, fan_in), or (..., n, fan_in)
+    weights: np.ndarray  # W: (fan_in, fan_out), or (..., fan_in, fan_out)
+
+
+def dense_forward(X, W, b):
+    """Affine map ``Z = X @ W + b``; returns ``(Z, DenseCache(X, W))``, Z of shape (..., n, fan_out)."""
+    if W.ndim > 2 and b.ndim == W.ndim - 1:
+        b = b[..., None, :]  # one bias row per model, broadcast over the samples
+    if W.ndim > 2 and X.ndim == 2:
+        # one shared input meets every model's W in one wide product (a broadcast matmul
+        # would loop over the models)
+        fan_in, fan_out = W.shape[-2:]
+        wide = X @ np.moveaxis(W, -2, 0).reshape(fan_in, -1)
+        Z = np.moveaxis(wide.reshape((X.shape[0],) + W.shape[:-2] + (fan_out,)), 0, -2) + b
+    else:
+        Z = X @ W
+        Z += b  # in place: b's axes are W's, so Z already has the broadcast shape
+    return Z, DenseCache(X, W)
+
+
+def dense_backward(grad_Z, cache: DenseCache):
+    """Gradients of the affine map from ``grad_Z`` (..., n, fan_out): ``(grad_X, grad_W, grad_b)``."""
+    grad_W, grad_b = dense_parameter_gradients(grad_Z, cache)
+    grad_X = _sum_to(grad_Z @ cache.weights.swapaxes(-1, -2), cache.inputs.shape)
+    return grad_X, grad_W, grad_b
+
+
+def dense_parameter_gradients(grad_Z, cache: DenseCache):
+    """``(grad_W, grad_b)`` alone: the first layer of a network needs no gradient for its data."""
+    X, W = cache
+    grad_W = _sum_to(X.swapaxes(-1, -2) @ grad_Z, W.shape)
+    grad_b = _sum_to(grad_Z.sum(axis=-2), W.shape[:-2] + W.shape[-1:])
+    return grad_W, grad_b
+
+
+def _sum_to(gradient: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum ``gradient`` over the axes along which an array of ``shape`` was broadcast."""
+    if gradient.shape == shape:
+        return gradient
+    gradient = gradient.sum(axis=tuple(range(gradient.ndim - len(shape))))
+    kept = tuple(i for i, size in enumerate(shape) if size == 1 and gradient.shape[i] != 1)
+    return gradient.sum(axis=kept, keepdims=True) if kept else gradient
+
+
+# --- softmax (row-wise) ----------------------------------------------------------------
+
+def softmax(logits):
+    r"""Row-wise softmax :math:`p_{ik} = e^{z_{ik}} / \sum_j e^{z_{ij}}`.
+
+    ``logits``: shape (n_samples, n_classes) or (n_classes,). Each row is shifted by
+    its maximum first; that changes nothing mathematically but keeps every exponent
+    ≤ 0, so nothing overflows. Rows of the result are positive and sum to 1.
+    """
+    z = _as_logits(logits)
+    shifted = z - z.max(axis=-1, keepdims=True)
+    with np.errstate(under="ignore"):  # tiny probabilities rounding to 0 are fine
+        e = np.exp(shifted)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def log_softmax(logits):
+    r"""Row-wise :math:`\log \mathrm{softmax}(z) = z - \log\sum_j e^{z_j}` (log-sum-exp, shifted).
+
+    Finite for any finite logits, where ``np.log(softmax(z))`` would give ``-inf``.
+    """
+    z = _as_logits(logits)
+    shifted = z - z.max(axis=-1, keepdims=True)
+    with np.errstate(under="ignore"):
+        log_sum = np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return shifted - log_sum
+
+
+def softmax_backward(probs, grad_probs):
+    r"""Vector–Jacobian product of softmax: :math:`\partial C/\partial z` from :math:`\partial C/\partial p`.
+
+    The Jacobian is :math:`\partial p_k/\partial z_j = p_k(\delta_{kj} - p_j)`, so
+    :math:`\partial C/\partial z_j = p_j (g_j - \sum_k g_k p_k)`. Shapes: both inputs and
+    the result are (n_samples, n_classes).
+    """
+    p = _as_logits(probs, "probs")
+    g = _as_logits(grad_probs, "grad_probs")
+    check_same_shape(p, g, "probs", "grad_probs")
+    return p * (g - np.sum(g * p, axis=-1, keepdims=True))
+
+
+def log_softmax_backward(log_probs, grad_log_probs):
+    r"""Vector–Jacobian product of log-softmax: :math:`g - p \sum_k g_k` with :math:`p = e^{\log p}`."""
+    log_p = _as_logits(log_probs, "log_probs")
+    g = _as_logits(grad_log_probs, "grad_log_probs")
+    check_same_shape(log_p, g, "log_probs", "grad_log_probs")
+    with np.errstate(under="ignore"):  # tiny probabilities rounding to 0 are fine
+        p = np.exp(log_p)
+    return g - p * np.sum(g, axis=-1, keepdims=True)
+
+
+def _as_logits(x, name: str = "logits") -> np.ndarray:
+    z = as_float_array(x, name, ndim=(1, 2))
+    if z.shape[-1] == 0:
+        raise ValueError(f"{name} needs at least one class (column), got shape {z.shape}")
+    return z
