@@ -5,8 +5,6 @@ expected, not a broadcasting traceback from deep inside NumPy.
 """
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import math
 
 import numpy as np
@@ -61,36 +59,35 @@ def check_same_shape(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> 
         )
 
 
-# Finiteness checks are on, except inside ``finiteness_unchecked()`` (a context variable, so
-# each thread and each asyncio task has its own setting).
-_CHECK_FINITE = contextvars.ContextVar("check_finite", default=True)
+def check_dict(value, name: str) -> dict:
+    """Return ``value`` if it is a dict (name → array), else raise ``TypeError`` naming ``name``."""
+    if not isinstance(value, dict):
+        raise TypeError(f"{name} must be a dict name -> array, got {type(value).__name__}")
+    return value
 
 
-@contextlib.contextmanager
-def finiteness_unchecked():
-    """Inside this block ``check_finite`` does nothing and ``checking_finiteness()`` is False.
-
-    For loops whose data were checked once at the entry: the checks would cost time on
-    every step, and a run that diverges (a too-large learning rate) must be able to show
-    its inf and NaN instead of stopping with an error.
-    """
-    token = _CHECK_FINITE.set(False)
-    try:
-        yield
-    finally:
-        _CHECK_FINITE.reset(token)
+def arrays_like(reference: dict, other, name: str, reference_name: str = "params") -> dict:
+    """``other`` as float arrays, after checking that it has the keys and shapes of the dict of
+    arrays ``reference``; errors name ``name[key]`` and the keys missing or unexpected."""
+    other = check_dict(other, name)
+    if other.keys() != reference.keys():
+        missing, extra = sorted(set(reference) - set(other)), sorted(set(other) - set(reference))
+        raise ValueError(f"{name} needs the keys of {reference_name}: missing {missing}, unexpected {extra}")
+    arrays = {}
+    for key, value in other.items():
+        if not (type(value) is np.ndarray and value.dtype == np.float64):  # else already right: no names to format
+            value = as_float_array(value, f"{name}[{key!r}]")
+        if value.shape != np.shape(reference[key]):
+            check_same_shape(reference[key], value, f"{reference_name}[{key!r}]", f"{name}[{key!r}]")
+        arrays[key] = value
+    return arrays
 
 
 def check_finite(array: np.ndarray, name: str) -> np.ndarray:
     """Return ``array``, or raise ``ValueError`` naming ``name`` and its first NaN or inf."""
-    if _CHECK_FINITE.get() and not np.isfinite(array).all():
+    if not np.isfinite(array).all():
         _raise_not_finite(array, name)
     return array
-
-
-def checking_finiteness() -> bool:
-    """Whether finiteness is checked here: False inside ``finiteness_unchecked()``."""
-    return _CHECK_FINITE.get()
 
 
 def _raise_not_finite(array: np.ndarray, name: str):

@@ -11,9 +11,8 @@ from __future__ import annotations
 from typing import Callable, NamedTuple
 
 import numpy as np
-import sklearn.datasets
 
-from helpers._validate import as_float_array, check_positive, check_probability, check_rng, lookup
+from helpers._validate import as_float_array, check_count, check_positive, check_probability, check_rng, lookup
 
 
 class Split(NamedTuple):
@@ -65,6 +64,8 @@ def load_digits(scale: bool = True):
     Returns ``X`` float64 (1797, 64), pixels in [0, 1] if ``scale`` (raw values 0–16
     otherwise), and ``y`` int64 (1797,) with digits 0–9.
     """
+    import sklearn.datasets  # 1.7 s to import: only the three loaders that need it pay for it
+
     digits = sklearn.datasets.load_digits()
     X = digits.data.astype(np.float64)
     return (X / 16.0 if scale else X), digits.target.astype(np.int64)
@@ -76,6 +77,8 @@ def make_moons(n: int, noise: float, rng):
     ``noise`` is the standard deviation of Gaussian noise added to the points.
     """
     n, noise, seed = _generator_inputs(n, noise, rng)
+    import sklearn.datasets
+
     X, y = sklearn.datasets.make_moons(n_samples=n, noise=noise, random_state=seed)
     return X.astype(np.float64), y.astype(np.int64)
 
@@ -88,6 +91,8 @@ def make_circles(n: int, noise: float, factor: float, rng):
     """
     n, noise, seed = _generator_inputs(n, noise, rng)
     factor = check_probability(factor, "factor")
+    import sklearn.datasets
+
     X, y = sklearn.datasets.make_circles(n_samples=n, noise=noise, factor=factor, random_state=seed)
     return X.astype(np.float64), y.astype(np.int64)
 
@@ -99,7 +104,7 @@ def parity_bits(n_bits: int):
     (most significant bit first), and ``y`` int64 (2**n_bits,). Flipping any single bit
     flips the label, which is what makes parity hard for a shallow network.
     """
-    if isinstance(n_bits, bool) or not isinstance(n_bits, (int, np.integer)) or not 1 <= n_bits <= 20:
+    if check_count(n_bits, "n_bits") > 20:
         raise ValueError(f"n_bits must be an integer from 1 to 20, got {n_bits!r}")
     codes = np.arange(2**n_bits)
     shifts = np.arange(n_bits - 1, -1, -1)
@@ -108,11 +113,10 @@ def parity_bits(n_bits: int):
 
 
 def _generator_inputs(n, noise, rng):
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-        raise ValueError(f"n (number of samples) must be an integer >= 2, got {n!r}")
+    n = check_count(n, "n (number of samples)", minimum=2)
     noise = check_positive(noise, "noise", allow_zero=True)
     seed = int(check_rng(rng).integers(2**31 - 1))  # scikit-learn wants an int seed
-    return int(n), noise, seed
+    return n, noise, seed
 
 
 # --- 1-D targets for universal approximation -------------------------------------------------
@@ -139,12 +143,11 @@ def sample_1d(name: str, n: int, rng=None, noise: float = 0.0):
     to ``y`` and needs ``rng``.
     """
     f = get_target_function(name)
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n (number of points) must be a positive integer, got {n!r}")
+    n = check_count(n, "n (number of points)")
     noise = check_positive(noise, "noise", allow_zero=True)
     if rng is None and noise > 0:
         raise ValueError("noise > 0 needs an rng (a numpy.random.Generator) to draw it from")
-    x = np.linspace(0.0, 1.0, int(n)) if rng is None else np.sort(check_rng(rng).uniform(0.0, 1.0, int(n)))
+    x = np.linspace(0.0, 1.0, n) if rng is None else np.sort(check_rng(rng).uniform(0.0, 1.0, n))
     y = as_float_array(f(x), "target values")
     if noise > 0:
         y = y + rng.normal(0.0, noise, size=y.shape)

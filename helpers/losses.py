@@ -7,10 +7,13 @@ so they can use the stable log-sum-exp form and never take ``log(0)``.
 """
 from __future__ import annotations
 
+from typing import Callable, NamedTuple
+
 import numpy as np
 
-from helpers._validate import as_float_array, check_finite, check_same_shape
-from helpers.activations import log_softmax, sigmoid
+from helpers._validate import as_float_array, check_finite, check_same_shape, lookup
+from helpers.activations import sigmoid
+from helpers.layers import log_softmax
 
 
 def mean_squared_error(predictions, targets):
@@ -19,10 +22,7 @@ def mean_squared_error(predictions, targets):
     ``predictions`` and ``targets``: equal shapes, (n,) or (n, k).
     Returns ``(C, dC/da)`` with :math:`\partial C/\partial a = (a - y)/n`.
     """
-    a, y = _pair(predictions, targets, "predictions")
-    n = a.shape[0]
-    diff = a - y
-    return 0.5 * float(np.sum(diff * diff)) / n, diff / n
+    return _mse(*_pair(predictions, targets, "predictions"))
 
 
 def binary_cross_entropy_from_logits(logits, targets):
@@ -36,11 +36,7 @@ def binary_cross_entropy_from_logits(logits, targets):
     """
     z, y = _pair(logits, targets, "logits")
     _check_unit_interval(y, "targets")
-    n = z.shape[0]
-    with np.errstate(under="ignore"):  # log1p(e^{-|z|}) → 0 is exact for large |z|
-        softplus = np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
-    value = float(np.sum(softplus - y * z)) / n
-    return value, (sigmoid(z) - y) / n
+    return _binary_cross_entropy(z, y)
 
 
 def categorical_cross_entropy_from_logits(logits, labels):
@@ -60,22 +56,43 @@ def categorical_cross_entropy_from_logits(logits, labels):
     if n == 0:
         raise ValueError("logits is empty: a batch needs at least one sample")
     if np.ndim(labels) == 1:
-        classes = class_indices(labels, z.shape[1])
-        if classes.shape[0] != n:
+        y = class_indices(labels, z.shape[1])
+        if y.shape[0] != n:
             raise ValueError(f"labels needs one class per row of logits: logits have shape {z.shape}, "
-                             f"labels shape {classes.shape}")
-        y = None
+                             f"labels shape {y.shape}")
     else:
         y = as_float_array(labels, "labels", ndim=2)
         check_same_shape(z, y, "logits", "one-hot labels")
         _check_probability_rows(y, "labels")
+    return _categorical_cross_entropy(z, y)
+
+
+# --- the kernels behind them: unchecked, for loops that checked their data once --------------
+
+def _mse(a, y):
+    n = a.shape[0]
+    diff = a - y
+    return 0.5 * float(np.sum(diff * diff)) / n, diff / n
+
+
+def _binary_cross_entropy(z, y):
+    n = z.shape[0]
+    with np.errstate(under="ignore"):  # log1p(e^{-|z|}) → 0 is exact for large |z|
+        softplus = np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
+    value = float(np.sum(softplus - y * z)) / n
+    return value, (sigmoid(z) - y) / n
+
+
+def _categorical_cross_entropy(z, y):
+    """``y``: integer classes (n,) or probability rows (n, k)."""
+    n = z.shape[0]
     log_p = log_softmax(z)
     with np.errstate(under="ignore"):  # tiny probabilities rounding to 0 are fine
         grad = np.exp(log_p)
-    if y is None:
+    if y.ndim == 1:
         rows = np.arange(n)
-        value = -float(log_p[rows, classes].sum()) / n
-        grad[rows, classes] -= 1.0
+        value = -float(log_p[rows, y].sum()) / n
+        grad[rows, y] -= 1.0
     else:
         value = -float(np.sum(y * log_p)) / n
         grad -= y
@@ -112,10 +129,56 @@ def to_one_hot(labels, n_classes: int) -> np.ndarray:
     return one_hot
 
 
+# --- costs of a sigmoid output layer, Nielsen-style (notebook 02's lesson) ---------------
+
+class Cost(NamedTuple):
+    r"""A cost of sigmoid outputs ``a`` against targets ``y`` in [0, 1], both (n, k) or (n,).
+
+    ``value(a, y)``: the cost averaged over samples (summed over outputs).
+    ``delta(z, a, y)``: per-sample :math:`\partial C_x/\partial z` at the output layer
+    (no :math:`1/n`); unchecked kernels, for loops whose inputs were checked at entry.
+    """
+
+    name: str
+    value: Callable
+    delta: Callable
+
+
+def _quadratic_value(a, y) -> float:
+    diff = a - y
+    return 0.5 * float(np.sum(diff * diff)) / a.shape[0]
+
+
+def _cross_entropy_value(a, y) -> float:
+    with np.errstate(divide="ignore"):  # a saturated wrong output costs inf, as it should
+        per_entry = np.where(y > 0, y * np.log(a), 0.0) + np.where(y < 1, (1 - y) * np.log1p(-a), 0.0)
+    return -float(np.sum(per_entry)) / a.shape[0]
+
+
+COSTS: dict[str, Cost] = {
+    # (a - y)·σ'(z): a saturated neuron (σ' ≈ 0) learns slowly even when it is badly wrong
+    "mse": Cost("mse", _quadratic_value, lambda z, a, y: (a - y) * (a * (1.0 - a))),
+    # σ' cancels: the error alone drives learning
+    "cross_entropy": Cost("cross_entropy", _cross_entropy_value, lambda z, a, y: a - y),
+}
+
+
+def get_cost(name: str) -> Cost:
+    """The ``Cost`` registered under ``name``, or a ``ValueError`` listing the names."""
+    return lookup(COSTS, name, "cost")
+
+
 LOSSES = {
     "mse": mean_squared_error,
     "binary_cross_entropy": binary_cross_entropy_from_logits,
     "categorical_cross_entropy": categorical_cross_entropy_from_logits,
+}
+# the same losses unchecked, ``(outputs, targets) -> (value, grad)``: for loops whose data
+# were checked at entry (integer labels as int arrays), and where a diverging run must show its NaN
+UNCHECKED_LOSSES = {
+    "mse": _mse,
+    "binary_cross_entropy": _binary_cross_entropy,
+    "categorical_cross_entropy": _categorical_cross_entropy,
 }
 
 

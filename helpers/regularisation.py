@@ -24,7 +24,10 @@ from __future__ import annotations
 import numpy as np
 
 from helpers._validate import (
+    arrays_like,
     as_float_array,
+    check_count,
+    check_dict,
     check_finite,
     check_positive,
     check_probability,
@@ -65,37 +68,34 @@ def l1_gradient(params, lam, n) -> dict:
     return {key: lam / n * np.sign(w) if is_weight(key) else np.zeros_like(w) for key, w in params.items()}
 
 
+def l2_transform(lam, n):
+    r"""The L2 term as a gradient transform for ``train``: ``f(grads, params)`` adds
+    :math:`\frac{\lambda}{n} w` to every weight's gradient. Checked here, unchecked per step."""
+    lam, n = check_positive(lam, "lam (λ)", allow_zero=True), check_count(n, "n (the number of training samples)")
+
+    def add_l2(grads: dict, params: dict) -> dict:
+        return {key: g + lam / n * params[key] if is_weight(key) else g for key, g in grads.items()}
+
+    return add_l2
+
+
 def add_gradients(grads, extra) -> dict:
     """``grads[key] + extra[key]`` for every key, as a new dict (e.g. data + penalty gradients).
 
     Both dicts must have the same keys and shapes.
     """
-    grads, extra = _as_dict(grads, "grads"), _as_dict(extra, "extra")
-    if set(grads) != set(extra):
-        missing, unexpected = sorted(set(grads) - set(extra)), sorted(set(extra) - set(grads))
-        raise ValueError(f"extra needs the keys of grads: missing {missing}, unexpected {unexpected}")
-    total = {}
-    for key in grads:
-        g = as_float_array(grads[key], f"grads[{key!r}]")
-        e = as_float_array(extra[key], f"extra[{key!r}]")
-        check_same_shape(g, e, f"grads[{key!r}]", f"extra[{key!r}]")
-        total[key] = g + e
-    return total
+    grads = check_dict(grads, "grads")
+    grads = arrays_like(grads, grads, "grads", "grads")
+    extra = arrays_like(grads, extra, "extra", "grads")
+    return {key: g + extra[key] for key, g in grads.items()}
 
 
 def _inputs(params, lam, n):
-    params = _as_dict(params, "params")
+    params = check_dict(params, "params")
     params = {key: check_finite(as_float_array(value, f"params[{key!r}]"), f"params[{key!r}]")
               for key, value in params.items()}
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n is the number of training samples, a positive integer; got {n!r}")
-    return params, check_positive(lam, "lam (λ)", allow_zero=True), int(n)
-
-
-def _as_dict(value, name: str) -> dict:
-    if not isinstance(value, dict):
-        raise TypeError(f"{name} must be a dict name -> array, got {type(value).__name__}")
-    return value
+    n = check_count(n, "n (the number of training samples)")
+    return params, check_positive(lam, "lam (λ)", allow_zero=True), n
 
 
 # --- inverted dropout ------------------------------------------------------------------------
@@ -144,11 +144,9 @@ class EarlyStopping:
     """
 
     def __init__(self, patience: int = 10, mode: str = "max"):
-        if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 1:
-            raise ValueError(f"patience must be a positive integer (epochs to wait), got {patience!r}")
+        self.patience = check_count(patience, "patience (epochs to wait)")
         if mode not in ("max", "min"):
             raise ValueError(f"mode must be 'max' (e.g. accuracy) or 'min' (e.g. loss), got {mode!r}")
-        self.patience = int(patience)
         self.mode = mode
         self.reset()
 
@@ -170,7 +168,7 @@ class EarlyStopping:
         metric = float(metric)
         if self.improves(metric):
             self.best_epoch, self.best_metric = epoch, metric
-            params = _as_dict(params, "params")
+            params = check_dict(params, "params")
             self.best_params = {key: np.array(value, copy=True) for key, value in params.items()}
             self.epochs_without_improvement = 0
         else:

@@ -1,29 +1,22 @@
-r"""A mini-batch training loop with a history, optional L2 penalty and early stopping.
+r"""The one mini-batch training loop, with hooks, a history and early stopping.
 
 One epoch shuffles the training set, cuts it into mini-batches, and for each batch
-computes the gradient of the batch's average loss, adds the L2 term
-:math:`\frac{\lambda}{n} W` (Nielsen's convention, :math:`n` = training-set size, biases
-not penalised) and lets the optimiser take one step. After each epoch the loss and
-accuracy on the whole training set (and on the validation set, if given) are recorded.
+computes the gradient of the batch's average loss, passes it through the gradient
+transforms (the L2 term :math:`\frac{\lambda}{n} W` first, Nielsen's convention; then e.g.
+clipping) and lets the optimiser take one step. After each epoch the loss and accuracy on
+the whole training set (and on the validation set, if given) are recorded, and so is
+whatever the ``recorders`` compute. Inputs are checked once, at entry; the loop runs unchecked.
 """
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import Callable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
-from helpers._validate import (
-    as_float_array,
-    check_count,
-    check_finite,
-    check_positive,
-    check_real,
-    check_rng,
-    finiteness_unchecked,
-)
-from helpers.losses import LOSSES
-from helpers.optim import get_optimiser
-from helpers.regularisation import EarlyStopping, add_gradients, l2_gradient
+from helpers._validate import as_float_array, check_count, check_finite, check_positive, check_real, check_rng, lookup
+from helpers.losses import LOSSES, UNCHECKED_LOSSES, class_indices
+from helpers.optim import RULES, check_options, map_rule
+from helpers.regularisation import EarlyStopping, l2_transform
 
 PROGRESS_BAR_STEPS = 2000  # with progress=None, show a bar only for runs longer than this
 
@@ -35,6 +28,7 @@ class History(NamedTuple):
     values compare directly. The accuracy lists stay empty when the targets are not class
     labels (regression), the validation lists when there is no validation set.
     ``best_epoch`` is early stopping's best epoch (``None`` without early stopping).
+    ``recorded[name]``: one value per epoch from ``train``'s ``recorders[name](net)``.
     """
 
     train_loss: list
@@ -43,6 +37,7 @@ class History(NamedTuple):
     val_accuracy: list
     best_epoch: int | None
     stopped_early: bool
+    recorded: dict
 
 
 def iterate_minibatches(n_samples: int, batch_size: int, rng):
@@ -73,34 +68,26 @@ def accuracy(outputs, labels, threshold: float = 0.0) -> float:
     if outputs.shape[0] == 0:
         raise ValueError("outputs and labels are empty: accuracy needs at least one sample")
     threshold = check_real(threshold, "threshold")
-    if outputs.ndim == 2 and outputs.shape[1] > 1:
-        predicted = outputs.argmax(axis=1)
-        truth = labels.argmax(axis=1) if labels.ndim == 2 else labels
-    else:
-        predicted, truth = outputs.reshape(-1) > threshold, labels.reshape(-1)
+    predicted, truth = _classes(outputs, labels, threshold)
     if truth.shape != predicted.shape:
         raise ValueError(f"labels of shape {labels.shape} do not fit outputs of shape {outputs.shape}")
     return float(np.mean(predicted == truth))
 
 
+def _classes(outputs, labels, threshold):
+    """Predicted and true classes, unchecked (``accuracy`` states the conventions)."""
+    if outputs.ndim == 2 and outputs.shape[1] > 1:
+        return outputs.argmax(axis=1), (labels.argmax(axis=1) if labels.ndim == 2 else labels)
+    return outputs.reshape(-1) > threshold, labels.reshape(-1)
+
+
 def train(
-    net,
-    X,
-    y,
-    *,
-    rng: np.random.Generator,
-    loss: str | Callable = "categorical_cross_entropy",
-    optimiser: str = "sgd",
-    lr: float | Callable = 0.1,
-    epochs: int = 10,
-    batch_size: int = 32,
-    X_val=None,
-    y_val=None,
-    early_stopping: EarlyStopping | None = None,
-    l2: float = 0.0,
-    optimiser_options: dict | None = None,
-    progress: bool | None = None,
-    decision_threshold: float | None = None,
+    net, X, y, *, rng: np.random.Generator, loss: str | Callable = "categorical_cross_entropy",
+    optimiser: str = "sgd", lr: float | Callable = 0.1, epochs: int = 10, batch_size: int = 32,
+    X_val=None, y_val=None, early_stopping: EarlyStopping | None = None, l2: float = 0.0,
+    optimiser_options: dict | None = None, progress: bool | None = None,
+    decision_threshold: float | None = None, gradient_transforms: Sequence[Callable] = (),
+    recorders: Mapping[str, Callable] | None = None,
 ) -> History:
     """Train ``net`` (an ``MLP``, changed in place: its ``params`` are replaced) and return a ``History``.
 
@@ -110,6 +97,11 @@ def train(
     ``helpers.optim.OPTIMISERS``, with hyper-parameters in ``optimiser_options`` (e.g.
     ``{"momentum": 0.9}``). ``lr``: a number or a schedule ``epoch -> rate``. ``l2`` is λ.
     ``rng`` shuffles the mini-batches, so the same seed gives the same run.
+
+    Hooks: ``gradient_transforms``, functions ``f(grads, params) -> grads`` applied in order
+    to every batch's gradients before the optimiser's step (after the L2 term, if ``l2`` > 0);
+    e.g. clipping. ``recorders``: ``{name: f(net) -> value}``, called after every epoch's
+    steps; the values go to ``history.recorded[name]``, one per epoch.
 
     ``early_stopping`` (needs ``X_val``, ``y_val``; it is reset first) watches the validation
     accuracy if its mode is ``"max"``, the validation loss if ``"min"``. When it is given,
@@ -121,27 +113,29 @@ def train(
     to the 0/1 targets (a sigmoid output layer, or ``loss="mse"``) and 0 when it is a logit
     (``loss="binary_cross_entropy"``); with a loss function of your own, state it.
 
-    The data and the initial parameters are checked once here (shapes, finite values);
-    the steps then run unchecked, so a diverging run records its inf or NaN loss.
+    The data, the initial parameters and the options are checked once here; the steps then
+    run unchecked, so a diverging run records its inf or NaN loss.
     A tqdm progress bar shows if ``progress`` is True, or if it is None and the run has more
     than ``PROGRESS_BAR_STEPS`` mini-batch steps.
     """
     rng = check_rng(rng)
-    for key, value in net.params.items():
-        check_finite(as_float_array(value, f"net.params[{key!r}]"), f"net.params[{key!r}]")
-    X, y = _data(net, X, y, "X", "y")
+    net.params = {key: check_finite(as_float_array(value, f"net.params[{key!r}]"), f"net.params[{key!r}]")
+                  for key, value in net.params.items()}
+    X, y = _data(net, X, y, "X", "y", loss)
     validating = X_val is not None
     if validating != (y_val is not None):
         raise ValueError("pass both X_val and y_val for validation, or neither")
     if validating:
-        X_val, y_val = _data(net, X_val, y_val, "X_val", "y_val")
+        X_val, y_val = _data(net, X_val, y_val, "X_val", "y_val", loss)
     loss_fn = _loss_function(loss)
-    init_state, step = get_optimiser(optimiser)
-    options = dict(optimiser_options or {})
+    rule, options = lookup(RULES, optimiser, "optimiser"), check_options(optimiser, optimiser_options)
     epochs, batch_size = check_count(epochs, "epochs"), check_count(batch_size, "batch_size")
     l2 = check_positive(l2, "l2 (λ)", allow_zero=True)
     if not callable(lr):
         lr = check_positive(lr, "lr")
+    transforms = ([l2_transform(l2, X.shape[0])] if l2 > 0 else []) + _callables(gradient_transforms)
+    recorders = dict(recorders or {})
+    _callables(recorders.values(), "recorders' values")
     if early_stopping is not None:
         if not isinstance(early_stopping, EarlyStopping):
             raise TypeError(f"early_stopping must be an EarlyStopping, got {type(early_stopping).__name__}")
@@ -155,28 +149,29 @@ def train(
         raise ValueError("mode 'max' watches accuracy, which needs class labels; use mode='min' (loss)")
 
     n = X.shape[0]
-    state = init_state(net.params)
-    history = History([], [], [], [], None, False)
+    states = {key: rule.init(value) for key, value in net.params.items()}
+    history = History([], [], [], [], None, False, {name: [] for name in recorders})
     bar = _progress_bar(progress, epochs, epochs * int(np.ceil(n / batch_size)))
-    with finiteness_unchecked():  # checked above; a diverging run must be able to show its NaN
-        for epoch in range(epochs):
-            rate = lr(epoch) if callable(lr) else lr
-            for batch in iterate_minibatches(n, batch_size, rng):
-                _, grads = net.loss_and_gradients(X[batch], y[batch], loss_fn)
-                if l2 > 0:
-                    grads = add_gradients(grads, l2_gradient(net.params, l2, n))
-                net.params, state = step(net.params, grads, state, rate, **options)
-            _record(net, X, y, loss_fn, classify, threshold, history.train_loss, history.train_accuracy)
-            if validating:
-                _record(net, X_val, y_val, loss_fn, classify, threshold, history.val_loss, history.val_accuracy)
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}")
-            if early_stopping is not None:
-                watched = history.val_accuracy if early_stopping.mode == "max" else history.val_loss
-                if early_stopping.update(epoch, watched[-1], net.params):
-                    history = history._replace(stopped_early=True)
-                    break
+    for epoch in range(epochs):
+        rate = check_positive(lr(epoch), f"lr (the schedule at epoch {epoch})") if callable(lr) else lr
+        for batch in iterate_minibatches(n, batch_size, rng):
+            _, grads = net.loss_and_gradients(X[batch], y[batch], loss_fn, checked=False)
+            for transform in transforms:
+                grads = transform(grads, net.params)
+            net.params, states = map_rule(rule, net.params, grads, states, rate, **options)
+        for name, recorder in recorders.items():
+            history.recorded[name].append(recorder(net))
+        _record(net, X, y, loss_fn, classify, threshold, history.train_loss, history.train_accuracy)
+        if validating:
+            _record(net, X_val, y_val, loss_fn, classify, threshold, history.val_loss, history.val_accuracy)
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}")
+        if early_stopping is not None:
+            watched = history.val_accuracy if early_stopping.mode == "max" else history.val_loss
+            if early_stopping.update(epoch, watched[-1], net.params):
+                history = history._replace(stopped_early=True)
+                break
     if bar is not None:
         bar.close()
     if early_stopping is not None and early_stopping.best_params is not None:
@@ -189,7 +184,16 @@ def _record(net, X, y, loss_fn, classify, threshold, losses: list, accuracies: l
     outputs = net.predict(X)
     losses.append(float(loss_fn(outputs, y)[0]))
     if classify:
-        accuracies.append(accuracy(outputs, y, threshold))
+        predicted, truth = _classes(outputs, y, threshold)
+        accuracies.append(float(np.mean(predicted == truth)))
+
+
+def _callables(functions, name: str = "gradient_transforms") -> list:
+    functions = list(functions)
+    for f in functions:
+        if not callable(f):
+            raise TypeError(f"{name} must be functions, got {type(f).__name__}")
+    return functions
 
 
 def _decision_threshold(net, loss, threshold) -> float:
@@ -206,7 +210,7 @@ def _decision_threshold(net, loss, threshold) -> float:
     )
 
 
-def _data(net, X, y, name_X: str, name_y: str):
+def _data(net, X, y, name_X: str, name_y: str, loss):
     X = check_finite(as_float_array(X, name_X, ndim=2), name_X)
     y = np.asarray(y)
     if y.dtype.kind == "f":
@@ -220,6 +224,10 @@ def _data(net, X, y, name_X: str, name_y: str):
         raise ValueError(f"{name_X} is empty: training needs at least one sample")
     if y.ndim == 1 and net.layer_sizes[-1] == 1:  # a single output wants a column of targets
         y = y[:, None]
+    if isinstance(loss, str) and loss in LOSSES:  # the loss's own checks, once, on a stand-in output
+        if loss == "categorical_cross_entropy" and y.ndim == 1:  # class indices, as the kernel wants
+            y = class_indices(y, net.layer_sizes[-1], name_y)
+        LOSSES[loss](np.zeros((X.shape[0], net.layer_sizes[-1])), y)
     return X, y
 
 
@@ -232,11 +240,10 @@ def _loss_function(loss) -> Callable:
     if callable(loss):
         return loss
     try:
-        return LOSSES[loss]
+        return UNCHECKED_LOSSES[loss]  # the data were checked in _data
     except (KeyError, TypeError):
         known = ", ".join(sorted(LOSSES))
         raise ValueError(f"unknown loss {loss!r}; choose one of: {known}, or pass a function") from None
-
 
 
 def _progress_bar(progress, epochs: int, total_steps: int):

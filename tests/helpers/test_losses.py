@@ -318,3 +318,67 @@ def test_losses_reject_non_finite_input_naming_the_array_and_index(loss, first, 
     z[2, 1], y[1, 0] = 0.0, bad
     with pytest.raises(ValueError, match=second):
         loss(z, y)
+
+
+# --- issue 13: cost records of a sigmoid output layer, and the unchecked kernels -------------
+
+def naive_sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+@pytest.mark.parametrize("name, reference", [
+    ("mse", lambda z, y: 0.5 * np.sum((naive_sigmoid(z) - y) ** 2) / z.shape[0]),
+    ("cross_entropy", naive_bce),
+])
+@settings(max_examples=15)
+@given(seed=seeds, n=st.integers(1, 5), k=st.integers(1, 3))
+def test_cost_value_is_the_mean_over_samples(name, reference, seed, n, k):
+    rng = np.random.default_rng(seed)
+    z, y = rng.normal(scale=3.0, size=(n, k)), rng.uniform(size=(n, k))
+    assert L.get_cost(name).value(naive_sigmoid(z), y) == pytest.approx(reference(z, y), rel=1e-10)
+
+
+@pytest.mark.parametrize("name", sorted(L.COSTS))
+@settings(max_examples=15)
+@given(seed=seeds, n=st.integers(1, 5), k=st.integers(1, 3))
+def test_cost_delta_is_n_times_the_gradient_of_the_value(name, seed, n, k):
+    """delta is the per-sample dC_x/dz: the gradient of the mean, times n (finite differences)."""
+    rng = np.random.default_rng(seed)
+    z, y = rng.normal(scale=2.0, size=(n, k)), rng.uniform(size=(n, k))
+    cost = L.get_cost(name)
+    numeric = numerical_gradient(lambda: cost.value(naive_sigmoid(z), y), z) * n
+    assert rel_error(cost.delta(z, naive_sigmoid(z), y), numeric) < TOL
+
+
+def test_the_cross_entropy_lesson_a_saturated_wrong_neuron():
+    """Output near 1, target 0: the quadratic cost's delta vanishes with σ'; cross-entropy's does not."""
+    z, y = np.array([[8.0]]), np.array([[0.0]])
+    a = naive_sigmoid(z)
+    assert L.get_cost("mse").delta(z, a, y)[0, 0] < 1e-3
+    assert L.get_cost("cross_entropy").delta(z, a, y)[0, 0] > 0.99
+
+
+def test_costs_registry_and_unknown_name():
+    assert {name: cost.name for name, cost in L.COSTS.items()} == {"mse": "mse", "cross_entropy": "cross_entropy"}
+    with pytest.raises(ValueError, match="unknown cost 'hinge'.*cross_entropy, mse"):
+        L.get_cost("hinge")
+
+
+@pytest.mark.parametrize("loss_name", sorted(L.LOSSES))
+def test_unchecked_kernels_agree_with_the_public_losses(loss_name, rng):
+    x, y = random_problem(loss_name, 3, 6, 4)
+    value, grad = L.LOSSES[loss_name](x, y)
+    kernel_value, kernel_grad = L.UNCHECKED_LOSSES[loss_name](x, y)
+    assert kernel_value == value
+    np.testing.assert_array_equal(kernel_grad, grad)
+
+
+@pytest.mark.parametrize("loss_name", sorted(L.LOSSES))
+def test_unchecked_kernels_let_a_diverging_run_show_its_nan(loss_name):
+    x, y = random_problem(loss_name, 3, 6, 4)
+    x[0, 0] = np.nan
+    with np.errstate(invalid="ignore"):
+        value, _ = L.UNCHECKED_LOSSES[loss_name](x, y)
+    assert np.isnan(value)
+    with pytest.raises(ValueError, match="must be finite"):
+        L.LOSSES[loss_name](x, y)

@@ -1,5 +1,5 @@
 """Tests for helpers.optim: hand-computed steps, the momentum conventions, Adam's bias
-correction, purity, input checks, convergence, and learning-rate schedules.
+correction, purity, input checks and convergence; each rule alone, and its defaults.
 
 The expected numbers below were worked out by hand for one scalar parameter
 ``w0 = 1`` receiving the fixed gradients 2, −1, 0.5 with ``lr = 0.1``; the arithmetic is
@@ -8,6 +8,7 @@ written out next to each value so a reader can redo it.
 from __future__ import annotations
 
 import copy
+import inspect
 from math import sqrt
 
 import numpy as np
@@ -15,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import optim, schedules
+from helpers import optim
 
 GRADIENTS = [2.0, -1.0, 0.5]
 LR = 0.1
@@ -41,54 +42,137 @@ def test_sgd_by_hand():
     assert path == pytest.approx([0.8, 0.9, 0.85], abs=1e-12)
 
 
-def test_momentum_velocity_by_hand():
-    path = run_scalar(optim.momentum_step, optim.init_momentum_state, momentum=0.5)
+W2_ADAGRAD = 0.9 + 0.1 / sqrt(5)
+W1_RMSPROP = 1 - 0.2 / sqrt(2)
+W2_RMSPROP = W1_RMSPROP + 0.1 / sqrt(1.5)
+
+
+@pytest.mark.parametrize("step, init_state, hyper, expected", [
     # v = −0.2 → w = 0.8;  v = 0.5·(−0.2) + 0.1 = 0 → w = 0.8;  v = 0 − 0.05 → w = 0.75
-    assert path == pytest.approx([0.8, 0.8, 0.75], abs=1e-12)
-
-
-def test_momentum_accumulated_by_hand():
-    path = run_scalar(optim.accumulated_momentum_step, optim.init_accumulated_momentum_state, momentum=0.5)
+    (optim.momentum_step, optim.init_momentum_state, {"momentum": 0.5}, [0.8, 0.8, 0.75]),
     # m = 2 → w = 0.8;  m = 1 − 1 = 0 → w = 0.8;  m = 0.5 → w = 0.8 − 0.05 = 0.75
-    assert path == pytest.approx([0.8, 0.8, 0.75], abs=1e-12)
-
-
-def test_momentum_ema_by_hand():
-    path = run_scalar(optim.ema_momentum_step, optim.init_accumulated_momentum_state, momentum=0.5)
+    (optim.accumulated_momentum_step, optim.init_accumulated_momentum_state, {"momentum": 0.5}, [0.8, 0.8, 0.75]),
     # m = 0.5·2 = 1 → w = 0.9;  m = 0.5 − 0.5 = 0 → w = 0.9;  m = 0.25 → w = 0.9 − 0.025 = 0.875
-    assert path == pytest.approx([0.9, 0.9, 0.875], abs=1e-12)
-
-
-def test_nesterov_by_hand():
-    path = run_scalar(optim.nesterov_step, optim.init_momentum_state, momentum=0.5)
+    (optim.ema_momentum_step, optim.init_accumulated_momentum_state, {"momentum": 0.5}, [0.9, 0.9, 0.875]),
     # v = −0.2, w = 1 + 0.5·(−0.2) − 0.2 = 0.7;  v = −0.1 + 0.1 = 0, w = 0.7 + 0 + 0.1 = 0.8;
     # v = −0.05, w = 0.8 + 0.5·(−0.05) − 0.05 = 0.725
-    assert path == pytest.approx([0.7, 0.8, 0.725], abs=1e-12)
-
-
-def test_adagrad_by_hand():
-    path = run_scalar(optim.adagrad_step, optim.init_adagrad_state, eps=1e-12)
+    (optim.nesterov_step, optim.init_momentum_state, {"momentum": 0.5}, [0.7, 0.8, 0.725]),
     # G = 4 → w = 1 − 0.1·2/2 = 0.9;  G = 5 → w = 0.9 + 0.1/√5;  G = 5.25 → w −= 0.05/√5.25
-    w2 = 0.9 + 0.1 / sqrt(5)
-    assert path == pytest.approx([0.9, w2, w2 - 0.05 / sqrt(5.25)], abs=1e-10)
-
-
-def test_rmsprop_by_hand():
-    path = run_scalar(optim.rmsprop_step, optim.init_rmsprop_state, rho=0.5, eps=1e-12)
+    (optim.adagrad_step, optim.init_adagrad_state, {"eps": 1e-12},
+     [0.9, W2_ADAGRAD, W2_ADAGRAD - 0.05 / sqrt(5.25)]),
     # s = 2 → w = 1 − 0.2/√2;  s = 1 + 0.5 = 1.5 → w += 0.1/√1.5;
     # s = 0.75 + 0.125 = 0.875 → w −= 0.05/√0.875
-    w1 = 1 - 0.2 / sqrt(2)
-    w2 = w1 + 0.1 / sqrt(1.5)
-    assert path == pytest.approx([w1, w2, w2 - 0.05 / sqrt(0.875)], abs=1e-10)
+    (optim.rmsprop_step, optim.init_rmsprop_state, {"rho": 0.5, "eps": 1e-12},
+     [W1_RMSPROP, W2_RMSPROP, W2_RMSPROP - 0.05 / sqrt(0.875)]),
+    # t=1: m = 1, s = 2, m̂ = 2, ŝ = 4 → w = 1 − 0.1·2/2 = 0.9;  t=2: m = 0.5 − 0.5 = 0 → w stays 0.9
+    # t=3: m = 0.25, s = 0.75 + 0.125 = 0.875, m̂ = 0.25/0.875, ŝ = 0.875/0.875 = 1 → w = 0.9 − 0.1·0.25/0.875
+    (optim.adam_step, optim.init_adam_state, {"beta1": 0.5, "beta2": 0.5, "eps": 1e-12},
+     [0.9, 0.9, 0.9 - 0.1 * 0.25 / 0.875]),
+], ids=["momentum", "accumulated", "ema", "nesterov", "adagrad", "rmsprop", "adam"])
+def test_public_steps_by_hand(step, init_state, hyper, expected):
+    assert run_scalar(step, init_state, **hyper) == pytest.approx(expected, abs=1e-10)
 
 
-def test_adam_by_hand():
-    path = run_scalar(optim.adam_step, optim.init_adam_state, beta1=0.5, beta2=0.5, eps=1e-12)
-    # t=1: m = 1, v = 2, m̂ = 2, v̂ = 4 → w = 1 − 0.1·2/2 = 0.9
-    # t=2: m = 0.5 − 0.5 = 0 → w stays 0.9
-    # t=3: m = 0.25, v = 0.75 + 0.125 = 0.875, m̂ = 0.25/0.875, v̂ = 0.875/0.875 = 1
-    #      → w = 0.9 − 0.1·0.25/0.875
-    assert path == pytest.approx([0.9, 0.9, 0.9 - 0.1 * 0.25 / 0.875], abs=1e-10)
+# --- the rules, one array at a time, with hyper-parameters whose mistakes show --------------
+# w = 1 receives the gradients 2 then 1 at lr = 0.1; eps is large enough to move the result.
+
+RULE_CASES = {
+    # 1 − 0.2 = 0.8;  0.8 − 0.1 = 0.7
+    "sgd": ({}, [0.8, 0.7], ()),
+    # v = −0.2 → 0.8;  v = 0.5·(−0.2) − 0.1 = −0.2 → 0.6
+    "momentum": ({"momentum": 0.5}, [0.8, 0.6], (-0.2,)),
+    # m = 2 → 0.8;  m = 0.5·2 + 1 = 2 → 0.6
+    "momentum_accumulated": ({"momentum": 0.5}, [0.8, 0.6], (2.0,)),
+    # m = 0.5·2 = 1 → 0.9;  m = 0.5 + 0.5 = 1 → 0.8
+    "momentum_ema": ({"momentum": 0.5}, [0.9, 0.8], (1.0,)),
+    # v = −0.2, w = 1 − 0.1 − 0.2 = 0.7;  v = −0.1 − 0.1 = −0.2, w = 0.7 − 0.1 − 0.1 = 0.5
+    "nesterov": ({"momentum": 0.5}, [0.7, 0.5], (-0.2,)),
+    # G = 4, w = 1 − 0.2/(2 + 1);  G = 5, w −= 0.1/(√5 + 1)
+    "adagrad": ({"eps": 1.0}, [1 - 0.2 / 3, 1 - 0.2 / 3 - 0.1 / (sqrt(5) + 1)], (5.0,)),
+    # s = 0.1·4 = 0.4, w = 1 − 0.2/(√0.4 + 0.5);  s = 0.9·0.4 + 0.1 = 0.46, w −= 0.1/(√0.46 + 0.5)
+    "rmsprop": ({"rho": 0.9, "eps": 0.5},
+                [1 - 0.2 / (sqrt(0.4) + 0.5), 1 - 0.2 / (sqrt(0.4) + 0.5) - 0.1 / (sqrt(0.46) + 0.5)], (0.46,)),
+    # t=1: m = 1, s = 0.4, m̂ = 2, ŝ = 4, w = 1 − 0.1·2/(2 + 0.5) = 0.92
+    # t=2: m = 0.5 + 0.5 = 1, s = 0.36 + 0.1 = 0.46, m̂ = 1/0.75, ŝ = 0.46/0.19, w −= 0.1·m̂/(√ŝ + 0.5)
+    "adam": ({"beta1": 0.5, "beta2": 0.9, "eps": 0.5},
+             [0.92, 0.92 - 0.1 * (1 / 0.75) / (sqrt(0.46 / 0.19) + 0.5)], (1.0, 0.46, 2)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RULE_CASES))
+def test_each_rule_by_hand(name):
+    hyper, expected_path, expected_state = RULE_CASES[name]
+    rule = optim.RULES[name]
+    param = np.array([1.0])
+    state = rule.init(param)
+    path = []
+    for g in (2.0, 1.0):
+        param, state = rule.update(param, np.array([g]), state, 0.1, **hyper)
+        path.append(float(param[0]))
+    assert path == pytest.approx(expected_path, abs=1e-12)
+    assert [float(np.squeeze(s)) for s in state] == pytest.approx(list(expected_state), abs=1e-12)
+
+
+def test_rules_cover_the_optimisers():
+    assert set(optim.RULES) == set(optim.OPTIMISERS) == set(RULE_CASES)
+
+
+DEFAULTS = {"sgd": {}, "momentum": {"momentum": 0.9}, "momentum_accumulated": {"momentum": 0.9},
+            "momentum_ema": {"momentum": 0.9}, "nesterov": {"momentum": 0.9}, "adagrad": {"eps": 1e-8},
+            "rmsprop": {"rho": 0.9, "eps": 1e-8}, "adam": {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8}}
+
+
+@pytest.mark.parametrize("name", sorted(DEFAULTS))
+def test_defaults_of_rules_and_public_steps(name):
+    """Documented defaults, in the rule and in the public step; and a step without them uses them."""
+    def defaults(function):
+        return {k: p.default for k, p in inspect.signature(function).parameters.items()
+                if p.default is not inspect.Parameter.empty}
+
+    assert defaults(optim.RULES[name].update) == DEFAULTS[name]
+    init_state, step = optim.get_optimiser(name)
+    if name != "sgd":
+        assert defaults(step) == DEFAULTS[name]
+    params, grads = {"w": np.array([1.0, -2.0])}, {"w": np.array([0.3, 0.4])}
+    implicit = step(params, grads, init_state(params), 0.1)
+    explicit = step(params, grads, init_state(params), 0.1, **DEFAULTS[name])
+    np.testing.assert_array_equal(implicit[0]["w"], explicit[0]["w"])
+
+
+def test_public_steps_take_hyper_parameters_by_position_too():
+    params, grads = {"w": np.array([1.0])}, {"w": np.array([2.0])}
+    state = optim.init_adam_state(params)
+    by_position = optim.adam_step(params, grads, state, 0.1, 0.5, 0.9, 0.5)[0]["w"]
+    assert by_position[0] == pytest.approx(0.92)  # RULE_CASES["adam"]: first step
+    with pytest.raises(TypeError, match=r"adam_step takes the hyper-parameters \['beta1', 'beta2', 'eps'\]"):
+        optim.adam_step(params, grads, state, 0.1, 0.5, 0.9, 0.5, 1.0)
+    assert optim.momentum_step.__name__ == "momentum_step" and "velocity" in optim.momentum_step.__doc__
+
+
+@pytest.mark.parametrize("name", sorted(RULE_CASES))
+def test_public_step_is_the_rule_mapped_over_the_keys(name, rng):
+    """Two steps of the public dict step equal the hand-computed rule path on every key."""
+    hyper, expected_path, _ = RULE_CASES[name]
+    init_state, step = optim.get_optimiser(name)
+    params = {"W1": np.ones((2, 3)), "b1": np.ones(3)}
+    state = init_state(params)
+    for g in (2.0, 1.0):
+        grads = {key: np.full_like(value, g) for key, value in params.items()}
+        params, state = step(params, grads, state, 0.1, **hyper)
+    for value in params.values():
+        np.testing.assert_allclose(value, expected_path[-1], atol=1e-12)
+
+
+def test_check_options_names_what_is_wrong():
+    assert optim.check_options("adam", {"beta1": 0.5}) == {"beta1": 0.5}
+    with pytest.raises(TypeError, match=r"'rmsprop' takes \['rho', 'eps'\], got \['momentum'\]"):
+        optim.check_options("rmsprop", {"momentum": 0.9})
+    with pytest.raises(TypeError, match="no hyper-parameters"):
+        optim.check_options("sgd", {"eps": 1e-8})
+    with pytest.raises(ValueError, match="beta2"):
+        optim.check_options("adam", {"beta2": 1.0})
+    with pytest.raises(ValueError, match="unknown optimiser"):
+        optim.check_options("adamw", {})
 
 
 def test_adam_counts_steps():
@@ -281,40 +365,6 @@ def test_every_optimiser_finds_the_minimum_of_a_convex_quadratic(name, lr, hyper
     init_state, step = optim.get_optimiser(name)
     path = trajectory(step, init_state, lr, n_steps=600, **hyper)
     assert np.linalg.norm(path[-1]) < 1e-2, f"{name} ended at {path[-1]}"
-
-
-# --- schedules ---------------------------------------------------------------------------
-
-def test_step_decay_values():
-    rate = schedules.step_decay(1.0, 0.5, 10)
-    assert [rate(t) for t in (0, 9, 10, 19, 20, 35)] == pytest.approx([1, 1, 0.5, 0.5, 0.25, 0.125])
-
-
-def test_exponential_decay_values():
-    rate = schedules.exponential_decay(0.1, 0.9)
-    assert [rate(t) for t in (0, 1, 2)] == pytest.approx([0.1, 0.09, 0.081])
-
-
-def test_inverse_time_decay_values():
-    rate = schedules.inverse_time_decay(1.0, 0.5)
-    assert [rate(t) for t in (0, 2, 6)] == pytest.approx([1.0, 0.5, 0.25])
-
-
-def test_schedules_accept_arrays_and_return_floats_for_scalars():
-    rate = schedules.inverse_time_decay(2.0, 1.0)
-    np.testing.assert_allclose(rate(np.arange(4)), [2.0, 1.0, 2 / 3, 0.5])
-    assert isinstance(rate(3), float)
-
-
-def test_schedule_errors():
-    with pytest.raises(ValueError, match="t"):
-        schedules.step_decay(1.0, 0.5, 10)(-1)
-    with pytest.raises(ValueError, match="drop"):
-        schedules.step_decay(1.0, 1.5, 10)
-    with pytest.raises(ValueError, match="lr0"):
-        schedules.exponential_decay(0.0, 0.9)
-    with pytest.raises(ValueError, match="k"):
-        schedules.inverse_time_decay(1.0, -1.0)
 
 
 # --- issue 12: 0-d parameters, hyper-parameter types, non-finite values ---------------------

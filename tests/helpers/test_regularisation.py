@@ -254,3 +254,23 @@ def test_dropout_rejects_non_finite_activations(rng):
         reg.dropout_forward(A, 0.5, rng)
     with pytest.raises(TypeError, match="drop_probability"):
         reg.dropout_forward(np.ones(2), "0.5", rng)
+
+
+# --- issue 13: the L2 term as train's gradient transform --------------------------------------
+
+@settings(max_examples=10)
+@given(seed=st.integers(0, 2**32 - 1), lam=st.floats(0.01, 10.0), n=st.integers(1, 5000))
+def test_l2_transform_adds_the_gradient_of_the_penalty(seed, lam, n):
+    rng = np.random.default_rng(seed)
+    params, data_grads = random_params(rng), random_params(rng)
+    total = reg.l2_transform(lam, n)(data_grads, params)
+    assert total.keys() == params.keys()
+    for key, value in params.items():
+        numeric = numerical_gradient(lambda: reg.l2_penalty(params, lam, n), value)
+        assert_gradient(key, total[key] - data_grads[key], numeric)
+
+
+@pytest.mark.parametrize("lam, n, error", [(-1.0, 10, "lam"), (0.5, 0, "number of training samples"), (0.5, 2.5, "positive integer")])
+def test_l2_transform_checks_lambda_and_n_once(lam, n, error):
+    with pytest.raises(ValueError, match=error):
+        reg.l2_transform(lam, n)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import datasets, losses, train
+from helpers import datasets, losses, optim, train
 from helpers.network import MLP
 from helpers.regularisation import EarlyStopping
 
@@ -302,3 +302,90 @@ def test_accuracy_of_nothing_is_an_error_not_nan():
         train.accuracy(np.zeros((0, 1)), np.zeros(0))
     with pytest.raises(ValueError, match=r"outputs must be finite.*index \(1, 0\)"):
         train.accuracy(np.array([[0.1], [np.nan]]), np.array([0, 1]))
+
+
+# --- issue 13: the loop's hooks --------------------------------------------------------------
+
+def clip_to(max_norm):
+    """A gradient transform: rescale the whole gradient to norm ``max_norm`` when it is longer."""
+    def clip(grads, params):
+        norm = np.sqrt(sum(np.sum(g * g) for g in grads.values()))
+        factor = min(1.0, max_norm / norm)
+        return {key: g * factor for key, g in grads.items()}
+
+    return clip
+
+
+def test_a_clipping_transform_runs_on_every_step_after_l2_and_before_the_step():
+    """Redo two epochs by hand: gradient, + (λ/n) W, clip, SGD step."""
+    X, y = blobs(np.random.default_rng(2), 30)
+    eta, lam, n, max_norm = 0.5, 2.0, 30, 0.05
+    net = MLP.create([2, 3, 1], ["tanh", "identity"], np.random.default_rng(0))
+    manual, clip = net.copy(), clip_to(max_norm)
+    shuffles, clipped = np.random.default_rng(9), 0
+    for _ in range(2):
+        for batch in train.iterate_minibatches(n, 8, shuffles):
+            _, grads = manual.loss_and_gradients(X[batch], y[batch, None], losses.binary_cross_entropy_from_logits)
+            grads = {k: g + (lam / n * manual.params[k] if k.startswith("W") else 0.0) for k, g in grads.items()}
+            clipped += np.sqrt(sum(np.sum(g * g) for g in grads.values())) > max_norm
+            grads = clip(grads, manual.params)
+            manual.params = {k: manual.params[k] - eta * grads[k] for k in manual.params}
+    assert clipped > 0  # the transform mattered
+    seen = []
+    train.train(net, X, y, rng=np.random.default_rng(9), loss="binary_cross_entropy", lr=eta, epochs=2,
+                batch_size=8, l2=lam, gradient_transforms=[lambda g, p: seen.append(1) or g, clip])
+    assert len(seen) == 2 * 4  # every step of both epochs
+    for key in net.params:
+        np.testing.assert_allclose(net.params[key], manual.params[key], rtol=1e-12, atol=1e-15)
+
+
+def test_recorders_append_one_value_per_epoch_after_its_steps(rng):
+    X, y = blobs(rng, 40)
+    net = MLP.create([2, 1], ["identity"], np.random.default_rng(0))
+    history = train.train(net, X, y, rng=rng, loss="binary_cross_entropy", lr=0.5, epochs=4, batch_size=10,
+                          recorders={"w": lambda net: net.params["W1"].copy(),
+                                     "loss": lambda net: losses.binary_cross_entropy_from_logits(
+                                         net.predict(X), y[:, None])[0]})
+    assert set(history.recorded) == {"w", "loss"} and len(history.recorded["w"]) == 4
+    np.testing.assert_array_equal(history.recorded["w"][-1], net.params["W1"])  # after the epoch's steps
+    assert history.recorded["loss"] == pytest.approx(history.train_loss, rel=1e-12)
+    assert train.train(net, X, y, rng=rng, loss="binary_cross_entropy", epochs=1).recorded == {}
+
+
+def test_hooks_are_checked_at_entry(rng):
+    X, y = blobs(rng, 20)
+    net = MLP.create([2, 1], ["identity"], np.random.default_rng(0))
+    with pytest.raises(TypeError, match="gradient_transforms must be functions"):
+        train.train(net, X, y, rng=rng, loss="binary_cross_entropy", gradient_transforms=[0.5])
+    with pytest.raises(TypeError, match="recorders"):
+        train.train(net, X, y, rng=rng, loss="binary_cross_entropy", recorders={"w": "W1"})
+    with pytest.raises(TypeError, match="'sgd' takes no hyper-parameters"):
+        train.train(net, X, y, rng=rng, loss="binary_cross_entropy", optimiser_options={"momentum": 0.9})
+    with pytest.raises(ValueError, match="rho"):
+        train.train(net, X, y, rng=rng, loss="binary_cross_entropy", optimiser="rmsprop",
+                    optimiser_options={"rho": 1.5})
+
+
+@pytest.mark.parametrize("name", ["momentum", "nesterov", "adam"])
+def test_the_loop_steps_like_the_public_optimiser(name, rng):
+    """train maps the optimiser's rule over the params: the same path as its public dict step."""
+    X, y = blobs(rng, 24)
+    net = MLP.create([2, 3, 1], ["tanh", "identity"], np.random.default_rng(0))
+    manual, (init_state, step) = net.copy(), optim.get_optimiser(name)
+    state = init_state(manual.params)
+    for batch in train.iterate_minibatches(24, 6, np.random.default_rng(4)):
+        _, grads = manual.loss_and_gradients(X[batch], y[batch, None], losses.binary_cross_entropy_from_logits)
+        manual.params, state = step(manual.params, grads, state, 0.05)
+    train.train(net, X, y, rng=np.random.default_rng(4), loss="binary_cross_entropy", optimiser=name, lr=0.05,
+                epochs=1, batch_size=6)
+    for key in net.params:
+        np.testing.assert_array_equal(net.params[key], manual.params[key])
+
+
+def test_labels_are_checked_once_at_entry(rng):
+    X, y = blobs(rng, 20)
+    net = MLP.create([2, 3], ["identity"], np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"y must lie in \[0, 2\]"):
+        train.train(net, X, np.where(y == 1, 3, 0), rng=rng, epochs=1)
+    with pytest.raises(ValueError, match="y_val"):
+        train.train(net, X, y, X_val=X, y_val=y + 5, rng=rng, epochs=1)
