@@ -17,15 +17,17 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from helpers._validate import as_float_array, check_positive, check_shape
-from helpers.activations import sigmoid, sigmoid_derivative_from_output
-from helpers.losses import binary_cross_entropy_from_logits, mean_squared_error
+from helpers._validate import as_float_array, check_count, check_positive, check_shape
+from helpers.activations import get_activation
+from helpers.losses import Cost, UNCHECKED_LOSSES, get_cost
+
+_sigmoid = get_activation("sigmoid").function  # the unchecked kernel: inputs are checked at the door
 
 
 def forward(X, w, b):
     """Output :math:`a = \\sigma(Xw + b)` of shape (n,), for X (n, d), w (d,), b a number."""
     X, w, b = _check_inputs(X, w, b)
-    return sigmoid(X @ w + b)
+    return _sigmoid(X @ w + b)
 
 
 def gradients(X, y, w, b, cost: str = "mse"):
@@ -33,18 +35,23 @@ def gradients(X, y, w, b, cost: str = "mse"):
     X, w, b = _check_inputs(X, w, b)
     y = as_float_array(y, "y", ndim=1)
     check_shape(y, (X.shape[0],), "y (one target per row of X)")
+    return _gradients(X, y, w, b, get_cost(cost))
+
+
+def _gradients(X, y, w, b: float, cost: Cost):
     z = X @ w + b
-    a = sigmoid(z)
-    if cost == "mse":
-        value, _ = mean_squared_error(a, y)
-        delta = (a - y) * sigmoid_derivative_from_output(a)
-    elif cost == "cross_entropy":
-        value, _ = binary_cross_entropy_from_logits(z, y)
-        delta = a - y
-    else:
-        raise ValueError(f"cost must be 'mse' or 'cross_entropy', got {cost!r}")
+    a = _sigmoid(z)
+    delta = cost.delta(z, a, y)  # the one line where the two costs differ
     n = X.shape[0]
-    return value, X.T @ delta / n, float(np.sum(delta)) / n
+    return cost_value(cost, z, a, y), X.T @ delta / n, float(np.sum(delta)) / n
+
+
+def cost_value(cost: Cost, z, a, y) -> float:
+    """``cost``'s value at the logits ``z`` (outputs ``a = σ(z)``), unchecked. Cross-entropy comes
+    from the logits, finite where a saturated output rounds to 1.0 (``Cost.value`` takes ``a``)."""
+    if cost.name == "cross_entropy":
+        return UNCHECKED_LOSSES["binary_cross_entropy"](z, y)[0]
+    return cost.value(a, y)
 
 
 class Trajectory(NamedTuple):
@@ -63,13 +70,19 @@ def gradient_descent(X, y, w, b, learning_rate: float, n_steps: int, cost: str =
     to train with it. ``costs[k]`` is the cost before step k, so it has ``n_steps`` entries.
     """
     learning_rate = check_positive(learning_rate, "learning_rate")
-    if gradient_function is None:
-        def gradient_function(X, y, w, b):
-            return gradients(X, y, w, b, cost)
+    n_steps = check_count(n_steps, "n_steps", minimum=0)
     w = as_float_array(w, "w", ndim=1).copy()
     b = _check_bias(b)
+    if gradient_function is None:  # checked once here, then the unchecked kernel in the loop
+        X, w, b = _check_inputs(X, w, b)
+        y = as_float_array(y, "y", ndim=1)
+        check_shape(y, (X.shape[0],), "y (one target per row of X)")
+        rule = get_cost(cost)
+
+        def gradient_function(X, y, w, b):
+            return _gradients(X, y, w, b, rule)
     costs = []
-    for _ in range(int(n_steps)):
+    for _ in range(n_steps):
         value, dw, db = gradient_function(X, y, w, b)
         costs.append(value)
         w, b = w - learning_rate * np.asarray(dw), b - learning_rate * float(db)

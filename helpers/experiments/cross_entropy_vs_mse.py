@@ -22,28 +22,28 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from helpers._validate import as_float_array, check_count, check_positive, check_real, check_rng, check_same_shape, check_shape
-from helpers.activations import sigmoid, sigmoid_derivative_from_output
-from helpers.losses import binary_cross_entropy_from_logits, mean_squared_error
+from helpers.activations import get_activation
+from helpers.losses import Cost, get_cost
+from helpers.network import MLP, parameter_names
+from helpers.neuron import cost_value
 from helpers.train import iterate_minibatches
 
 COSTS = ("mse", "cross_entropy")
+_sigmoid = get_activation("sigmoid").function  # the unchecked kernel: inputs are checked at the door
 
 
 def output_delta(z, y, cost: str) -> np.ndarray:
     r"""Per-sample output error :math:`\delta = \partial C_x/\partial z` of a sigmoid output layer.
 
     ``z`` (pre-activations) and ``y`` (targets in [0, 1]): equal shapes, e.g. (n, k).
-    ``cost`` "mse": :math:`(a - y)\,\sigma'(z)`; "cross_entropy": :math:`a - y`. No :math:`1/n`.
+    ``cost`` "mse": :math:`(a - y)\,\sigma'(z)`; "cross_entropy": :math:`a - y` (``helpers.losses.COSTS``).
+    No :math:`1/n`.
     """
+    rule = get_cost(cost)
     z = as_float_array(z, "z")
     y = as_float_array(y, "y")
     check_same_shape(z, y, "z", "y")
-    a = sigmoid(z)
-    if cost == "mse":
-        return (a - y) * sigmoid_derivative_from_output(a)
-    if cost == "cross_entropy":
-        return a - y
-    raise ValueError(f"cost must be one of {COSTS}, got {cost!r}")
+    return rule.delta(z, _sigmoid(z), y)
 
 
 # --- one neuron, one input: Nielsen's slowdown experiment -----------------------------------
@@ -64,10 +64,10 @@ def neuron_run(w: float, b: float, learning_rate: float, epochs: int, cost: str,
     Each epoch takes the step :math:`w \leftarrow w - \eta\,\delta x`, :math:`b \leftarrow b - \eta\,\delta`.
     ``delta_function(z, y)`` (arrays of shape (1, 1) in and out) replaces the course's
     :math:`\delta` for ``cost``, e.g. to run a student's formula. Without it the loop is
-    plain Python on floats, about half a millisecond for 300 epochs: fast enough for a slider.
+    plain Python on floats, about half a millisecond for 300 epochs: fast enough for a slider
+    (``helpers.neuron.gradient_descent`` on arrays would take ten times as long).
     """
-    if cost not in COSTS:
-        raise ValueError(f"cost must be one of {COSTS}, got {cost!r}")
+    rule = get_cost(cost)
     learning_rate = check_positive(learning_rate, "learning_rate")
     w, b, x, y = (check_real(value, name) for value, name in ((w, "w"), (b, "b"), (x, "x"), (y, "y")))
     epochs = check_count(epochs, "epochs", minimum=0)
@@ -75,13 +75,13 @@ def neuron_run(w: float, b: float, learning_rate: float, epochs: int, cost: str,
     for epoch in range(epochs):
         z = w * x + b
         a = _sigmoid_scalar(z)
-        if cost == "mse":
+        if rule.name == "mse":
             costs[epoch] = 0.5 * (a - y) ** 2
         else:  # softplus(z) - y z, the log-free form of -[y ln a + (1 - y) ln(1 - a)]
             costs[epoch] = max(z, 0.0) + math.log1p(math.exp(-abs(z))) - y * z
         outputs[epoch] = a
         if delta_function is None:
-            delta = (a - y) * a * (1.0 - a) if cost == "mse" else a - y
+            delta = rule.delta(z, a, y)  # Cost.delta is elementwise arithmetic: floats work too
         else:
             delta = float(np.asarray(delta_function(np.array([[z]]), np.array([[y]]))).reshape(-1)[0])
         w, b = w - learning_rate * delta * x, b - learning_rate * delta
@@ -94,17 +94,34 @@ def _sigmoid_scalar(z: float) -> float:
 
 
 # --- a network with one sigmoid hidden layer and sigmoid outputs -------------------------
+# The core's MLP with an identity output layer gives the logits Z2; A2 = σ(Z2) and the cost's
+# δ are applied here, so that the backward pass starts from δ/n, the cost's own dC/dZ2.
+
+def _network(params: dict, X):
+    """The ``MLP`` of ``params`` (checked: W1 (d, h), b1 (h,), W2 (h, k), b2 (k,)) and X (n, d)."""
+    if not isinstance(params, dict):
+        raise TypeError(f"params must be a dict name -> array, got {type(params).__name__}")
+    net = MLP({key: np.asarray(value, dtype=float) for key, value in params.items()}, ["sigmoid", "identity"])
+    X = as_float_array(X, "X", ndim=2)
+    check_shape(X, (None, net.layer_sizes[0]), "X (samples × the inputs of params['W1'])")
+    return net, X
+
+
+def _two_layer(net: MLP, X, Y, cost: Cost):
+    """``(cost value, gradients)`` of the network on (X, Y), unchecked."""
+    def on_logits(Z2, Y):
+        A2 = _sigmoid(Z2)
+        return cost_value(cost, Z2, A2, Y), cost.delta(Z2, A2, Y) / Z2.shape[0]
+
+    return net.loss_and_gradients(X, Y, on_logits, checked=False)
+
 
 def two_layer_cost(X, Y, params: dict, cost: str) -> float:
     """Batch-averaged cost of the network: quadratic (½ convention) or cross-entropy (from logits)."""
-    X = _inputs_for(params, X)
-    A1 = sigmoid(X @ params["W1"] + params["b1"])
-    Z2 = A1 @ params["W2"] + params["b2"]
-    if cost == "mse":
-        return mean_squared_error(sigmoid(Z2), Y)[0]
-    if cost == "cross_entropy":
-        return binary_cross_entropy_from_logits(Z2, Y)[0]
-    raise ValueError(f"cost must be one of {COSTS}, got {cost!r}")
+    rule = get_cost(cost)
+    net, X = _network(params, X)
+    Z2 = net.predict(X)
+    return cost_value(rule, Z2, _sigmoid(Z2), Y)
 
 
 def two_layer_gradients(X, Y, params: dict, cost: str) -> dict:
@@ -114,53 +131,30 @@ def two_layer_gradients(X, Y, params: dict, cost: str) -> dict:
     :math:`\Delta_2 = \delta/n`, :math:`\Delta_1 = (\Delta_2 W_2^\top)\odot A_1(1 - A_1)`,
     :math:`\partial C/\partial W_l = A_{l-1}^\top\Delta_l`, :math:`\partial C/\partial b_l = \sum_i \Delta_{l,i}`.
     """
-    X = _inputs_for(params, X)
-    A1 = sigmoid(X @ params["W1"] + params["b1"])
-    delta2 = output_delta(A1 @ params["W2"] + params["b2"], Y, cost) / X.shape[0]
-    delta1 = (delta2 @ params["W2"].T) * sigmoid_derivative_from_output(A1)
-    return {"W1": X.T @ delta1, "b1": delta1.sum(axis=0), "W2": A1.T @ delta2, "b2": delta2.sum(axis=0)}
-
-
-def _inputs_for(params, X) -> np.ndarray:
-    """``X`` as a float (n, d) array, after checking that ``params`` is a two-layer network
-    ``W1`` (d, h), ``b1`` (h,), ``W2`` (h, k), ``b2`` (k,) that can take it."""
-    if not isinstance(params, dict):
-        raise TypeError(f"params must be a dict name -> array, got {type(params).__name__}")
-    missing = [key for key in ("W1", "b1", "W2", "b2") if key not in params]
-    if missing:
-        raise ValueError(f"params lacks {missing}: it needs W1 (d, h), b1 (h,), W2 (h, k) and b2 (k,)")
-    X = as_float_array(X, "X", ndim=2)
-    W1, W2 = params["W1"], params["W2"]
-    check_shape(W1, (X.shape[1], None), "params['W1'] (inputs of X × hidden units)")
-    check_shape(params["b1"], (np.shape(W1)[1],), "params['b1']")
-    check_shape(W2, (np.shape(W1)[1], None), "params['W2'] (hidden units × outputs)")
-    check_shape(params["b2"], (np.shape(W2)[1],), "params['b2']")
-    return X
+    rule = get_cost(cost)
+    net, X = _network(params, X)
+    return _two_layer(net, X, as_float_array(Y, "Y", ndim=2), rule)[1]
 
 
 def two_layer_mistakes(X, Y, params: dict, cost: str) -> dict:
     """Gradients that two common slips produce, keyed by a sentence naming the slip.
 
-    For ``grading.check_gradient``'s ``known_mistakes`` (per key: ``{text: grads[key]}``).
+    For ``checks.check_gradient``'s ``known_mistakes`` (per key: ``{text: grads[key]}``).
     Wrong signs, factors such as the batch size, and transposes are recognised without help.
     """
-    X = as_float_array(X, "X", ndim=2)
-    A1 = sigmoid(X @ params["W1"] + params["b1"])
-    delta2 = output_delta(A1 @ params["W2"] + params["b2"], Y, cost) / X.shape[0]
-    hidden_error = delta2 @ params["W2"].T  # without the hidden layer's sigma'(Z1)
+    rule = get_cost(cost)
+    net, X = _network(params, X)
+    Z2 = net.predict(X)
+    delta2 = rule.delta(Z2, _sigmoid(Z2), Y) / X.shape[0]
+    (W1, b1), (W2, _) = parameter_names(1), parameter_names(2)
+    hidden_error = delta2 @ net.params[W2].T  # without the hidden layer's sigma'(Z1)
     other = COSTS[1 - COSTS.index(cost)]
     return {
         "the hidden layer's error lacks sigma'(Z1) = A1 (1 - A1)": {
-            "W1": X.T @ hidden_error, "b1": hidden_error.sum(axis=0)},
+            W1: X.T @ hidden_error, b1: hidden_error.sum(axis=0)},
         f"these are the gradients of the {other} cost: check which output error you use for {cost!r}":
-            two_layer_gradients(X, Y, params, other),
+            _two_layer(net, X, Y, get_cost(other))[1],
     }
-
-
-def two_layer_predict(X, params: dict) -> np.ndarray:
-    """Predicted class of each row: the output unit with the largest activation. Shape (n,)."""
-    A1 = sigmoid(X @ params["W1"] + params["b1"])
-    return np.argmax(A1 @ params["W2"] + params["b2"], axis=1)  # σ is increasing: argmax of z
 
 
 class TrainingRecord(NamedTuple):
@@ -172,27 +166,34 @@ class TrainingRecord(NamedTuple):
 
 def train_two_layer(params: dict, X, Y, cost: str, *, learning_rate: float, epochs: int,
                     batch_size: int, rng: np.random.Generator, X_test, y_test,
-                    gradient_function: Callable = two_layer_gradients):
+                    gradient_function: Callable | None = None):
     """Mini-batch gradient descent from ``params`` (not modified); returns ``(params, TrainingRecord)``.
 
     ``Y`` (n, k) one-hot targets, ``y_test`` integer classes. ``gradient_function(X, Y, params,
-    cost)`` returns the gradient dict (default: the course's ``two_layer_gradients``).
+    cost)`` returns the gradient dict (default: the course's ``two_layer_gradients``). The core's
+    ``train`` cannot take it (its steps differentiate an ``MLP``), hence this loop of its own.
     """
-    if cost not in COSTS:
-        raise ValueError(f"cost must be one of {COSTS}, got {cost!r}")
+    rule = get_cost(cost)
     learning_rate = check_positive(learning_rate, "learning_rate")
     rng = check_rng(rng)
-    params = {key: np.array(value, dtype=float) for key, value in params.items()}
+    net, X = _network(params, X)
+    X_test = as_float_array(X_test, "X_test", ndim=2)
+    Y, y_test = as_float_array(Y, "Y", ndim=2), np.asarray(y_test)
+    if gradient_function is None:  # checked above; the course's kernel in the loop
+        def gradient_function(X, Y, params, cost):
+            return _two_layer(net, X, Y, rule)[1]
     record = TrainingRecord([], [])
 
     def measure():
-        record.train_cost.append(two_layer_cost(X, Y, params, cost))
-        record.test_accuracy.append(float(np.mean(two_layer_predict(X_test, params) == y_test)))
+        Z2 = net.predict(X)
+        record.train_cost.append(cost_value(rule, Z2, _sigmoid(Z2), Y))
+        # σ is increasing: the largest output unit is the largest logit
+        record.test_accuracy.append(float(np.mean(net.predict(X_test).argmax(axis=1) == y_test)))
 
     measure()
-    for _ in range(int(epochs)):
+    for _ in range(check_count(epochs, "epochs", minimum=0)):
         for batch in iterate_minibatches(X.shape[0], batch_size, rng):
-            grads = gradient_function(X[batch], Y[batch], params, cost)
-            params = {key: value - learning_rate * grads[key] for key, value in params.items()}
+            grads = gradient_function(X[batch], Y[batch], net.params, cost)
+            net.params = {key: value - learning_rate * grads[key] for key, value in net.params.items()}
         measure()
-    return params, record
+    return net.params, record

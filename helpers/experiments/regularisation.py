@@ -33,11 +33,13 @@ from helpers._validate import (
     check_probability,
     check_rng,
     check_shape,
-    finiteness_unchecked,
 )
 from helpers.activations import get_activation
+from helpers.init import he_normal
+from helpers.layers import dense_backward, dense_forward, dense_parameter_gradients
 from helpers.losses import class_indices
-from helpers.regularisation import EarlyStopping, add_gradients, l1_gradient, l1_penalty, l2_gradient, l2_penalty
+from helpers.network import parameter_names
+from helpers.regularisation import is_weight
 from helpers.threads import one_blas_thread
 
 
@@ -58,8 +60,8 @@ def init_params(layer_sizes, rng, n_models: int | None = None) -> dict:
     rng = check_rng(rng)
     params = {}
     for layer, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]), start=1):
-        params[f"W{layer}"] = rng.normal(0.0, np.sqrt(2.0 / fan_in), size=(fan_in, fan_out))
-        params[f"b{layer}"] = np.zeros(fan_out)
+        W_key, b_key = parameter_names(layer)
+        params[W_key], params[b_key] = he_normal(fan_in, fan_out, rng), np.zeros(fan_out)
     if n_models is not None:
         params = {key: np.repeat(value[None], n_models, axis=0) for key, value in params.items()}
     return params
@@ -76,16 +78,6 @@ def _per_model(value) -> np.ndarray:
     return value[:, None, None] if value.ndim else value
 
 
-def _affine(A, W, b):
-    """``A @ W + b`` for one network or M; a shared 2-D input meets all M weight matrices
-    in one wide product (NumPy's broadcast matmul would loop over the models)."""
-    if A.ndim == 2 and W.ndim == 3:
-        M, fan_in, fan_out = W.shape
-        wide = A @ W.transpose(1, 0, 2).reshape(fan_in, M * fan_out)
-        return wide.reshape(A.shape[0], M, fan_out).transpose(1, 0, 2) + b[:, None, :]
-    return A @ W + b[..., None, :]
-
-
 def forward(params, X, activation: str = "relu", *, drop_probability=0.0, rng=None, dropout_forward=None):
     """Logits for X (n, features): (n, classes), or (M, n, classes) for M networks.
 
@@ -98,12 +90,13 @@ def forward(params, X, activation: str = "relu", *, drop_probability=0.0, rng=No
     n_layers = len(params) // 2
     p = _per_model(drop_probability)
     dropping = rng is not None and bool(np.any(p > 0))
-    A, inputs, masks, hidden = X, [], [], []
+    A, layers, masks, hidden = X, [], [], []
     for layer in range(1, n_layers + 1):
-        inputs.append(A)
-        Z = _affine(A, params[f"W{layer}"], params[f"b{layer}"])
+        W_key, b_key = parameter_names(layer)
+        Z, dense = dense_forward(A, params[W_key], params[b_key])  # one wide product for all M models
+        layers.append(dense)
         if layer == n_layers:
-            return Z, (inputs, masks, hidden)
+            return Z, (layers, masks, hidden)
         A = f(Z)
         hidden.append(A)  # before dropout: what the activation's derivative needs
         mask = None
@@ -119,33 +112,26 @@ def forward(params, X, activation: str = "relu", *, drop_probability=0.0, rng=No
 def backward(params, cache, grad_logits, activation: str = "relu", *, dropout_backward=None) -> dict:
     """Gradients of the loss for every parameter from dC/d(logits); keys and shapes of ``params``."""
     derivative = get_activation(activation).derivative_from_output
-    inputs, masks, hidden = cache
+    layers, masks, hidden = cache
     grads, grad = {}, grad_logits
-    for layer in range(len(inputs), 0, -1):
-        grads[f"W{layer}"] = inputs[layer - 1].swapaxes(-1, -2) @ grad
-        grads[f"b{layer}"] = grad.sum(axis=-2)
-        if layer > 1:
-            grad = grad @ params[f"W{layer}"].swapaxes(-1, -2)
-            mask = masks[layer - 2]
-            if mask is not None:  # the very mask the forward pass used
-                grad = dropout_backward(grad, mask) if dropout_backward is not None else grad * mask
-            grad = grad * derivative(hidden[layer - 2])
+    for layer in range(len(layers), 1, -1):
+        W_key, b_key = parameter_names(layer)
+        grad, grads[W_key], grads[b_key] = dense_backward(grad, layers[layer - 1])
+        mask = masks[layer - 2]
+        if mask is not None:  # the very mask the forward pass used
+            grad = dropout_backward(grad, mask) if dropout_backward is not None else grad * mask
+        grad = grad * derivative(hidden[layer - 2])
+    W_key, b_key = parameter_names(1)
+    grads[W_key], grads[b_key] = dense_parameter_gradients(grad, layers[0])  # the data need no gradient
     return {key: grads[key] for key in params}
 
 
-def softmax_cross_entropy(logits, labels):
-    """Mean cross-entropy of softmax(logits) against integer ``labels`` (n,), and dC/d(logits).
-
-    ``logits`` (n, classes), or (M, n, classes) for M networks; finite. With a model axis
-    the value is (M,); the gradient always has the logits' shape.
-    """
-    logits = check_finite(as_float_array(logits, "logits", ndim=(2, 3)), "logits")
-    labels = _labels(labels, logits.shape[-1], logits.shape[-2], "labels", "rows of logits")
-    return _softmax_cross_entropy(logits, labels)
-
-
 def _softmax_cross_entropy(logits, labels):
-    """``softmax_cross_entropy`` on checked arguments (``fit``'s loop)."""
+    """Mean cross-entropy of softmax(logits) against integer ``labels`` (n,), and dC/d(logits), unchecked.
+
+    ``logits`` (n, classes), or (M, n, classes) for M networks (then the value is (M,)):
+    ``helpers.losses`` has no model axis.
+    """
     shifted = logits - logits.max(axis=-1, keepdims=True)
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
     rows, n = np.arange(labels.shape[0]), labels.shape[0]
@@ -192,7 +178,7 @@ def fit(params, X, labels, X_val=None, labels_val=None, *, epochs: int, rng, lr:
         check_probability(p, "drop_probability")
     drop_forward, drop_backward = dropout if dropout is not None else (None, None)
     recorded, train_acc, val_acc = [], [], []
-    with one_blas_thread(), finiteness_unchecked():  # checked above; a run may diverge
+    with one_blas_thread():  # checked above; the loop runs unchecked kernels, so a run may diverge
         for epoch in range(1, epochs + 1):
             logits, cache = forward(params, X, activation, drop_probability=drop_probability,
                                     rng=rng, dropout_forward=drop_forward)
@@ -202,7 +188,7 @@ def fit(params, X, labels, X_val=None, labels_val=None, *, epochs: int, rng, lr:
                 cost, grads = penalty(cost, grads, params, n)
             for key, value in params.items():
                 step = grads[key]
-                if key.startswith("W") and penalty is None:
+                if is_weight(key) and penalty is None:
                     step = step + (l2 / n) * value + (l1 / n) * np.sign(value)
                 params[key] = value - lr * step
             if epoch % record_every == 0 or epoch == epochs:
@@ -218,7 +204,7 @@ def _params(params) -> dict:
     if not isinstance(params, dict):
         raise TypeError(f"params must be a dict name -> array, got {type(params).__name__}")
     n_layers = len(params) // 2
-    expected = {f"{kind}{layer}" for layer in range(1, n_layers + 1) for kind in "Wb"}
+    expected = {key for layer in range(1, n_layers + 1) for key in parameter_names(layer)}
     if n_layers == 0 or set(params) != expected:
         raise ValueError(f"params needs the keys W1, b1, ..., WL, bL of L layers, got {sorted(params)}")
     return {key: check_finite(as_float_array(value, f"params[{key!r}]"), f"params[{key!r}]")
@@ -228,16 +214,13 @@ def _params(params) -> dict:
 def _data(params: dict, X, labels, name_X: str, name_labels: str):
     """X (n, the first layer's inputs), finite, and n integer class labels for the last layer."""
     X = check_finite(as_float_array(X, name_X, ndim=2), name_X)
-    check_shape(X, (None, params["W1"].shape[-2]), f"{name_X} (samples × input features)")
-    n_classes = params[f"W{len(params) // 2}"].shape[-1]
-    return X, _labels(labels, n_classes, X.shape[0], name_labels, f"rows of {name_X}")
-
-
-def _labels(labels, n_classes: int, n_rows: int, name: str, rows: str) -> np.ndarray:
-    labels = class_indices(labels, n_classes, name)
-    if labels.shape[0] != n_rows:
-        raise ValueError(f"{name} needs one class per sample: got {labels.shape[0]} labels for {n_rows} {rows}")
-    return labels
+    check_shape(X, (None, params[parameter_names(1)[0]].shape[-2]), f"{name_X} (samples × input features)")
+    n_classes = params[parameter_names(len(params) // 2)[0]].shape[-1]
+    labels = class_indices(labels, n_classes, name_labels)
+    if labels.shape[0] != X.shape[0]:
+        raise ValueError(f"{name_labels} needs one class per sample: got {labels.shape[0]} labels for "
+                         f"{X.shape[0]} rows of {name_X}")
+    return X, labels
 
 
 def fit_grid(X, labels, X_val, labels_val, lams, drop_probabilities, *, layer_sizes, epochs: int,
@@ -252,60 +235,3 @@ def fit_grid(X, labels, X_val, labels_val, lams, drop_probabilities, *, layer_si
     params = init_params(layer_sizes, rng, n_models=lams.size * drops.size)
     return fit(params, X, labels, X_val, labels_val, epochs=epochs, rng=rng,
                l2=np.repeat(lams, drops.size), drop_probability=np.tile(drops, lams.size), **settings)
-
-
-# --- the penalties as notebook 04's exercises state them, and early stopping ------------------
-
-def add_l2_penalty(cost: float, grads: dict, params: dict, lam: float, n: int):
-    r"""``(cost + λ/(2n) Σ w², grads + λ/n · W)`` over the weights (biases untouched), new dict."""
-    return cost + l2_penalty(params, lam, n), add_gradients(grads, l2_gradient(params, lam, n))
-
-
-def add_l1_penalty(cost: float, grads: dict, params: dict, lam: float, n: int):
-    r"""``(cost + λ/n Σ |w|, grads + λ/n · sgn(W))`` over the weights (sgn(0) = 0), new dict."""
-    return cost + l1_penalty(params, lam, n), add_gradients(grads, l1_gradient(params, lam, n))
-
-
-def train_with_early_stopping(step: Callable, validate: Callable, params: dict, max_epochs: int,
-                              patience: int):
-    """Run ``params = step(params)`` up to ``max_epochs`` times, checking ``validate(params)``
-    (higher is better) after each; stop after ``patience`` epochs without a strict improvement.
-
-    Returns ``(best_epoch, best_params, history)``: the epoch (counting from 0) with the best
-    validation score, a copy of the parameters then, and every score seen.
-    """
-    stopper = EarlyStopping(patience=patience, mode="max")
-    history = []
-    for epoch in range(max_epochs):
-        params = step(params)
-        history.append(float(validate(params)))
-        if stopper.update(epoch, history[-1], params):
-            break
-    return stopper.best_epoch, stopper.best_params, history
-
-
-# --- more data for free -------------------------------------------------------------------------
-
-def shift_images(X, rows: int, columns: int, side: int = 8) -> np.ndarray:
-    """Every image (a row of X, ``side`` × ``side`` pixels) moved down ``rows`` and right
-    ``columns`` pixels (negative: up/left); pixels shifted in are 0. Shape of X."""
-    images = as_float_array(X, "X", ndim=2).reshape(-1, side, side)
-    shifted = np.zeros_like(images)
-    target_r, source_r = _overlap(rows, side)
-    target_c, source_c = _overlap(columns, side)
-    shifted[:, target_r, target_c] = images[:, source_r, source_c]
-    return shifted.reshape(X.shape)
-
-
-def _overlap(offset: int, side: int) -> tuple[slice, slice]:
-    if abs(offset) >= side:
-        raise ValueError(f"a shift of {offset} pixels moves an image of side {side} out of view")
-    return slice(max(offset, 0), side + min(offset, 0)), slice(max(-offset, 0), side - max(offset, 0))
-
-
-def augment_with_shifts(X, labels, side: int = 8):
-    """X with four copies shifted by one pixel (up, down, left, right), and the labels to match:
-    five times the data, "for free"."""
-    moves = [(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1)]
-    X_more = np.concatenate([shift_images(X, r, c, side) for r, c in moves])
-    return X_more, np.tile(np.asarray(labels), len(moves))

@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 
-from helpers.viz import figures  # noqa: F401  (registers the PNG display of figures in Jupyter)
+from helpers.viz.figures import fixed_panels  # importing figures also registers the PNG display in Jupyter
 from helpers.experiments.cross_entropy_vs_mse import COSTS, NeuronRun, TrainingRecord, neuron_run
 from helpers.viz.live import LiveView, round_up
 
@@ -23,11 +23,8 @@ COST_STYLES = {"mse": "--", "cross_entropy": "-"}
 
 
 def _panels(n_columns: int, width: float, height: float):
-    # A fixed layout (no constrained layout) halves the drawing time of a slider's redraw;
-    # figure_png's tight bounding box still keeps every label in the picture.
-    fig = Figure(figsize=(width * n_columns, height))
-    fig.subplots_adjust(left=0.1 / n_columns, right=0.98, bottom=0.16, top=0.88, wspace=0.3)
-    return fig, fig.subplots(1, n_columns, squeeze=False)[0]
+    fig, (axes,) = fixed_panels(1, n_columns, width, height, left=0.1 / n_columns, bottom=0.16)
+    return fig, axes
 
 
 def push_versus_output() -> Figure:
@@ -148,12 +145,6 @@ def learning_slowdown(runs: Mapping[str, Mapping[str, NeuronRun]]) -> Figure:
     view = SlowdownView(len(runs), epochs)
     view.show(runs)
     return view.figure
-
-
-def learning_slowdown_from(w: float = 2.0, b: float = 2.0, learning_rate: float = 0.15,
-                           epochs: int = 300) -> Figure:
-    """``learning_slowdown`` for one start (w, b): input 1, target 0, both costs (the slider's figure)."""
-    return SlowdownView(1, epochs).draw(w=w, b=b, learning_rate=learning_rate)
 
 
 def training_comparison(records: Mapping[str, TrainingRecord]) -> Figure:

@@ -13,10 +13,9 @@ from typing import Mapping, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from helpers.viz import figures  # noqa: F401  (registers the PNG display of figures in Jupyter)
+from helpers.viz.figures import fixed_panels  # importing figures also registers the PNG display in Jupyter
 from helpers.experiments import regularisation as rt
-from helpers.experiments.regularisation_cures import CureComparison, mean_and_standard_error
-from helpers.viz import widgets
+from helpers.experiments.regularisation_cures import CureComparison, augment_with_shifts, mean_and_standard_error
 from helpers.activations import sigmoid
 from helpers.datasets import Split
 from helpers.viz.live import LiveView
@@ -25,10 +24,8 @@ CLASS_COLOURS = ("#1f77b4", "#d62728")
 
 
 def _panels(n_columns: int, width: float, height: float, wspace: float = 0.28):
-    # A fixed layout (no constrained layout) keeps a slider's redraw fast.
-    fig = Figure(figsize=(width * n_columns, height))
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.16, top=0.86, wspace=wspace)
-    return fig, fig.subplots(1, n_columns, squeeze=False)[0]
+    fig, (axes,) = fixed_panels(1, n_columns, width, height, bottom=0.16, top=0.86, wspace=wspace)
+    return fig, axes
 
 
 def _bounds(split: Split, margin: float = 0.3):
@@ -36,21 +33,43 @@ def _bounds(split: Split, margin: float = 0.3):
     return X[:, 0].min() - margin, X[:, 0].max() + margin, X[:, 1].min() - margin, X[:, 1].max() + margin
 
 
-def decision_regions(ax, params, split: Split, activation: str = "relu", resolution: int = 70) -> None:
-    """Shade P(class 1) of one network over the plane; training points solid, validation faint."""
+def _plane(params, split: Split, activation: str, resolution: int):
+    """The plane around the data: grids ``xx``, ``yy`` (r, r), their extent, and every network's
+    P(class 1) there, (r, r) or (M, r, r)."""
     x0, x1, y0, y1 = _bounds(split)
     xx, yy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
     logits, _ = rt.forward(params, np.column_stack([xx.ravel(), yy.ravel()]), activation)
-    probability = sigmoid(logits[:, 1] - logits[:, 0]).reshape(xx.shape)
-    ax.imshow(probability, extent=(x0, x1, y0, y1), origin="lower", cmap="RdBu_r", vmin=-0.4, vmax=1.4,
-              aspect="auto", interpolation="bilinear")
-    ax.contour(xx, yy, probability, levels=[0.5], colors="k", linewidths=1.2)
+    probability = sigmoid(logits[..., 1] - logits[..., 0]).reshape(logits.shape[:-2] + xx.shape)
+    return xx, yy, (x0, x1, y0, y1), probability
+
+
+def _shade(ax, probability, extent):
+    return ax.imshow(probability, extent=extent, origin="lower", cmap="RdBu_r", vmin=-0.4, vmax=1.4,
+                     aspect="auto", interpolation="bilinear")
+
+
+def _boundary(ax, xx, yy, probability):
+    return ax.contour(xx, yy, probability, levels=[0.5], colors="k", linewidths=1.2)
+
+
+def _points(ax, split: Split) -> list:
+    """Training points solid, validation points faint, class by class; returns the four scatters."""
+    points = []
     for label, colour in enumerate(CLASS_COLOURS):
-        val = split.y_val == label
-        ax.scatter(split.X_val[val, 0], split.X_val[val, 1], s=6, color=colour, alpha=0.25, lw=0)
-        train = split.y_train == label
-        ax.scatter(split.X_train[train, 0], split.X_train[train, 1], s=22, color=colour, edgecolor="k", lw=0.6)
-    ax.set(xlim=(x0, x1), ylim=(y0, y1), xticks=[], yticks=[])
+        val, train = split.y_val == label, split.y_train == label
+        points.append(ax.scatter(split.X_val[val, 0], split.X_val[val, 1], s=6, color=colour, alpha=0.25, lw=0))
+        points.append(ax.scatter(split.X_train[train, 0], split.X_train[train, 1], s=22, color=colour,
+                                 edgecolor="k", lw=0.6))
+    return points
+
+
+def decision_regions(ax, params, split: Split, activation: str = "relu", resolution: int = 70) -> None:
+    """Shade P(class 1) of one network over the plane; training points solid, validation faint."""
+    xx, yy, extent, probability = _plane(params, split, activation, resolution)
+    _shade(ax, probability, extent)
+    _boundary(ax, xx, yy, probability)
+    _points(ax, split)
+    ax.set(xlim=extent[:2], ylim=extent[2:], xticks=[], yticks=[])
 
 
 def _curves(ax, curves: rt.Curves, stop: int | None = None, title: str = "") -> None:
@@ -156,8 +175,8 @@ def cure_comparison(result: CureComparison) -> Figure:
 
 
 def shifted_copies(image, side: int = 8) -> Figure:
-    """An image and its four one-pixel shifts, as ``regularised_training.augment_with_shifts`` makes them."""
-    copies, _ = rt.augment_with_shifts(np.reshape(image, (1, side * side)), [0], side)
+    """An image and its four one-pixel shifts, as ``regularisation_cures.augment_with_shifts`` makes them."""
+    copies, _ = augment_with_shifts(np.reshape(image, (1, side * side)), [0], side)
     names = ["original", "down", "up", "right", "left"]
     fig, axes = _panels(len(names), 1.5, 1.8, wspace=0.1)
     for ax, copy, name in zip(axes, copies, names):
@@ -180,23 +199,13 @@ class ExplorerView(LiveView):
         shape = (len(self.lams), len(self.drops))
         self.train = 100 * curves.train_accuracy[-1].reshape(shape)
         self.val = 100 * curves.val_accuracy[-1].reshape(shape)
-        x0, x1, y0, y1 = _bounds(split)
-        self.xx, self.yy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
-        logits, _ = rt.forward(params, np.column_stack([self.xx.ravel(), self.yy.ravel()]), activation)
-        self.probability = sigmoid(logits[..., 1] - logits[..., 0]).reshape(-1, resolution, resolution)
+        self.xx, self.yy, extent, self.probability = _plane(params, split, activation, resolution)
         # Margins set by hand to fit every label: the layout stays fixed whatever the values.
         self.figure, (self.left, self.right) = _panels(2, 4.4, 3.4)
         self.figure.subplots_adjust(left=0.015, right=0.985, bottom=0.15, top=0.9, wspace=0.2)
-        self.image = self.left.imshow(self.probability[0], extent=(x0, x1, y0, y1), origin="lower", cmap="RdBu_r",
-                                      vmin=-0.4, vmax=1.4, aspect="auto", interpolation="bilinear")
-        self.points = []
-        for label, colour in enumerate(CLASS_COLOURS):
-            val, train = split.y_val == label, split.y_train == label
-            self.points.append(self.left.scatter(split.X_val[val, 0], split.X_val[val, 1], s=6, color=colour,
-                                                 alpha=0.25, lw=0))
-            self.points.append(self.left.scatter(split.X_train[train, 0], split.X_train[train, 1], s=22,
-                                                 color=colour, edgecolor="k", lw=0.6))
-        self.left.set(xlim=(x0, x1), ylim=(y0, y1), xticks=[], yticks=[])
+        self.image = _shade(self.left, self.probability[0], extent)
+        self.points = _points(self.left, split)
+        self.left.set(xlim=extent[:2], ylim=extent[2:], xticks=[], yticks=[])
         self.left.set_title(" ", fontsize=9)
         self.boundary = None
         positions = np.arange(len(self.lams))
@@ -217,7 +226,7 @@ class ExplorerView(LiveView):
         self.image.set_data(probability)
         if self.boundary is not None:
             self.boundary.remove()
-        self.boundary = self.left.contour(self.xx, self.yy, probability, levels=[0.5], colors="k", linewidths=1.2)
+        self.boundary = _boundary(self.left, self.xx, self.yy, probability)
         self.left.title.set_text(f"λ = {lam:g}, p = {drop_probability:g}: training {self.train[i, j]:.0f} %, "
                                  f"validation {self.val[i, j]:.1f} %")
         self.train_line.set_ydata(self.train[:, j])
@@ -229,24 +238,3 @@ class ExplorerView(LiveView):
         return [self.image, *self.points, self.boundary, *self.left.spines.values(), self.left.title,
                 self.train_line, self.val_line, self.marker, *self.right.spines.values(),
                 self.right.title]
-
-
-def explorer_view(params, curves: rt.Curves, lams: Sequence[float], drop_probabilities: Sequence[float],
-                  split: Split, lam: float, drop_probability: float) -> Figure:
-    """A static picture of the regularisation explorer (see ``ExplorerView``) at (λ, p)."""
-    return ExplorerView(params, curves, lams, drop_probabilities, split).draw(lam=lam,
-                                                                              drop_probability=drop_probability)
-
-
-@widgets.example
-def _regularisation_explorer_example() -> widgets.LiveFigure:
-    """Notebook 04's explorer over its 5 × 3 grid of moons networks (trained for fewer epochs than in
-    the notebook: ``make bench`` times the redraw, not the training)."""
-    from helpers.datasets import make_moons
-
-    X, y = make_moons(860, 0.3, np.random.default_rng(0))
-    split = Split(X[:60], y[:60], X[60:460], y[60:460], X[460:], y[460:])
-    lams, drops = [0.0, 0.3, 1.0, 3.0, 10.0], [0.0, 0.25, 0.5]
-    params, curves = rt.fit_grid(split.X_train, split.y_train, split.X_val, split.y_val, lams, drops,
-                                 layer_sizes=[2, 32, 32, 2], epochs=100, rng=np.random.default_rng(2))
-    return widgets.regularisation_explorer(params, curves, lams, drops, split, lam=1.0)

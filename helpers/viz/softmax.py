@@ -14,19 +14,16 @@ import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 
-from helpers.viz import figures  # noqa: F401  (registers the PNG display of figures in Jupyter)
-from helpers.viz import widgets
+from helpers.viz.figures import fixed_panels  # importing figures also registers the PNG display in Jupyter
 from helpers._validate import as_float_array, check_positive
-from helpers.activations import softmax
+from helpers.layers import softmax
 from helpers.viz.live import LiveView
 
 
 def _panels(n_columns: int, width: float, height: float, wspace: float = 0.3):
-    # A fixed layout (no constrained layout) keeps a slider's redraw fast;
-    # figure_png's tight bounding box still keeps every label in the picture.
-    fig = Figure(figsize=(width * n_columns, height))
-    fig.subplots_adjust(left=0.1 / n_columns, right=0.98, bottom=0.16, top=0.86, wspace=wspace)
-    return fig, fig.subplots(1, n_columns, squeeze=False)[0]
+    fig, (axes,) = fixed_panels(1, n_columns, width, height, left=0.1 / n_columns, bottom=0.16, top=0.86,
+                                wspace=wspace)
+    return fig, axes
 
 
 # --- temperature ---------------------------------------------------------------------------
@@ -74,11 +71,6 @@ class TemperatureView(LiveView):
             bar.set_height(height)
         self.title.set_text(f"softmax(z / T), T = {temperature:.2f}: entropy {entropy_bits(p):.2f} bits")
         return [*self.bars, self.uniform, self.title]  # the dotted line over the bars
-
-
-def temperature_bars(logits, temperature: float = 1.0, class_names: Sequence[str] | None = None) -> Figure:
-    """A static picture of ``TemperatureView`` (see there): the logits, and their softmax at ``temperature``."""
-    return TemperatureView(logits, class_names).draw(temperature=temperature)
 
 
 # --- confusion matrix --------------------------------------------------------------------
@@ -172,23 +164,3 @@ class DigitView(LiveView):
         self.image_title.set_text(f"true class {label}")
         self.bars_title.set_text(f"predicted {guess} ({100 * p[guess]:.0f} %)")
         return [self.image, *self.frame, self.image_title, *self.bars, self.bars_title]
-
-
-def digit_probabilities(image, probabilities, label: int, image_shape=(8, 8)) -> Figure:
-    """A static picture of ``DigitView`` (see there) for one image and its probabilities (k,)."""
-    p = as_float_array(probabilities, "probabilities", ndim=1)
-    return DigitView(np.reshape(image, (1, -1)), [label], p[np.newaxis], image_shape).draw(index=0)
-
-
-@widgets.example
-def _digit_explorer_example() -> widgets.LiveFigure:
-    """Notebook 03's digit explorer on 30 digits, with probabilities from a softmax of seeded random
-    logits that favour the true class, so some guesses are right and some wrong (no training:
-    ``make bench`` times the redraw)."""
-    from helpers.datasets import load_digits
-
-    X, labels = load_digits()
-    rng = np.random.default_rng(3)
-    rows = rng.choice(len(X), 30, replace=False)
-    logits = 2 * rng.normal(size=(30, 10)) + 3 * np.eye(10)[labels[rows]]
-    return widgets.digit_explorer(X[rows], labels[rows], softmax(logits))

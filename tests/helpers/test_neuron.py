@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from helpers import neuron
+from helpers import losses, neuron
 from numgrad import numerical_gradient, rel_error
 
 TOL = 1e-6
@@ -173,9 +173,9 @@ def test_b_must_be_a_number(b):
 
 
 def test_unknown_cost():
-    with pytest.raises(ValueError, match=r"cost must be 'mse' or 'cross_entropy', got 'hinge'"):
+    with pytest.raises(ValueError, match=r"unknown cost 'hinge'; choose one of: cross_entropy, mse"):
         neuron.gradients(np.ones((2, 1)), np.zeros(2), np.ones(1), 0.0, cost="hinge")
-    with pytest.raises(ValueError, match="cost must be"):
+    with pytest.raises(ValueError, match="unknown cost"):
         neuron.gradient_descent(np.ones((2, 1)), np.zeros(2), np.ones(1), 0.0, 0.1, 3, cost="hinge")
 
 
@@ -186,3 +186,16 @@ def test_other_bad_inputs():
         neuron.forward(np.ones(3), np.ones(3), 0.0)
     with pytest.raises(ValueError, match="learning_rate"):
         neuron.gradient_descent(X_TOY, Y_TOY, np.zeros(1), 0.0, 0.0, 3)
+    with pytest.raises(ValueError, match="n_steps must be a whole number >= 0"):
+        neuron.gradient_descent(X_TOY, Y_TOY, np.zeros(1), 0.0, 0.1, 2.5)
+
+
+@pytest.mark.parametrize("cost", ["mse", "cross_entropy"])
+def test_cost_value_is_the_textbook_cost_and_stays_finite_when_saturated(cost):
+    X, y, w, b = problem(11, 9, 3)
+    z = X @ w + b
+    value = neuron.cost_value(losses.get_cost(cost), z, sigma(z), y)
+    assert value == pytest.approx(textbook_cost(X, y, w, b, cost), rel=1e-12)
+    z_far = np.array([800.0, -800.0])  # σ(z) rounds to exactly 1 and 0: log(1 - a) would be -inf
+    expected = {"mse": 0.5 * (1.0 + 0.0) / 2, "cross_entropy": 800.0 / 2}[cost]
+    assert neuron.cost_value(losses.get_cost(cost), z_far, np.array([1.0, 0.0]), np.zeros(2)) == pytest.approx(expected)

@@ -61,7 +61,7 @@ def test_output_delta_is_finite_at_extreme_logits_and_checks_input():
         for cost in COSTS:
             assert np.all(np.isfinite(costs.output_delta(Z, Y, cost)))
     np.testing.assert_array_equal(costs.output_delta(Z, Y, "cross_entropy"), [[-1.0, 1.0, 0.0]])
-    with pytest.raises(ValueError, match="cost must be one of"):
+    with pytest.raises(ValueError, match="unknown cost"):
         costs.output_delta(Z, Y, "hinge")
     with pytest.raises(ValueError, match="same shape"):
         costs.output_delta(Z, Y[:, :2], "mse")
@@ -100,7 +100,7 @@ def test_nielsens_experiment_slow_start_only_with_the_quadratic_cost_from_the_sa
 
 
 def test_neuron_run_rejects_bad_input():
-    with pytest.raises(ValueError, match="cost must be one of"):
+    with pytest.raises(ValueError, match="unknown cost"):
         costs.neuron_run(1.0, 1.0, 0.1, 5, "mae")
     with pytest.raises(ValueError, match="learning_rate"):
         costs.neuron_run(1.0, 1.0, 0.0, 5, "mse")
@@ -138,8 +138,6 @@ def test_two_layer_gradients_agree_with_helpers_network(cost, output, loss):
     grads = costs.two_layer_gradients(X, Y, params, cost)
     for key in params:
         np.testing.assert_allclose(grads[key], expected[key], rtol=1e-10, atol=1e-14)
-    predicted = costs.two_layer_predict(X, params)
-    np.testing.assert_array_equal(predicted, net.predict(X).argmax(axis=1))
 
 
 @pytest.mark.parametrize("cost", COSTS)
@@ -191,7 +189,7 @@ def test_train_two_layer_uses_the_gradient_function_it_is_given():
     assert calls == ["mse"] * 6  # 5 samples in batches of 2: 3 steps per epoch
     for key in params:
         np.testing.assert_array_equal(trained[key], params[key])
-    with pytest.raises(ValueError, match="cost must be one of"):
+    with pytest.raises(ValueError, match="unknown cost"):
         costs.train_two_layer(params, X, Y, "l1", learning_rate=0.5, epochs=1, batch_size=2,
                               rng=np.random.default_rng(0), X_test=X, y_test=np.zeros(len(X)))
 
@@ -230,13 +228,13 @@ def test_two_layer_functions_name_a_missing_or_misshaped_parameter(rng):
     X, Y = rng.normal(size=(5, 3)), np.eye(2)[rng.integers(0, 2, 5)]
     params = {"W1": rng.normal(size=(3, 4)), "b1": np.zeros(4), "W2": rng.normal(size=(4, 2))}
     for function in (costs.two_layer_gradients, costs.two_layer_cost):
-        with pytest.raises(ValueError, match=r"params lacks \['b2'\]"):
+        with pytest.raises(ValueError, match=r"params lacks 'b2'"):
             function(X, Y, params, "mse")
     params["b2"] = np.zeros(3)
-    with pytest.raises(ValueError, match=r"params\['b2'\] should have shape \(2,\)"):
+    with pytest.raises(ValueError, match=r"b2 should have shape \(2,\)"):
         costs.two_layer_gradients(X, Y, params, "mse")
     params["b2"] = np.zeros(2)
-    with pytest.raises(ValueError, match=r"params\['W1'\] \(inputs of X × hidden units\) should have shape \(2, 'any'\)"):
+    with pytest.raises(ValueError, match=r"X \(samples × the inputs of params\['W1'\]\) should have shape \('any', 3\)"):
         costs.two_layer_gradients(X[:, :2], Y, params, "mse")
 
 

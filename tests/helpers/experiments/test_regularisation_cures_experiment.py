@@ -44,7 +44,7 @@ def test_the_columns_are_the_cures_trained_separately_on_each_seed(small):
             assert small.val_accuracy[row, column] == rt.accuracy(params, split.X_val, split.y_val)
         # early stopping: the checks of the plain network every 20 epochs, patience 1
         chunk_rng = np.random.default_rng(0)
-        best, kept, _ = rt.train_with_early_stopping(
+        best, kept, _ = cc.train_with_early_stopping(
             lambda p: rt.fit(p, split.X_train, split.y_train, epochs=20, rng=chunk_rng)[0],
             lambda p: rt.accuracy(p, split.X_val, split.y_val), start, 3, 1)
         assert small.stop_epochs[row] == 20 * (best + 1)
@@ -65,3 +65,40 @@ def test_the_summary_lists_every_cure_with_its_paired_gain(small):
 def test_compare_cures_rejects_bad_settings(bad, message):
     with pytest.raises(ValueError, match=message):
         cc.compare_cures(**{**SMALL, **bad})
+
+
+# --- the exercises' references: early stopping; more data by shifting -----------------------------
+
+def test_early_stopping_returns_the_first_best_epoch_and_a_copy():
+    scores = [0.1, 0.5, 0.4, 0.5, 0.3, 0.2, 0.9]
+
+    def step(params):
+        params["W1"] += 1  # in place, like a careless training loop
+        return params
+
+    best, params, history = cc.train_with_early_stopping(step, lambda p: scores[int(p["W1"][0]) - 1],
+                                                         {"W1": np.zeros(1)}, 10, 3)
+    assert (best, float(params["W1"][0]), history) == (1, 2.0, scores[:5])
+
+
+def test_shift_images_moves_pixels_and_fills_with_zeros():
+    image = np.arange(1.0, 10.0).reshape(1, 9)  # one 3×3 image: rows 1 2 3 / 4 5 6 / 7 8 9
+    down = cc.shift_images(image, 1, 0, side=3).reshape(3, 3)
+    left = cc.shift_images(image, 0, -1, side=3).reshape(3, 3)
+    assert np.array_equal(down, [[0, 0, 0], [1, 2, 3], [4, 5, 6]])
+    assert np.array_equal(left, [[2, 3, 0], [5, 6, 0], [8, 9, 0]])
+    with pytest.raises(ValueError):
+        cc.shift_images(image, 3, 0, side=3)
+
+
+def test_augment_with_shifts_keeps_labels_aligned(rng):
+    X, labels = rng.random((4, 64)), np.array([3, 1, 4, 1])
+    X_more, labels_more = cc.augment_with_shifts(X, labels)
+    assert X_more.shape == (20, 64) and list(labels_more) == list(labels) * 5
+    assert np.array_equal(X_more[:4], X)
+
+
+def test_early_stopping_keeps_a_first_score_of_minus_infinity():
+    best, params, history = cc.train_with_early_stopping(lambda p: {"W1": p["W1"] + 1}, lambda p: -np.inf,
+                                                         {"W1": np.zeros(1)}, 5, 2)
+    assert (best, float(params["W1"][0]), len(history)) == (0, 1.0, 3)

@@ -49,8 +49,8 @@ def test_learning_slowdown_draws_every_run():
     assert plots.figure_png(fig).startswith(PNG_SIGNATURE)
 
 
-def test_learning_slowdown_from_one_start():
-    fig = cost_plots.learning_slowdown_from(w=1.5, b=-0.5, learning_rate=0.3, epochs=20)
+def test_slowdown_view_from_one_start():
+    fig = cost_plots.SlowdownView(1, 20).draw(w=1.5, b=-0.5, learning_rate=0.3)
     assert isinstance(fig, Figure) and len(fig.axes) == 3
     expected = costs.neuron_run(1.5, -0.5, 0.3, 20, "mse").costs
     np.testing.assert_array_equal(fig.axes[0].get_lines()[0].get_ydata(), expected)
@@ -75,7 +75,7 @@ def test_slowdown_explorer_follows_its_sliders():
     assert first.startswith(PNG_SIGNATURE)
     explorer.controls["learning_rate"].value = 0.5
     assert explorer.render() != first
-    assert_shows_same_data(explorer, cost_plots.learning_slowdown_from(2.0, 2.0, 0.5))
+    assert_shows_same_data(explorer, cost_plots.SlowdownView().draw(w=2.0, b=2.0, learning_rate=0.5))
 
 
 def test_slowdown_view_rounds_each_cost_panel_top_so_small_moves_keep_the_axes():

@@ -35,7 +35,7 @@ def test_every_figure_builds_and_renders(trained):
         rplots.weight_histograms({"a": one["W1"], "b": 0.01 * one["W1"]}),
         rplots.lambda_sweep(lams, drops, curves),
         rplots.shifted_copies(np.random.default_rng(1).random(64)),
-        rplots.explorer_view(params, curves, lams, drops, split, 1.0, 0.5),
+        rplots.ExplorerView(params, curves, lams, drops, split).draw(lam=1.0, drop_probability=0.5),
     ]
     for figure in figures:
         assert isinstance(figure, Figure) and plots.figure_png(figure)[:4] == b"\x89PNG"
@@ -49,7 +49,7 @@ def test_the_explorer_shows_the_chosen_network(trained):
     assert live.render() != before
     assert live.controls["drop_probability"].options == (("0", 0.0), ("0.5", 0.5))
     with pytest.raises(ValueError):
-        rplots.explorer_view(params, curves, lams, drops, split, 0.3, 0.0)  # not a trained λ
+        rplots.ExplorerView(params, curves, lams, drops, split).draw(lam=0.3, drop_probability=0.0)  # not a trained λ
 
 
 def test_the_explorer_view_replaces_its_boundary_and_returns_it(trained):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from helpers import activations
+from helpers import activations, layers
 from helpers.viz import softmax as cp, figures as plots, widgets
 from figure_data import assert_shows_same_data
 
@@ -18,7 +18,7 @@ LOGITS = np.array([2.0, 1.0, 0.2, -1.0, 2.6])
 # --- temperature -------------------------------------------------------------------------------
 
 def test_temperature_one_is_softmax_and_the_limits_are_argmax_and_uniform():
-    np.testing.assert_allclose(cp.softmax_with_temperature(LOGITS, 1.0), activations.softmax(LOGITS), rtol=1e-15)
+    np.testing.assert_allclose(cp.softmax_with_temperature(LOGITS, 1.0), layers.softmax(LOGITS), rtol=1e-15)
     np.testing.assert_allclose(cp.softmax_with_temperature(LOGITS, 1e-3), np.eye(5)[4], atol=1e-12)
     np.testing.assert_allclose(cp.softmax_with_temperature(LOGITS, 1e6), np.full(5, 0.2), atol=1e-6)
     rows = cp.softmax_with_temperature(np.stack([LOGITS, -LOGITS]), 0.5)
@@ -34,11 +34,11 @@ def test_entropy_bits():
     assert cp.entropy_bits(np.array([0.5, 0.5])) == pytest.approx(1.0)
 
 
-def test_temperature_bars_draws_logits_and_probabilities():
-    fig = cp.temperature_bars(LOGITS, temperature=2.0)
+def test_temperature_view_draws_logits_and_probabilities():
+    fig = cp.TemperatureView(LOGITS).draw(temperature=2.0)
     left, right = fig.axes
     np.testing.assert_allclose([bar.get_height() for bar in left.patches], LOGITS)
-    np.testing.assert_allclose([bar.get_height() for bar in right.patches], activations.softmax(LOGITS / 2.0),
+    np.testing.assert_allclose([bar.get_height() for bar in right.patches], layers.softmax(LOGITS / 2.0),
                                rtol=1e-14)
     assert "T = 2.00" in right.get_title()
     assert plots.figure_png(fig).startswith(PNG_SIGNATURE)
@@ -74,7 +74,7 @@ def test_most_confident_mistakes_orders_by_confidence():
 def test_confident_mistakes_figure_and_the_no_mistake_case():
     rng = np.random.default_rng(0)
     images = rng.uniform(size=(6, 64))
-    probabilities = activations.softmax(rng.normal(size=(6, 10)) * 3)
+    probabilities = layers.softmax(rng.normal(size=(6, 10)) * 3)
     labels = (probabilities.argmax(axis=1) + np.array([1, 0, 1, 0, 1, 0])) % 10  # three mistakes
     fig = cp.confident_mistakes(images, labels, probabilities, count=8)
     assert len(fig.axes) == 3
@@ -84,9 +84,9 @@ def test_confident_mistakes_figure_and_the_no_mistake_case():
     assert none.axes[0].get_title() == "no mistakes"
 
 
-def test_digit_probabilities_colours_truth_and_wrong_guess():
+def test_digit_view_colours_truth_and_wrong_guess():
     p = np.array([0.05, 0.7, 0.25] + [0.0] * 7)
-    fig = cp.digit_probabilities(np.zeros(64), p, label=2)
+    fig = cp.DigitView(np.zeros((1, 64)), [2], p[np.newaxis]).draw(index=0)
     image_ax, bars_ax = fig.axes
     heights = [bar.get_height() for bar in bars_ax.patches]
     np.testing.assert_allclose(heights, p)
@@ -103,19 +103,19 @@ def test_temperature_explorer_follows_its_slider():
     assert first.startswith(PNG_SIGNATURE)
     explorer.controls["temperature"].value = 5.0
     assert explorer.render() != first
-    assert_shows_same_data(explorer, cp.temperature_bars((1.0, 0.0, -1.0), 5.0))
+    assert_shows_same_data(explorer, cp.TemperatureView((1.0, 0.0, -1.0)).draw(temperature=5.0))
 
 
 def test_digit_explorer_shows_the_chosen_image():
     rng = np.random.default_rng(1)
     images, labels = rng.uniform(size=(5, 64)), np.array([0, 1, 2, 3, 4])
-    probabilities = activations.softmax(rng.normal(size=(5, 10)))
+    probabilities = layers.softmax(rng.normal(size=(5, 10)))
     explorer = widgets.digit_explorer(images, labels, probabilities, index=2)
     assert explorer.controls["index"].max == 4
-    assert_shows_same_data(explorer, cp.digit_probabilities(images[2], probabilities[2], 2))
+    assert_shows_same_data(explorer, cp.DigitView(images, labels, probabilities).draw(index=2))
     explorer.controls["index"].value = 4
     assert isinstance(explorer.draw(index=4), Figure)
-    assert_shows_same_data(explorer, cp.digit_probabilities(images[4], probabilities[4], 4))
+    assert_shows_same_data(explorer, cp.DigitView(images, labels, probabilities).draw(index=4))
 
 
 def test_temperature_view_keeps_its_logits_and_moves_only_the_probabilities():
@@ -124,7 +124,7 @@ def test_temperature_view_keeps_its_logits_and_moves_only_the_probabilities():
     logits[:] = 0.0  # the left panel was drawn from the values given: the view must not follow the caller's array
     view.update(temperature=0.5)
     left, right = view.figure.axes
-    np.testing.assert_allclose([bar.get_height() for bar in right.patches], activations.softmax(LOGITS / 0.5))
+    np.testing.assert_allclose([bar.get_height() for bar in right.patches], layers.softmax(LOGITS / 0.5))
     np.testing.assert_allclose([bar.get_height() for bar in left.patches], LOGITS)
     assert right.get_ylim() == (0, 1.02)
 
@@ -142,11 +142,3 @@ def test_digit_view_recolours_the_bars_for_each_image():
     assert colours[0][0] != colours[0][1] == colours[0][2]  # right guess: the true class alone stands out
     assert len(set(colours[1])) == 3                         # wrong guess: true class, guess, the rest
     assert "predicted 2 (60 %)" in view.figure.axes[1].get_title()
-
-
-def test_digit_explorer_has_an_example_for_the_bench():
-    explorer = widgets.EXAMPLES["helpers.viz.softmax._digit_explorer_example"]()
-    assert explorer.render().startswith(PNG_SIGNATURE)
-    probabilities = explorer.view.probabilities
-    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
-    assert probabilities.shape == (explorer.controls["index"].max + 1, 10)
