@@ -1,6 +1,6 @@
 r"""How the initial weights' variance carries through a deep network: per-layer statistics
-of activations and back-propagated gradients, and the live explorer of notebook 05 (its static
-figures are in ``helpers.viz.init_variance``).
+of activations and back-propagated gradients, and what notebook 05's live explorer shows (drawn
+by ``helpers.viz.init_variance``).
 
 A network without biases computes :math:`Z^{[l]} = A^{[l-1]} W^{[l]}`, :math:`A^{[l]} = f(Z^{[l]})`
 (rows = samples, :math:`A^{[0]} = X`). With independent, zero-mean weights of variance
@@ -15,31 +15,25 @@ so a scale that is off by a factor :math:`c` multiplies both by about :math:`c^2
 geometric shrinking or growth over depth. Backward, from :math:`G = \partial C/\partial A^{[L]}`:
 :math:`\delta^{[l]} = \partial C/\partial Z^{[l]} = (\partial C/\partial A^{[l]}) \odot f'(Z^{[l]})`
 and :math:`\partial C/\partial A^{[l-1]} = \delta^{[l]} W^{[l]\top}`.
+
+The layers are plain products, not ``helpers.layers``' dense layer: the experiment is the linear
+map without a bias, and only δ travels back (no weight gradient is needed, or computed).
 """
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Callable, NamedTuple, Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
-from matplotlib.figure import Figure
 
-from helpers.viz import figures  # noqa: F401  (registers the PNG display of figures in Jupyter)
+from helpers import init
 from helpers._validate import as_float_array, check_positive
-from helpers.activations import get_activation
-from helpers.viz.live import LiveView, round_up
+from helpers.activations import Activation, get_activation
 from helpers.threads import one_blas_thread
 
-# Weight variance of each scheme for a layer with fan_in inputs and fan_out outputs.
-SCHEMES: dict[str, Callable[[int, int], float]] = {
-    "N(0, 1)": lambda fan_in, fan_out: 1.0,
-    "LeCun 1/n_in": lambda fan_in, fan_out: 1.0 / fan_in,
-    "Glorot 2/(n_in+n_out)": lambda fan_in, fan_out: 2.0 / (fan_in + fan_out),
-    "He 2/n_in": lambda fan_in, fan_out: 2.0 / fan_in,
-}
 MAX_DEPTH = 20  # the explorer's deepest network
-HISTOGRAM_RANGE = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0), "identity": (-4.0, 4.0)}
-RELU_LOG_RANGE = (-10.0, 10.0)  # log10 of positive ReLU outputs
+UNBOUNDED_RANGE = (-4.0, 4.0)  # histogram range of an activation unbounded on both sides
+LOG_RANGE = (-10.0, 10.0)  # log10 of the positive outputs of an activation bounded only below (ReLU)
 BINS = 40  # per histogram
 
 
@@ -51,24 +45,40 @@ class LayerStatistics(NamedTuple):
     gradient_std: np.ndarray     # standard deviation of every entry of dC/dZ^[l]
 
 
-def propagate(X, weights: Sequence[np.ndarray], activation: str) -> list[np.ndarray]:
-    """Forward pass without biases: the list of activations A^[1] ... A^[L], each (n, n_l)."""
+class Propagation(NamedTuple):
+    """A forward pass without biases: per layer, Z^[l] and A^[l] = f(Z^[l]), each (n, n_l)."""
+
+    pre_activations: list
+    outputs: list
+
+
+def propagate(X, weights: Sequence[np.ndarray], activation: str) -> Propagation:
+    """Forward pass without biases through the layers ``weights`` (W^[l]: (n_{l-1}, n_l))."""
     f = get_activation(activation).function
-    A, outputs = as_float_array(X, "X", ndim=2), []
+    A, pre_activations, outputs = as_float_array(X, "X", ndim=2), [], []
     for W in weights:
-        A = f(A @ W)
+        Z = A @ W
+        A = f(Z)
+        pre_activations.append(Z)
         outputs.append(A)
-    return outputs
+    return Propagation(pre_activations, outputs)
 
 
-def back_propagate(outputs: Sequence[np.ndarray], weights: Sequence[np.ndarray], activation: str,
+def _local_derivative(record: Activation, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """f'(Z), from the output A where the activation allows it (cheaper: no exponential)."""
+    if record.derivative_from_output is not None:
+        return record.derivative_from_output(A)
+    return record.derivative(Z)
+
+
+def back_propagate(forward: Propagation, weights: Sequence[np.ndarray], activation: str,
                    grad_output) -> list[np.ndarray]:
     """The errors δ^[l] = dC/dZ^[l] of every layer (list of L arrays shaped like A^[l]), given the
-    forward pass's ``outputs`` and ``grad_output`` = dC/dA^[L]."""
-    derivative = get_activation(activation).derivative_from_output
+    forward pass ``forward`` and ``grad_output`` = dC/dA^[L]."""
+    record = get_activation(activation)
     grad, deltas = as_float_array(grad_output, "grad_output"), [None] * len(weights)
     for layer in range(len(weights) - 1, -1, -1):
-        deltas[layer] = grad * derivative(outputs[layer])
+        deltas[layer] = grad * _local_derivative(record, forward.pre_activations[layer], forward.outputs[layer])
         grad = deltas[layer] @ weights[layer].T
     return deltas
 
@@ -88,21 +98,17 @@ def layer_statistics(X, weights: Sequence[np.ndarray], activation: str, grad_out
     if np.shape(grad_output) != (X.shape[0], width):
         raise ValueError(f"grad_output should have shape {(X.shape[0], width)} (samples × last layer's "
                          f"units), got {np.shape(grad_output)}")
-    outputs = propagate(X, weights, activation)
-    deltas = back_propagate(outputs, weights, activation, grad_output)
-    return LayerStatistics(np.array([A.mean() for A in outputs]), np.array([A.std() for A in outputs]),
-                           np.array([d.std() for d in deltas]))
+    forward = propagate(X, weights, activation)
+    deltas = back_propagate(forward, weights, activation, grad_output)
+    return LayerStatistics(np.array([A.mean() for A in forward.outputs]),
+                           np.array([A.std() for A in forward.outputs]), np.array([d.std() for d in deltas]))
 
 
 def scheme_weights(standard_normals: Sequence[np.ndarray], scheme: str, scale: float = 1.0) -> list[np.ndarray]:
-    """Turn N(0, 1) draws (one matrix per layer) into weights with the ``scheme``'s variance,
-    their standard deviation multiplied by ``scale``."""
-    try:
-        variance = SCHEMES[scheme]
-    except KeyError:
-        raise ValueError(f"unknown scheme {scheme!r}; choose one of: {', '.join(SCHEMES)}") from None
+    """Turn N(0, 1) draws (one matrix per layer) into weights with the variance of ``scheme`` (a
+    name in ``helpers.init.SCHEMES``), their standard deviation multiplied by ``scale``."""
     scale = check_positive(scale, "scale")
-    return [Z * (scale * np.sqrt(variance(*Z.shape))) for Z in standard_normals]
+    return [Z * (scale * np.sqrt(init.variance(scheme, *Z.shape))) for Z in standard_normals]
 
 
 @lru_cache(maxsize=8)
@@ -118,34 +124,17 @@ def _draws(width: int, n_samples: int, seed: int):
 def explorer_data(scale: float, depth: int, width: int, activation: str, scheme: str,
                   n_samples: int = 200, seed: int = 0):
     """Forward and backward pass through ``depth`` square layers of ``width`` units, from
-    N(0, 1) inputs and upstream gradients: returns (activations, deltas), lists of L arrays."""
+    N(0, 1) inputs and upstream gradients: returns (activations, deltas), lists of L arrays.
+    ``scheme``: a name in ``helpers.init.SCHEMES``."""
     if not 1 <= depth <= MAX_DEPTH:
         raise ValueError(f"depth must lie between 1 and {MAX_DEPTH}, got {depth}")
     X, G, normals = _draws(int(width), int(n_samples), int(seed))
     weights = scheme_weights(normals[:depth], scheme, scale)
     # A huge scale may overflow: show it, not warn. One BLAS thread: these products are small.
     with np.errstate(over="ignore", invalid="ignore"), one_blas_thread():
-        outputs = propagate(X, weights, activation)
-        deltas = back_propagate(outputs, weights, activation, G)
-    return outputs, deltas
-
-
-# --- figures -------------------------------------------------------------------------------------
-
-def fixed_panels(n_rows: int, n_columns: int, width: float, height: float, **spacing):
-    """A figure with a grid of axes (always 2-D) in a fixed layout: no constrained layout, which
-    would cost a slider's redraw an extra layout pass. ``spacing``: ``subplots_adjust`` overrides."""
-    fig = Figure(figsize=(width * n_columns, height * n_rows))
-    fig.subplots_adjust(**{"left": 0.07, "right": 0.98, "bottom": 0.14, "top": 0.88, "wspace": 0.3,
-                           "hspace": 0.5, **spacing})
-    return fig, fig.subplots(n_rows, n_columns, squeeze=False)
-
-
-def layer_colours(depth: int) -> np.ndarray:
-    """One RGBA colour per layer, (depth, 4): viridis from dark (layer 1) to yellow (the last)."""
-    from matplotlib import colormaps
-
-    return colormaps["viridis"](np.linspace(0.0, 0.9, depth))
+        forward = propagate(X, weights, activation)
+        deltas = back_propagate(forward, weights, activation, G)
+    return forward.outputs, deltas
 
 
 class ExplorerSummary(NamedTuple):
@@ -156,25 +145,30 @@ class ExplorerSummary(NamedTuple):
     delta_std: np.ndarray       # (L,): std of δ^[l] = dC/dZ^[l], clipped likewise
 
 
-def histogram_axis(activation: str):
-    """(low, high, x label, x ticks) of the explorer's activation histograms. ReLU's outputs span
-    many orders of magnitude, so its histogram shows log10 of the positive units."""
-    if activation == "relu":
-        return (*RELU_LOG_RANGE, "log10 relu(z), over the units with z > 0", [-8, -4, 0, 4, 8])
-    if activation in HISTOGRAM_RANGE:
-        low, high = HISTOGRAM_RANGE[activation]
-        return low, high, f"activation {activation}(z)", [low, (low + high) / 2, high]
-    raise ValueError(f"the explorer shows {', '.join(['relu', *HISTOGRAM_RANGE])}, not {activation!r}")
+def log_histogram(activation: str) -> bool:
+    """Whether the explorer histograms log10 of the positive outputs: for an activation bounded
+    below only (ReLU), whose outputs span many orders of magnitude."""
+    low, high = get_activation(activation).output_range
+    return np.isfinite(low) and not np.isfinite(high)
+
+
+def histogram_range(activation: str) -> tuple[float, float]:
+    """The span of the explorer's histograms: the activation's output range where it is finite."""
+    if log_histogram(activation):
+        return LOG_RANGE
+    low, high = get_activation(activation).output_range
+    return (float(low), float(high)) if np.isfinite(low) and np.isfinite(high) else UNBOUNDED_RANGE
 
 
 @lru_cache(maxsize=64)  # a student drags a slider back and forth: revisited settings cost nothing
 def explorer_summary(scale: float, depth: int, width: int, activation: str, scheme: str) -> ExplorerSummary:
     """Histograms and standard deviations of ``explorer_data``'s layers. The histograms span
-    ``histogram_axis``'s range; values beyond it count in its end bins."""
+    ``histogram_range``; values beyond it count in its end bins."""
     outputs, deltas = explorer_data(scale, depth, width, activation, scheme)
-    low, high = histogram_axis(activation)[:2]
+    low, high = histogram_range(activation)
+    log = log_histogram(activation)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        values = [np.log10(a[a > 0]) if activation == "relu" else a[np.isfinite(a)] for a in outputs]
+        values = [np.log10(a[a > 0]) if log else a[np.isfinite(a)] for a in outputs]
         # bins as a count and a range: NumPy's fast path for equal bins (no sorting)
         fractions = np.array([np.histogram(np.clip(v, low, high), bins=BINS, range=(low, high))[0] / a.size
                               for v, a in zip(values, outputs)])
@@ -182,110 +176,3 @@ def explorer_summary(scale: float, depth: int, width: int, activation: str, sche
     for array in (fractions, *stds):
         array.setflags(write=False)
     return ExplorerSummary(fractions, *stds)
-
-
-def histogram_top(tallest: float) -> float:
-    """The histogram panel's y-limit for a tallest bin of ``tallest``: 5 % above it, rounded up to
-    1, 1.5, 2, 3, 5 or 7.5 × 10^k (at most 1.05: a fraction never exceeds 1). Most slider moves
-    then keep the limit, and the ticks and the rest of the background with it; the tallest bin
-    still reaches above half the panel's height."""
-    if not tallest > 0:
-        return 1.0
-    return min(round_up(1.05 * tallest, (1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0)), 1.05)
-
-
-def std_axis_decades(*stds: np.ndarray) -> tuple[int, int]:
-    """The right panel's y-range as powers of ten, ``(low, high)``: whole decades around every
-    value of ``stds`` with a tenth of a decade to spare, and at least two decades, so that the
-    default view is readable. An end beyond 10^±2 goes out to a multiple of four decades, so that
-    most slider moves keep the axis (a new axis costs a full redraw)."""
-    values = np.concatenate([np.ravel(s) for s in stds])
-    values = values[(values > 0) & np.isfinite(values)]  # a dead layer's 0 has no decade
-    if values.size == 0:
-        return -1, 1
-    exponents = np.log10(values)
-    low, high = int(np.floor(exponents.min() - 0.1)), int(np.ceil(exponents.max() + 0.1))
-    low = min(low, high - 2)
-    return (4 * (low // 4) if low < -2 else low), (-4 * (-high // 4) if high > 2 else high)
-
-
-def decade_ticks(low: int, high: int) -> tuple[list[float], list[str]]:
-    """At most 7 ticks on the decades from 10^low to 10^high, with short plain labels (no mathtext)."""
-    step = -(-(high - low) // 6)
-    exponents = [k for k in range(low, high + 1) if k % step == 0]
-    names = {-1: "0.1", 0: "1", 1: "10"}
-    return [10.0 ** k for k in exponents], [names.get(k, f"1e{k}") for k in exponents]
-
-
-def layer_axis_end(depth: int) -> int:
-    """The last layer on the right panel's axis: ``depth`` rounded up to a multiple of 5, so the
-    curves span most of the panel and the axis changes at only three depths."""
-    return -(-depth // 5) * 5
-
-
-class ExplorerView(LiveView):
-    """The init explorer's figure (notebook 05). Left: per-layer histograms of the activations
-    (dark = first layer, yellow = last). Right: per layer, the standard deviation of the
-    activations and of the back-propagated errors δ = dC/dz, on a log scale.
-
-    A control moves the histograms, the two curves and the titles. The axes are background, and
-    ``background_key`` names what they follow: the activation (the histograms' range and label),
-    the histograms' height (``histogram_top``), the layer axis (``layer_axis_end``) and the
-    decades of the std axis (``std_axis_decades``), all quantised so that most moves keep them.
-    Plain tick labels (no mathtext) keep it quick to draw."""
-
-    def __init__(self):
-        from matplotlib.ticker import MaxNLocator, NullLocator
-
-        # Margins set by hand to fit every label: the layout stays fixed whatever the values.
-        self.figure, ((self.left, self.right),) = fixed_panels(1, 2, 3.9, 3.0, left=0.085, right=0.985,
-                                                               bottom=0.17, top=0.9, wspace=0.36)
-        self.stairs = [self.left.stairs(np.zeros(BINS), np.linspace(0, 1, BINS + 1), lw=1.5)
-                       for _ in range(MAX_DEPTH)]
-        self.left.set(ylabel="fraction of units", title=" ")
-        # 3 to 5 short tick labels (steps of 1, 2 or 5: no 0.025, whose width would push the label out)
-        self.left.yaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10]))
-        self.a_line, = self.right.plot([], [], "o-", lw=2, ms=4, color="C0")
-        self.d_line, = self.right.plot([], [], "s--", lw=2, ms=4, color="C3")
-        self.right.set_yscale("log")
-        self.right.set(xlabel="layer", ylabel="std: activations (blue), dC/dz (red)", title=" ")
-        self.right.xaxis.set_major_locator(MaxNLocator(4, integer=True))
-        self.right.yaxis.set_minor_locator(NullLocator())
-        self.right.grid(alpha=0.3)
-
-    def update(self, scale: float = 1.0, depth: int = 10, width: int = 100, activation: str = "tanh",
-               scheme: str = "Glorot 2/(n_in+n_out)"):
-        summary = explorer_summary(scale, depth, width, activation, scheme)
-        low, high, xlabel, ticks = histogram_axis(activation)
-        top = histogram_top(summary.fractions.max())  # background: background_key follows it
-        self.left.set(xlim=(low, high), ylim=(0, top), xticks=ticks, xlabel=xlabel)
-        self.right.set_xlim(0.5, layer_axis_end(depth) + 0.5)  # background too
-        low_decade, high_decade = std_axis_decades(summary.activation_std, summary.delta_std)  # and this
-        self.right.set_ylim(10.0 ** low_decade, 10.0 ** high_decade)
-        self.right.set_yticks(*decade_ticks(low_decade, high_decade))
-        edges = np.linspace(low, high, BINS + 1)
-        for layer, artist in enumerate(self.stairs):
-            artist.set_visible(layer < depth)
-        for artist, fraction, colour in zip(self.stairs, summary.fractions, layer_colours(depth)):
-            artist.set_data(fraction, edges)
-            artist.set_color(colour)
-        self.left.title.set_text(f"activations, layer 1 (dark) to {depth} (yellow)")
-        layers = np.arange(1, depth + 1)
-        self.a_line.set_data(layers, summary.activation_std)
-        self.d_line.set_data(layers, summary.delta_std)
-        self.right.title.set_text(f"{scheme}, std × {scale:.2f}")
-        # The spines go over the histograms' end and zero bins, and over curves leaving the panel.
-        return [*self.stairs[:depth], *self.left.spines.values(), self.left.title, self.a_line, self.d_line,
-                *self.right.spines.values(), self.right.title]
-
-    def background_key(self, scale: float = 1.0, depth: int = 10, width: int = 100, activation: str = "tanh",
-                       scheme: str = "Glorot 2/(n_in+n_out)"):
-        summary = explorer_summary(scale, depth, width, activation, scheme)
-        return (activation, histogram_top(summary.fractions.max()), layer_axis_end(depth),
-                std_axis_decades(summary.activation_std, summary.delta_std))
-
-
-def explorer_figure(scale: float = 1.0, depth: int = 10, width: int = 100, activation: str = "tanh",
-                    scheme: str = "Glorot 2/(n_in+n_out)") -> Figure:
-    """A static picture of the explorer (see ``ExplorerView``) for the given settings."""
-    return ExplorerView().draw(scale=scale, depth=depth, width=width, activation=activation, scheme=scheme)

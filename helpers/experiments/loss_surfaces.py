@@ -2,8 +2,8 @@ r"""Two-dimensional cost surfaces on which optimisers can be watched, each with 
 
 A point is the last axis of an array, ``p[..., 0] = x`` and ``p[..., 1] = y``, so one call
 evaluates a single point (shape (2,)) or a whole grid (shape (ny, nx, 2)) for a contour plot.
-``value`` and ``gradient`` skip input checks because they run inside optimiser loops;
-``evaluate`` is the checked entry point.
+``value`` and ``gradient`` skip input checks: they run inside optimiser loops, whose public
+entries (``helpers.experiments.optimisers.path``, ``race``) check what comes in.
 
 * **valley**, an ill-conditioned quadratic: :math:`f = \tfrac12(\lambda_1 u^2 + \lambda_2 v^2)`
   with :math:`(u, v)` the point rotated by an angle. The Hessian has eigenvalues
@@ -24,7 +24,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from helpers._validate import as_float_array, lookup
+from helpers._validate import lookup
 
 
 class Surface(NamedTuple):
@@ -103,15 +103,6 @@ SURFACES: dict[str, Surface] = {"valley": valley(), "tilted valley": valley(angl
 def get_surface(name: str) -> Surface:
     """Return the ``Surface`` registered under ``name``, or say which names exist."""
     return lookup(SURFACES, name, "surface")
-
-
-def evaluate(surface: Surface | str, p):
-    """``(value, gradient)`` of a surface (or its name) at points ``p`` of shape (..., 2), checked."""
-    surface = get_surface(surface) if isinstance(surface, str) else surface
-    p = as_float_array(p, "p")
-    if p.ndim == 0 or p.shape[-1] != 2:
-        raise ValueError(f"points need a last axis of length 2 (x, y), got shape {p.shape}")
-    return surface.value(p), surface.gradient(p)
 
 
 def grid(surface: Surface, resolution: int = 120):

@@ -1,18 +1,10 @@
-r"""Optimisers on one parameter array, their paths on 2-D surfaces, and SGD's noise ball.
+r"""Optimisers' paths on 2-D surfaces, their rates on a quadratic, and SGD's noise ball.
 
-The steps below are ``helpers.optim``'s formulas written for a single array θ (the
-form notebook 06's exercises use) and without input checks, so that a widget can run
-every optimiser for hundreds of steps in a few milliseconds; ``tests/test_descent.py``
-checks that they take exactly ``helpers.optim``'s steps. With :math:`g = \nabla C(\theta)`:
-
-* SGD :math:`\theta - \eta g`; momentum :math:`v \leftarrow \mu v - \eta g,\ \theta + v`;
-  Nesterov :math:`v \leftarrow \mu v - \eta g,\ \theta + \mu v - \eta g`;
-* Adagrad :math:`G \leftarrow G + g^2`, RMSProp :math:`s \leftarrow \rho s + (1-\rho)g^2`, both then
-  :math:`\theta - \eta g/(\sqrt{\cdot} + \epsilon)`;
-* Adam :math:`m \leftarrow \beta_1 m + (1-\beta_1)g,\ s \leftarrow \beta_2 s + (1-\beta_2)g^2`,
-  :math:`\theta - \eta\,\hat m/(\sqrt{\hat s} + \epsilon)` with :math:`\hat m = m/(1-\beta_1^t)`,
-  :math:`\hat s = s/(1-\beta_2^t)` (notebook 06 writes :math:`s` for the mean square, as in
-  RMSProp, and keeps :math:`v` for momentum's velocity).
+Every path takes the course's update rules, ``helpers.optim.RULES`` (one rule for one array,
+unchecked, so that a widget runs every optimiser for hundreds of steps in a few milliseconds),
+or a student's step in the form of notebook 06's exercises, where the state is spread out
+among the arguments: ``momentum_step(theta, grad, velocity, lr, momentum) -> (theta, velocity)``,
+``adam_step(theta, grad, m, s, t, lr, ...) -> (theta, m, s, t)``, ``sgd_step(theta, grad, lr) -> theta``.
 
 On a quadratic with Hessian eigenvalues in :math:`[m, L]`, :math:`\kappa = L/m`, the best
 constant settings are known in closed form (``tuned_rates``): gradient descent with
@@ -32,50 +24,10 @@ from typing import Callable, Collection, NamedTuple
 
 import numpy as np
 
-from helpers._validate import as_float_array, check_positive, check_probability, check_rng
+from helpers._validate import as_float_array, check_positive, check_probability, check_rng, lookup
 from helpers.experiments.loss_surfaces import Surface, get_surface
+from helpers.optim import RULES, check_options
 from helpers.train import iterate_minibatches
-
-
-# --- one step each: theta, grad and state are float arrays of one shape ----------------------
-
-def sgd_step(theta, grad, lr):
-    """SGD: returns the new theta."""
-    return theta - lr * grad
-
-
-def momentum_step(theta, grad, velocity, lr, momentum=0.9):
-    """Heavy ball, velocity convention: returns ``(theta, velocity)``."""
-    velocity = momentum * velocity - lr * grad
-    return theta + velocity, velocity
-
-
-def nesterov_step(theta, grad, velocity, lr, momentum=0.9):
-    """Nesterov (grad taken at the stored look-ahead theta): returns ``(theta, velocity)``."""
-    velocity = momentum * velocity - lr * grad
-    return theta + momentum * velocity - lr * grad, velocity
-
-
-def adagrad_step(theta, grad, sum_squares, lr, eps=1e-8):
-    """Adagrad: returns ``(theta, sum_squares)``."""
-    sum_squares = sum_squares + grad * grad
-    return theta - lr * grad / (np.sqrt(sum_squares) + eps), sum_squares
-
-
-def rmsprop_step(theta, grad, mean_square, lr, rho=0.9, eps=1e-8):
-    """RMSProp: returns ``(theta, mean_square)``."""
-    mean_square = rho * mean_square + (1.0 - rho) * grad * grad
-    return theta - lr * grad / (np.sqrt(mean_square) + eps), mean_square
-
-
-def adam_step(theta, grad, m, s, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
-    """Adam (``s``: the mean square); ``t`` counts the steps taken before this one.
-    Returns ``(theta, m, s, t + 1)``."""
-    t = t + 1
-    m = beta1 * m + (1.0 - beta1) * grad
-    s = beta2 * s + (1.0 - beta2) * grad * grad
-    m_hat, s_hat = m / (1.0 - beta1**t), s / (1.0 - beta2**t)
-    return theta - lr * m_hat / (np.sqrt(s_hat) + eps), m, s, t
 
 
 # --- paths on a surface --------------------------------------------------------------------
@@ -84,29 +36,18 @@ LABELS = {"sgd": "gradient descent", "momentum": "momentum", "nesterov": "Nester
           "adagrad": "Adagrad", "rmsprop": "RMSProp", "adam": "Adam"}
 
 
-STEPS = {"sgd": sgd_step, "momentum": momentum_step, "nesterov": nesterov_step,
-         "adagrad": adagrad_step, "rmsprop": rmsprop_step, "adam": adam_step}
-
-
-def _uniform(name: str, step: Callable) -> Callable:
-    """``step`` (with the signature of ``STEPS[name]``) as
-    ``(theta, grad, state, lr, **hyper) -> (theta, state)``, the state being a tuple."""
-    if name == "sgd":
-        return lambda theta, grad, state, lr: (step(theta, grad, lr), state)
-    if name == "adam":
-        def adam(theta, grad, state, lr, **hyper):
-            theta, m, v, t = step(theta, grad, *state, lr, **hyper)
-            return theta, (m, v, t)
-        return adam
-
-    def one_array_state(theta, grad, state, lr, **hyper):
-        theta, new = step(theta, grad, state[0], lr, **hyper)
-        return theta, (new,)
-    return one_array_state
+def exercise_update(step: Callable) -> Callable:
+    """A step in the form of notebook 06's exercises as a rule's
+    ``update(theta, grad, state, lr, **hyper) -> (theta, state)``, the state being a tuple."""
+    def update(theta, grad, state, lr, **hyper):
+        result = step(theta, grad, *state, lr, **hyper)
+        return (result[0], tuple(result[1:])) if isinstance(result, tuple) else (result, ())
+    return update
 
 
 class Run(NamedTuple):
-    """One optimiser's run on a surface: ``step`` replaces the course's step function (None: the course's)."""
+    """One optimiser's run on a surface: ``step``, in the exercises' form, replaces the course's
+    rule (None: the course's)."""
 
     optimiser: str
     lr: float
@@ -121,9 +62,8 @@ def paths(surface: Surface | str, runs: list[Run], n_steps: int, start=None) -> 
     which makes a widget's race up to twice as fast as one run after another. A run that
     leaves a box 100 times the plot window is cut there, and its later rows are NaN (it diverged)."""
     surface = get_surface(surface) if isinstance(surface, str) else surface
-    steps = [_uniform(run.optimiser, STEPS[run.optimiser] if run.step is None else run.step) for run in runs]
-    states = [{"sgd": (), "adam": (np.zeros(2), np.zeros(2), 0)}.get(run.optimiser, (np.zeros(2),))
-              for run in runs]
+    updates = [RULES[run.optimiser].update if run.step is None else exercise_update(run.step) for run in runs]
+    states = [RULES[run.optimiser].init(np.zeros(2)) for run in runs]
     thetas = np.tile(np.array(surface.start if start is None else start, dtype=float), (len(runs), 1))
     bound = 100.0 * max(abs(v) for v in surface.x_range + surface.y_range)
     points = np.full((len(runs), int(n_steps) + 1, 2), np.nan)
@@ -132,7 +72,7 @@ def paths(surface: Surface | str, runs: list[Run], n_steps: int, start=None) -> 
     for k in range(1, int(n_steps) + 1):
         grads = surface.gradient(thetas)  # a diverged run's row stays at its last point: finite
         for i in tuple(running):
-            theta, states[i] = steps[i](thetas[i], grads[i], states[i], runs[i].lr, **runs[i].hyper)
+            theta, states[i] = updates[i](thetas[i], grads[i], states[i], runs[i].lr, **runs[i].hyper)
             points[i, k] = theta
             x, y = points[i, k]  # two float comparisons: np.all on a 2-vector costs as much as a step
             if abs(x) < bound and abs(y) < bound:  # (False for NaN too)
@@ -148,11 +88,11 @@ def paths(surface: Surface | str, runs: list[Run], n_steps: int, start=None) -> 
 def path(surface: Surface | str, optimiser: str, lr: float, n_steps: int, start=None, step=None,
          **hyper) -> np.ndarray:
     """Points visited by ``optimiser`` (a key of ``LABELS``) from ``start`` (default: the
-    surface's): shape (n_steps + 1, 2). ``step`` replaces the course's step function with
-    one of the same signature (e.g. your own). A run that leaves a box 100 times the plot
+    surface's): shape (n_steps + 1, 2). ``step`` replaces the course's rule with a step in the
+    form of notebook 06's exercises (e.g. your own). A run that leaves a box 100 times the plot
     window is cut there, and the rest of the rows are NaN (it diverged)."""
-    if optimiser not in LABELS:
-        raise ValueError(f"unknown optimiser {optimiser!r}; choose one of: {', '.join(LABELS)}")
+    lookup(LABELS, optimiser, "optimiser")
+    hyper = hyper if step is not None else check_options(optimiser, hyper)
     return paths(surface, [Run(optimiser, check_positive(lr, "lr"), hyper, step)], n_steps, start)[0]
 
 

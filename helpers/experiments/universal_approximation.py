@@ -22,7 +22,11 @@ import numpy as np
 
 from helpers._validate import as_float_array, check_count, check_positive
 from helpers.activations import sigmoid
-from helpers.network import MLP
+from helpers.datasets import get_target_function
+from helpers.network import MLP, parameter_names
+
+GRID = np.linspace(0.0, 1.0, 601)  # where notebook 08's figures and challenge evaluate [0, 1]
+CHALLENGE_BUMPS = 10
 
 
 def step(x, position: float, steepness: float):
@@ -64,12 +68,14 @@ def bump_network(f: Callable, n_bumps: int, steepness: float, interval=(0.0, 1.0
         raise ValueError(f"f must return one value per point, like np.sin: f of the {centres.size} bump "
                          f"centres returned {heights.size} value(s)")
     positions = np.repeat(edges, 2)[1:-1]  # left_0, right_0 = left_1, right_1, ...
-    return {
-        "W1": np.full((1, positions.size), k),
-        "b1": -k * positions,
-        "W2": np.stack([heights, -heights], axis=1).reshape(-1, 1),
-        "b2": np.zeros(1),
-    }
+    return _params([(np.full((1, positions.size), k), -k * positions),
+                    (np.stack([heights, -heights], axis=1).reshape(-1, 1), np.zeros(1))])
+
+
+def _params(layers) -> dict:
+    """The parameter dict of an MLP whose layers have the weights and biases ``layers``, in order."""
+    return {name: array for layer, pair in enumerate(layers, start=1)
+            for name, array in zip(parameter_names(layer), pair)}
 
 
 def network_output(params: dict, x) -> np.ndarray:
@@ -90,6 +96,21 @@ def errors_against_bumps(f: Callable, counts, steepness_per_bump: float = 200.0,
     x = np.linspace(0.0, 1.0, n_points)
     errors = [approximation_errors(f, bump_network(f, int(n), steepness_per_bump * n), x) for n in counts]
     return np.array([e[0] for e in errors]), np.array([e[1] for e in errors])
+
+
+def challenge_heights(target: str = "wiggly") -> np.ndarray:
+    """Heights that minimise the average deviation for the challenge's bumps: the median
+    of the target over each piece (a median minimises a mean absolute deviation)."""
+    f = get_target_function(target)
+    pieces = np.linspace(0.0, 1.0, CHALLENGE_BUMPS + 1)
+    return np.array([np.median(f(np.linspace(a, b, 201))) for a, b in zip(pieces[:-1], pieces[1:])])
+
+
+def average_deviation(heights, target: str = "wiggly") -> float:
+    """Mean |f − bumps| over [0, 1] for the challenge's bumps with these heights."""
+    heights = np.asarray(heights, dtype=float)
+    params = bump_network(lambda c: heights, CHALLENGE_BUMPS, 2000.0)
+    return float(np.mean(np.abs(get_target_function(target)(GRID) - network_output(params, GRID))))
 
 
 # --- two inputs: towers ----------------------------------------------------------------
@@ -116,7 +137,7 @@ def tower_network(f: Callable, n: int, steepness: float, output_steepness: float
     W2[2 * n:] = K * np.tile(pair, (1, n))
     cx, cy = np.meshgrid(centres, centres, indexing="ij")
     heights = as_float_array(f(cx.ravel(), cy.ravel()), "f(x, y)").reshape(-1, 1)
-    params = {"W1": W1, "b1": b1, "W2": W2, "b2": np.full(n * n, -1.5 * K), "W3": heights, "b3": np.zeros(1)}
+    params = _params([(W1, b1), (W2, np.full(n * n, -1.5 * K)), (heights, np.zeros(1))])
     return MLP(params, ["sigmoid", "sigmoid", "identity"])
 
 
@@ -129,8 +150,8 @@ def parity_lookup_network(n_bits: int, steepness: float = 20.0) -> MLP:
     codes = np.arange(2**n)
     bits = ((codes[:, None] >> np.arange(n - 1, -1, -1)) & 1).astype(float)
     odd = bits[bits.sum(axis=1) % 2 == 1]
-    params = {"W1": steepness * (2 * odd - 1).T, "b1": -steepness * (odd.sum(axis=1) - 0.5),
-              "W2": np.ones((len(odd), 1)), "b2": np.zeros(1)}
+    params = _params([(steepness * (2 * odd - 1).T, -steepness * (odd.sum(axis=1) - 0.5)),
+                      (np.ones((len(odd), 1)), np.zeros(1))])
     return MLP(params, ["sigmoid", "identity"])
 
 
@@ -139,8 +160,8 @@ def parity_counting_network(n_bits: int, steepness: float = 20.0) -> MLP:
     output :math:`h_1 - h_2 + h_3 - \dots`: parity with n units, thanks to the threshold."""
     n = check_count(n_bits, "n_bits")
     j = np.arange(1, n + 1)
-    params = {"W1": np.full((n, n), float(steepness)), "b1": -steepness * (j - 0.5),
-              "W2": ((-1.0) ** (j + 1)).reshape(-1, 1), "b2": np.zeros(1)}
+    params = _params([(np.full((n, n), float(steepness)), -steepness * (j - 0.5)),
+                      (((-1.0) ** (j + 1)).reshape(-1, 1), np.zeros(1))])
     return MLP(params, ["sigmoid", "identity"])
 
 
@@ -153,7 +174,7 @@ def parity_tree_network(n_bits: int, steepness: float = 20.0) -> MLP:
     k = float(steepness)
     # `carry` maps the current layer's units to the values (XORs so far) they stand for
     carry = np.eye(n)  # inputs: value i = x_i
-    params, activations, layer = {}, [], 1
+    layers, activations = [], []
     while True:  # one hidden layer per level of the tree
         values = carry.shape[1]
         columns, biases, next_carry = [], [], []
@@ -166,18 +187,17 @@ def parity_tree_network(n_bits: int, steepness: float = 20.0) -> MLP:
             columns.append(k * carry[:, -1])
             biases.append(-0.5 * k)
             next_carry.append((len(columns) - 1, 1.0, None, 0.0))
-        params[f"W{layer}"], params[f"b{layer}"] = np.stack(columns, axis=1), np.array(biases)
+        layers.append((np.stack(columns, axis=1), np.array(biases)))
         activations.append("sigmoid")
         carry = np.zeros((len(columns), len(next_carry)))
         for value, (unit, sign, other, other_sign) in enumerate(next_carry):
             carry[unit, value] = sign
             if other is not None:
                 carry[other, value] = other_sign
-        layer += 1
         if carry.shape[1] == 1:
             break
-    params[f"W{layer}"], params[f"b{layer}"] = carry, np.zeros(1)
-    return MLP(params, activations + ["identity"])
+    layers.append((carry, np.zeros(1)))
+    return MLP(_params(layers), activations + ["identity"])
 
 
 def hidden_units(net: MLP) -> int:
@@ -192,11 +212,8 @@ def sawtooth_network(depth: int) -> MLP:
     layer ReLU network of m units on a line has at most m + 1 pieces, so it needs
     :math:`2^{d} - 1` units to do the same."""
     d = check_count(depth, "depth")
-    params, first = {}, np.array([[1.0, 1.0]])
+    first = np.array([[1.0, 1.0]])
     fold = np.array([[2.0, 2.0], [-4.0, -4.0]])  # T of the previous layer, fed to both next units
-    for layer in range(1, d + 1):
-        params[f"W{layer}"] = first if layer == 1 else fold
-        params[f"b{layer}"] = np.array([0.0, -0.5])
-    params[f"W{d + 1}"], params[f"b{d + 1}"] = np.array([[2.0], [-4.0]]), np.zeros(1)
-    return MLP(params, ["relu"] * d + ["identity"])
+    hidden = [(first if layer == 0 else fold, np.array([0.0, -0.5])) for layer in range(d)]
+    return MLP(_params(hidden + [(np.array([[2.0], [-4.0]]), np.zeros(1))]), ["relu"] * d + ["identity"])
 

@@ -25,15 +25,13 @@ from typing import Sequence
 
 import numpy as np
 
-from helpers._validate import as_float_array, check_finite, check_positive, check_rng, finiteness_unchecked, lookup
+from helpers._validate import as_float_array, check_finite, check_positive, check_rng, lookup
 from helpers.activations import get_activation
 from helpers.init import normal
-from helpers.losses import LOSSES
+from helpers.losses import LOSSES, UNCHECKED_LOSSES, class_indices
 from helpers.network import MLP, parameter_names
+from helpers.optim import RULES, map_rule
 from helpers.train import iterate_minibatches, train
-
-# The usual initialiser for each activation (the widget's weight scale multiplies its std).
-STANDARD_INIT_VARIANCE = {"sigmoid": 1.0, "tanh": 1.0, "relu": 2.0, "leaky_relu": 2.0}
 
 
 # --- the one-neuron-per-layer chain ---------------------------------------------------------
@@ -110,11 +108,11 @@ def layer_gradient_norms(net: MLP, X, targets, loss: str = "categorical_cross_en
 def deep_network(depth: int, activation: str, rng, width: int = 30, n_inputs: int = 64,
                  n_outputs: int = 10, weight_scale: float = 1.0) -> MLP:
     r"""``depth`` hidden layers of ``width`` units and a linear output layer. Weights
-    :math:`\sim \mathcal N(0, s^2\,c/n_{in})` with :math:`c` from ``STANDARD_INIT_VARIANCE``
-    (1: LeCun; 2: He, for the ReLU family) and :math:`s` = ``weight_scale``."""
+    :math:`\sim \mathcal N(0, s^2\,c/n_{in})` with :math:`c` the activation's ``gain`` (1: LeCun;
+    2: He, for the ReLU family) and :math:`s` = ``weight_scale``."""
     check_rng(rng)
     scale = check_positive(weight_scale, "weight_scale")
-    gain = lookup(STANDARD_INIT_VARIANCE, activation, "activation for a deep network's hidden layers")
+    gain = get_activation(activation).gain
 
     def initialise(fan_in, fan_out, rng):
         return normal(fan_in, fan_out, rng, std=scale * np.sqrt(gain / fan_in))
@@ -142,14 +140,14 @@ def training_record(net: MLP, X, labels, probe, epochs: int, lr: float, rng, bat
     start = {key: value.copy() for key, value in net.params.items()}
     keys = [parameter_names(l)[0] for l in range(1, net.n_layers + 1)]
 
-    def snapshot():
+    def snapshot(net):
         moved = [np.linalg.norm(net.params[k] - start[k]) / np.linalg.norm(start[k]) for k in keys]
         return layer_gradient_norms(net, *probe, parameter="b"), moved
 
-    records = [snapshot()]
-    for _ in range(int(epochs)):
-        train(net, X, labels, rng=rng, optimiser=optimiser, lr=lr, epochs=1, batch_size=batch_size)
-        records.append(snapshot())
+    first = snapshot(net)
+    history = train(net, X, labels, rng=rng, optimiser=optimiser, lr=lr, epochs=epochs, batch_size=batch_size,
+                    recorders={"snapshot": snapshot})
+    records = [first, *history.recorded["snapshot"]]
     return np.array([r[0] for r in records]), np.array([r[1] for r in records])
 
 
@@ -185,14 +183,22 @@ def train_clipped(net: MLP, X, labels, lr: float, epochs: int, rng, max_norm: fl
                   clip=clip_by_global_norm, batch_size: int = 32):
     """Plain mini-batch SGD on ``net`` (in place), clipping every gradient with
     ``clip(grads, max_norm)`` unless ``max_norm`` is None. Returns ``(losses, norms)``, one
-    entry per step (norm before clipping); a run whose gradient overflows stops there."""
-    loss = LOSSES["categorical_cross_entropy"]
+    entry per step (norm before clipping); a run whose gradient overflows stops there.
+
+    Its own loop, not ``helpers.train``'s: it records every step's batch loss and stops at the
+    first overflow, where ``train`` records per epoch. The inputs are checked here, once."""
+    X = check_finite(as_float_array(X, "X", ndim=2), "X")
+    labels = class_indices(labels, net.layer_sizes[-1])
+    lr, rng = check_positive(lr, "lr"), check_rng(rng)
+    if max_norm is not None:
+        max_norm = check_positive(max_norm, "max_norm")
+    loss, sgd = UNCHECKED_LOSSES["categorical_cross_entropy"], RULES["sgd"]
+    states = {key: sgd.init(value) for key, value in net.params.items()}
     losses, norms = [], []
-    # a diverging run is stopped below, so neither NumPy's warnings nor the finiteness checks
-    with np.errstate(over="ignore", invalid="ignore"), finiteness_unchecked():
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is stopped below
         for _ in range(int(epochs)):
             for batch in iterate_minibatches(X.shape[0], batch_size, rng):
-                value, grads = net.loss_and_gradients(X[batch], labels[batch], loss)
+                value, grads = net.loss_and_gradients(X[batch], labels[batch], loss, checked=False)
                 norm = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
                 losses.append(value)
                 norms.append(norm)
@@ -200,5 +206,5 @@ def train_clipped(net: MLP, X, labels, lr: float, epochs: int, rng, max_norm: fl
                     return np.array(losses), np.array(norms)
                 if max_norm is not None:
                     grads = clip(grads, max_norm)[0]
-                net.params = {key: net.params[key] - lr * grads[key] for key in net.params}
+                net.params, states = map_rule(sgd, net.params, grads, states, lr)
     return np.array(losses), np.array(norms)

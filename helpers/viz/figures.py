@@ -11,9 +11,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
-
-from helpers.activations import get_activation, sigmoid, sigmoid_derivative_from_output
-from helpers.viz.live import LiveView
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
 DPI = 90
 
@@ -42,68 +40,39 @@ def _register_png_formatter() -> None:
 _register_png_formatter()
 
 
-def _figure(n_columns: int = 1, width: float = 5.0, height: float = 3.4):
+def panels(n_columns: int = 1, width: float = 5.0, height: float = 3.4):
+    """``(figure, axes)``: ``n_columns`` axes in a row, each ``width`` × ``height`` inches, laid out
+    by constrained layout (right for a figure drawn once)."""
     fig = Figure(figsize=(width * n_columns, height), dpi=DPI, layout="constrained")
     axes = fig.subplots(1, n_columns, squeeze=False)[0]
     return fig, axes
 
 
-class SigmoidView(LiveView):
-    r"""Left: a sigmoid neuron :math:`\sigma(c(wx + b))` beside a perceptron's step
-    :math:`[wx + b > 0]`. Right: :math:`\sigma'(z)`, the factor every gradient through the
-    neuron carries; as the steepness :math:`c` grows it collapses to a spike at :math:`x = -b/w`.
-    Both panels keep their limits, so a slider only moves the curves, the threshold and a title."""
-
-    def __init__(self, x_range=(-4.0, 4.0)):
-        self.x = np.linspace(*x_range, 801)
-        self.figure, (left, right) = _figure(2)
-        # Unicode, not mathtext, in live figures: mathtext is re-parsed on every redraw.
-        self.step, = left.plot(self.x, self.x, color="0.55", lw=2, ls="--", label="perceptron: step")
-        self.neuron, = left.plot(self.x, self.x, color="C0", lw=2.5, label="sigmoid neuron σ(c(wx + b))")
-        self.threshold = left.axvline(0.0, color="C3", lw=0.8, ls=":", label="threshold x = −b/w")
-        left.set(xlabel="input x", ylabel="output", xlim=x_range, ylim=(-0.05, 1.05), title=" ")
-        self.overlays = [left.legend(loc="upper left", fontsize=8, framealpha=1.0)]  # the curves pass under it
-        self.derivative, = right.plot(self.x, self.x, color="C1", lw=2.5)
-        right.axhline(0.25, color="0.6", lw=0.8, ls=":")
-        right.set(xlabel="input x", ylabel="σ′(z)", xlim=x_range, ylim=(-0.01, 0.27),
-                  title="learning signal σ′(z) (never above 1/4)")
-        self.title = left.title
-
-    def update(self, w: float = 1.0, b: float = 0.0, steepness: float = 1.0):
-        a = sigmoid(steepness * (w * self.x + b))
-        self.step.set_ydata((w * self.x + b > 0).astype(float))
-        self.neuron.set_ydata(a)
-        self.threshold.set_visible(w != 0)
-        if w != 0:
-            self.threshold.set_xdata([-b / w, -b / w])
-        self.derivative.set_ydata(sigmoid_derivative_from_output(a))
-        self.title.set_text(f"w = {w:.2f}, b = {b:.2f}, steepness c = {steepness:.1f}")
-        return [self.step, self.neuron, self.threshold, self.derivative, self.title]
+def fixed_panels(n_rows: int, n_columns: int, width: float, height: float, **spacing):
+    """``(figure, axes)``: a grid of axes (always 2-D) in a fixed layout. Constrained layout would
+    cost a live view's redraws a layout pass each; ``figure_png``'s tight bounding box still keeps
+    every label in the picture. ``spacing``: ``subplots_adjust`` overrides."""
+    fig = Figure(figsize=(width * n_columns, height * n_rows))
+    fig.subplots_adjust(**{"left": 0.07, "right": 0.98, "bottom": 0.14, "top": 0.88, "wspace": 0.3,
+                           "hspace": 0.5, **spacing})
+    return fig, fig.subplots(n_rows, n_columns, squeeze=False)
 
 
-def sigmoid_vs_step(w: float = 1.0, b: float = 0.0, steepness: float = 1.0, x_range=(-4.0, 4.0)) -> Figure:
-    """A static picture of ``SigmoidView`` (see there) for one neuron."""
-    return SigmoidView(x_range).draw(w=w, b=b, steepness=steepness)
+def plain_log_y(ax) -> None:
+    """Log-scaled y-axis with a few tick labels like 1e-06 and no minor ticks. Matplotlib's
+    default 10^k labels go through its TeX-like parser, and laying out dozens of minor ticks
+    takes most of a widget's redraw time."""
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(numticks=7))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0e}"))
+    ax.yaxis.set_minor_locator(NullLocator())
 
 
-def activation_gallery(names: Sequence[str] = ("sigmoid", "tanh", "relu", "leaky_relu"),
-                       z_range=(-5.0, 5.0), *, leaky_alpha: float = 0.1) -> Figure:
-    """Each named activation (solid) with its derivative (dashed), one panel each.
-
-    Leaky ReLU is drawn with the slope ``leaky_alpha`` for z < 0: the usual default 0.01 would
-    look exactly like ReLU at this scale.
-    """
-    z = np.linspace(*z_range, 501)
-    fig, axes = _figure(len(names), width=3.2, height=2.8)
-    for ax, name in zip(axes, names):
-        activation = get_activation(name)
-        options = {"alpha": leaky_alpha} if name == "leaky_relu" else {}
-        ax.plot(z, activation.function(z, **options), lw=2.5, label="f(z)")
-        ax.plot(z, activation.derivative(z, **options), lw=2, ls="--", label="f′(z)")
-        ax.axhline(0, color="0.7", lw=0.6)
-        ax.set(title=f"{name} (α = {leaky_alpha:g})" if options else name, xlabel="z")
-        ax.legend(fontsize=8, loc="upper left")
-    return fig
+def few_ticks(ax, n: int = 5) -> None:
+    """At most ``n`` ticks per linear axis: fewer labels to lay out on every redraw."""
+    ax.xaxis.set_major_locator(MaxNLocator(n))
+    if ax.get_yscale() == "linear":
+        ax.yaxis.set_major_locator(MaxNLocator(n))
 
 
 def loss_curves(curves: Mapping[str, Sequence], *, xlabel: str = "step",
@@ -111,7 +80,7 @@ def loss_curves(curves: Mapping[str, Sequence], *, xlabel: str = "step",
     """One line per entry of ``curves`` (label → values), e.g. training loss per step. An entry
     may instead hold several runs (label → a list of value lists): they share one colour and
     one legend entry."""
-    fig, (ax,) = _figure(1, width=6.0)
+    fig, (ax,) = panels(1, width=6.0)
     for index, (label, values) in enumerate(curves.items()):
         runs = values if len(values) and np.ndim(values[0]) > 0 else [values]
         for number, run in enumerate(runs):
@@ -123,14 +92,3 @@ def loss_curves(curves: Mapping[str, Sequence], *, xlabel: str = "step",
     ax.legend()
     return fig
 
-
-def neuron_fit(x, y, w, b, title: str = "") -> Figure:
-    """A one-input sigmoid neuron's curve :math:`\\sigma(wx + b)` over the data points (x, y)."""
-    x = np.asarray(x, dtype=float).ravel()
-    grid = np.linspace(x.min() - 0.5, x.max() + 0.5, 400)
-    fig, (ax,) = _figure(1, width=5.5)
-    ax.scatter(x, np.ravel(y), color="C1", zorder=3, label="data")
-    ax.plot(grid, sigmoid(w * grid + b), lw=2.5, label=rf"$\sigma({w:.2f}x {b:+.2f})$")
-    ax.set(xlabel="x", ylabel="output", ylim=(-0.05, 1.05), title=title)
-    ax.legend(loc="upper left")
-    return fig

@@ -24,6 +24,9 @@ from IPython.display import Image, display
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from PIL import Image as PILImage
+
+from helpers.viz.figures import DPI
 
 
 class LiveView:
@@ -125,7 +128,7 @@ class LiveFigure:
             for ax, position in zip(fig.axes, self._layout):
                 ax.set_position(position)
         canvas = FigureCanvasAgg(fig)
-        fig.set_dpi(_dpi())
+        fig.set_dpi(DPI)
         canvas.draw()
         self._layout = [ax.get_position() for ax in fig.axes]
         return _png(canvas)
@@ -137,7 +140,7 @@ class _Blitter:
     def __init__(self, figure: Figure):
         self.figure = figure
         self.canvas = FigureCanvasAgg(figure)
-        figure.set_dpi(_dpi())
+        figure.set_dpi(DPI)
         self.background = None
         self.key = None
         self.moving: list[Artist] = []
@@ -183,17 +186,9 @@ class _Blitter:
         return _png(self.canvas)
 
 
-def _dpi() -> float:
-    from helpers.viz.figures import DPI  # here, not at the top: plots' own views import this module
-
-    return DPI
-
-
 def _png(canvas: FigureCanvasAgg) -> bytes:
     """The canvas as PNG. zlib level 1: a redraw's PNG is shown once and replaced, and level 1
     encodes it in about 10 ms where the default (6) takes 15, for a file about 5 % larger."""
-    from PIL import Image as PILImage
-
     rgb = np.asarray(canvas.buffer_rgba())[..., :3]  # figures are opaque: alpha only adds bytes
     buffer = io.BytesIO()
     PILImage.fromarray(np.ascontiguousarray(rgb)).save(buffer, format="png", compress_level=1)

@@ -9,10 +9,10 @@ from typing import Mapping
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
+from matplotlib.ticker import LogLocator
 
 from helpers.experiments import optimisers as descent, loss_surfaces as surfaces
-from helpers.viz import figures as _plots  # noqa: F401  importing it makes notebooks show Figures
+from helpers.viz.figures import few_ticks, plain_log_y
 from helpers.viz.live import LiveView
 
 COLOURS = {"sgd": "C0", "momentum": "C1", "nesterov": "C2", "adagrad": "C4", "rmsprop": "C5", "adam": "C3"}
@@ -37,23 +37,6 @@ def _draw_contours(ax, name: str):
     xs, ys, values, levels = _contour_data(name)
     return ax.contour(xs, ys, values, levels=levels, colors="0.75", linewidths=0.7, negative_linestyles="solid",
                       zorder=1)
-
-
-def plain_log_y(ax) -> None:
-    """Log-scaled y-axis with a few tick labels like 1e-06 and no minor ticks. Matplotlib's
-    default 10^k labels go through its TeX-like parser, and laying out dozens of minor ticks
-    takes most of a widget's redraw time."""
-    ax.set_yscale("log")
-    ax.yaxis.set_major_locator(LogLocator(numticks=7))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0e}"))
-    ax.yaxis.set_minor_locator(NullLocator())
-
-
-def few_ticks(ax, n: int = 5) -> None:
-    """At most ``n`` ticks per linear axis: fewer labels to lay out on every redraw."""
-    ax.xaxis.set_major_locator(MaxNLocator(n))
-    if ax.get_yscale() == "linear":
-        ax.yaxis.set_major_locator(MaxNLocator(n))
 
 
 def draw_paths(ax, surface_name: str, paths: Mapping[str, np.ndarray], title: str = "") -> None:
@@ -175,12 +158,6 @@ class RaceView(LiveView):
 
     def background_key(self, surface: str = "valley", lr_scale: float = 1.0, beta: float = 0.9):
         return surfaces.get_surface(surface).name
-
-
-def optimiser_race(surface: str = "valley", lr_scale: float = 1.0, beta: float = 0.9) -> Figure:
-    """A static picture of ``RaceView`` (see there): every optimiser's path on ``surface`` (left) and
-    how far above the minimum each one is after every step (right, log scale)."""
-    return RaceView().draw(surface=surface, lr_scale=lr_scale, beta=beta)
 
 
 def convergence_rates(panels: Mapping[str, Mapping[str, tuple[np.ndarray, float | None]]]) -> Figure:

@@ -11,11 +11,11 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
+from helpers.activations import get_activation
 from helpers.experiments import vanishing_gradients as gradient_flow
 from helpers.viz.live import LiveView, round_up
-from helpers.viz.optimisers import plain_log_y
+from helpers.viz.figures import plain_log_y
 
-ACTIVATION_COLOURS = {"sigmoid": "C0", "tanh": "C1", "relu": "C2", "leaky_relu": "C4"}
 
 
 def chain_gradients(cases: Mapping[str, np.ndarray]) -> Figure:
@@ -94,7 +94,7 @@ class GradientNormView(LiveView):
         depth = int(depth)
         profile = self.profile(depth, activation, weight_scale)
         self.line.set_data(np.arange(1, depth + 2), profile)
-        self.line.set_color(ACTIVATION_COLOURS.get(activation, "C0"))
+        self.line.set_color(get_activation(activation).colour)
         last, low, high = self._limits(profile)
         self.ax.set(xlim=(0.5, last + 0.5), ylim=(10.0**low, 10.0**high))
         ratio = profile[0] / profile[-2] if depth > 1 else 1.0
@@ -104,13 +104,6 @@ class GradientNormView(LiveView):
 
     def background_key(self, depth: int = 6, activation: str = "sigmoid", weight_scale: float = 1.0):
         return self._limits(self.profile(int(depth), activation, weight_scale))
-
-
-def gradient_norm_profile(X, labels, depth: int = 6, activation: str = "sigmoid",
-                          weight_scale: float = 1.0) -> Figure:
-    """A static picture of ``GradientNormView`` (see there): per-layer weight-gradient norms of a
-    fresh deep network (three initialisations averaged) with the chosen depth, activation and weight scale."""
-    return GradientNormView(X, labels).draw(depth=depth, activation=activation, weight_scale=weight_scale)
 
 
 def training_speed(records: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> Figure:

@@ -1,4 +1,5 @@
-"""Tests for helpers.experiments.optimisers: its single-array steps take exactly helpers.optim's steps, paths
+"""Tests for helpers.experiments.optimisers: paths take exactly helpers.optim's steps (the course's or a
+student's in the exercises' form), paths
 behave (start, length, divergence), the race uses its rates, and SGD on least squares shows
 the noise ball with a constant rate and converges with a Robbins–Monro schedule."""
 from __future__ import annotations
@@ -31,26 +32,55 @@ def test_paths_equal_helpers_optim(name):
     np.testing.assert_allclose(ours, np.array(reference), rtol=1e-12, atol=1e-12)
 
 
-def test_single_steps_by_hand():
-    # w = 1, g = 2, lr = 0.1 (the numbers of tests/helpers/test_optim.py)
-    w, g = np.array([1.0]), np.array([2.0])
-    assert descent.sgd_step(w, g, 0.1) == pytest.approx(0.8)
-    new, v = descent.momentum_step(w, g, np.zeros(1), 0.1, momentum=0.5)
-    assert (new, v) == (pytest.approx(0.8), pytest.approx(-0.2))
-    new, s = descent.rmsprop_step(w, g, np.zeros(1), 0.1, rho=0.5, eps=1e-12)
-    assert (new, s) == (pytest.approx(1 - 0.2 / np.sqrt(2)), pytest.approx(2.0))
-    new, m, v2, t = descent.adam_step(w, g, np.zeros(1), np.zeros(1), 0, 0.1)
-    assert t == 1 and new == pytest.approx(0.9, abs=1e-8)  # first step: lr · sign(g)
+# Notebook 06's exercises, written as a student would: the state spread out among the arguments.
+def sgd_step(theta, grad, lr):
+    return theta - lr * grad
 
 
-def test_steps_do_not_modify_their_inputs():
-    theta, g, state = np.ones(3), np.arange(3.0), np.full(3, 0.5)
-    copies = theta.copy(), g.copy(), state.copy()
-    descent.momentum_step(theta, g, state, 0.1)
-    descent.rmsprop_step(theta, g, state, 0.1)
-    descent.adam_step(theta, g, state, state, 3, 0.1)
-    for before, after in zip(copies, (theta, g, state)):
-        np.testing.assert_array_equal(before, after)
+def momentum_step(theta, grad, velocity, lr, momentum=0.9):
+    velocity = momentum * velocity - lr * grad
+    return theta + velocity, velocity
+
+
+def nesterov_step(theta, grad, velocity, lr, momentum=0.9):
+    velocity = momentum * velocity - lr * grad
+    return theta + momentum * velocity - lr * grad, velocity
+
+
+def adagrad_step(theta, grad, sum_squares, lr, eps=1e-8):
+    sum_squares = sum_squares + grad**2
+    return theta - lr * grad / (np.sqrt(sum_squares) + eps), sum_squares
+
+
+def rmsprop_step(theta, grad, mean_square, lr, rho=0.9, eps=1e-8):
+    mean_square = rho * mean_square + (1 - rho) * grad**2
+    return theta - lr * grad / (np.sqrt(mean_square) + eps), mean_square
+
+
+def adam_step(theta, grad, m, s, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    t = t + 1
+    m = beta1 * m + (1 - beta1) * grad
+    s = beta2 * s + (1 - beta2) * grad**2
+    return theta - lr * (m / (1 - beta1**t)) / (np.sqrt(s / (1 - beta2**t)) + eps), m, s, t
+
+
+EXERCISE_STEPS = {"sgd": sgd_step, "momentum": momentum_step, "nesterov": nesterov_step,
+                  "adagrad": adagrad_step, "rmsprop": rmsprop_step, "adam": adam_step}
+
+
+@pytest.mark.parametrize("name", list(descent.LABELS))
+def test_a_step_in_the_exercises_form_takes_the_courses_path(name):
+    lr = descent.RACE_RATES["rosenbrock"][name]
+    ours = descent.path("rosenbrock", name, lr, 60, step=EXERCISE_STEPS[name], **HYPER[name])
+    np.testing.assert_allclose(ours, descent.path("rosenbrock", name, lr, 60, **HYPER[name]), rtol=1e-12, atol=1e-12)
+
+
+def test_exercise_update_keeps_the_state_as_a_tuple():
+    update = descent.exercise_update(adam_step)
+    theta, state = update(np.ones(2), np.full(2, 2.0), (np.zeros(2), np.zeros(2), 0), 0.1)
+    assert state[2] == 1 and np.allclose(theta, 0.9, atol=1e-8)  # first step: lr · sign(g)
+    theta, state = descent.exercise_update(sgd_step)(np.ones(2), np.full(2, 2.0), (), 0.1)
+    assert state == () and np.allclose(theta, 0.8)
 
 
 def test_path_accepts_a_replacement_step():
@@ -102,16 +132,14 @@ def _alone(surface, optimiser, lr, n_steps, **hyper):
     """One optimiser's path by the plainest loop: its step, the gradient at one point, stop on leaving
     the box 100 times the plot window (the oracle for ``paths``, which runs several at once)."""
     theta = np.array(surface.start, dtype=float)
-    state = {"sgd": [], "adam": [np.zeros(2), np.zeros(2), 0]}.get(optimiser, [np.zeros(2)])
+    init_state, step = optim.get_optimiser(optimiser)
+    state = init_state({"p": theta})
     bound = 100.0 * max(abs(v) for v in surface.x_range + surface.y_range)
     points = np.full((n_steps + 1, 2), np.nan)
     points[0] = theta
     for k in range(1, n_steps + 1):
-        grad = surface.gradient(theta)
-        if optimiser == "sgd":
-            theta = descent.sgd_step(theta, grad, lr)
-        else:
-            theta, *state = descent.STEPS[optimiser](theta, grad, *state, lr, **hyper)
+        params, state = step({"p": theta}, {"p": surface.gradient(theta)}, state, lr, **hyper)
+        theta = params["p"]
         if not np.all(np.abs(theta) < bound):
             break
         points[k] = theta

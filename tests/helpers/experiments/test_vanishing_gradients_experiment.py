@@ -12,7 +12,7 @@ from helpers import activations, losses, network
 from helpers.experiments import vanishing_gradients as gradient_flow
 from helpers.gradcheck import numerical_gradient, relative_error
 
-ACTIVATIONS = ["sigmoid", "tanh", "relu", "leaky_relu"]
+ACTIVATIONS = activations.hidden_activations()
 
 
 def chain_cost(x, y, weights, biases, activation="sigmoid"):
@@ -170,8 +170,26 @@ def test_unknown_loss_and_activation_names_list_the_choices(rng):
     net = gradient_flow.deep_network(2, "tanh", rng, width=4, n_inputs=3, n_outputs=2)
     with pytest.raises(ValueError, match="unknown loss 'hinge'; choose one of: binary_cross_entropy"):
         gradient_flow.layer_gradient_norms(net, rng.normal(size=(5, 3)), np.zeros(5, int), loss="hinge")
-    with pytest.raises(ValueError, match="'identity'; choose one of: leaky_relu, relu, sigmoid, tanh"):
-        gradient_flow.deep_network(2, "identity", rng)
+    with pytest.raises(ValueError, match="unknown activation 'swish'; choose one of: identity, leaky_relu"):
+        gradient_flow.deep_network(2, "swish", rng)
+
+
+@pytest.mark.parametrize("activation", list(activations.ACTIVATIONS))
+def test_deep_network_weights_have_the_activations_gain(activation):
+    """Var(W) = scale² · gain / n_in, the gain from the activation's record (He for the ReLU family)."""
+    net = gradient_flow.deep_network(3, activation, np.random.default_rng(0), width=300, n_inputs=200,
+                                     weight_scale=1.5)
+    gain = activations.get_activation(activation).gain
+    assert np.var(net.params["W1"]) == pytest.approx(1.5**2 * gain / 200, rel=0.03)
+    assert np.var(net.params["W2"]) == pytest.approx(1.5**2 * gain / 300, rel=0.03)
+
+
+def test_train_clipped_checks_its_data_once(rng):
+    net = gradient_flow.deep_network(2, "relu", rng, width=4, n_inputs=3, n_outputs=2)
+    with pytest.raises(ValueError, match="X must be finite"):
+        gradient_flow.train_clipped(net, np.full((4, 3), np.nan), np.zeros(4, int), 0.1, 1, rng)
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 1\]"):
+        gradient_flow.train_clipped(net, np.ones((4, 3)), np.full(4, 5), 0.1, 1, rng)
 
 
 def test_train_clipped_stops_a_diverging_run_without_an_error(rng):

@@ -4,10 +4,9 @@ drawn over it) must look like a full draw of the same figure, after each control
 A view that forgets to return an artist it changed, or whose background depends on a value its
 ``background_key`` leaves out, shows a stale picture here: the pixels differ from the full draw.
 """
-import importlib
-import inspect
 import io
-import pkgutil
+import sys
+from pathlib import Path
 
 import ipywidgets
 import numpy as np
@@ -15,22 +14,15 @@ import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
-import helpers
 from helpers.viz import live, widgets
 
-
-def _factories() -> dict:
-    for info in pkgutil.iter_modules(helpers.__path__):  # modules register their examples on import
-        importlib.import_module(f"helpers.{info.name}")
-    found = {name: factory for name, factory in vars(widgets).items()
-             if inspect.isfunction(factory) and not name.startswith("_") and factory.__module__ == widgets.__name__
-             and "LiveFigure" in str(inspect.signature(factory).return_annotation)
-             and all(p.default is not p.empty for p in inspect.signature(factory).parameters.values())}
-    found.update({name.rsplit(".", 1)[-1]: build for name, build in widgets.EXAMPLES.items()})
-    return found
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
+import widgets_bench  # noqa: E402  (the bench's list of widgets: each built as its notebook builds it)
 
 
-FACTORIES = _factories()
+FOUND, SKIPPED = widgets_bench.discover()
+# every widget factory of helpers, built by its defaults or by the bench's example of it
+FACTORIES = {name.removesuffix(" (example)").rsplit(".", 1)[-1]: build for name, build in FOUND}
 
 
 def _pixels(png: bytes) -> np.ndarray:
@@ -68,9 +60,12 @@ def _another_value(control):
 
 
 def test_every_course_widget_is_found():
-    expected = {"sigmoid_explorer", "slowdown_explorer", "temperature_explorer", "optimiser_race",
-                "bump_explorer", "bump_challenge", "init_variance_explorer"}
-    assert expected <= set(FACTORIES), sorted(expected - set(FACTORIES))
+    expected = {"sigmoid_explorer", "slowdown_explorer", "temperature_explorer", "digit_explorer",
+                "regularisation_explorer", "init_variance_explorer", "optimiser_race", "gradient_norm_explorer",
+                "bump_explorer", "bump_challenge"}
+    public = {name for name in vars(widgets) if name.endswith(("_explorer", "_race", "_challenge"))}
+    assert not SKIPPED, SKIPPED
+    assert public == expected and set(FACTORIES) == expected, sorted(expected ^ set(FACTORIES))
 
 
 @pytest.mark.parametrize("name", sorted(FACTORIES))

@@ -32,7 +32,7 @@ def test_optimiser_paths_one_panel_per_surface_one_line_per_optimiser():
 
 @pytest.mark.parametrize("surface", list(descent.RACE_RATES))
 def test_race_figure_follows_its_settings(surface):
-    fig = optim_plots.optimiser_race(surface, lr_scale=2.0, beta=0.5)
+    fig = optim_plots.RaceView().draw(surface=surface, lr_scale=2.0, beta=0.5)
     paths, gaps = fig.axes
     assert gaps.get_yscale() == "log" and "× 2" in gaps.get_title() and "0.50" in gaps.get_title()
     # Each legend row reads "Adam (η = 1)": the label, then the rate, a text placed after it.

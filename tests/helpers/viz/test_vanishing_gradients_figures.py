@@ -3,9 +3,13 @@ from __future__ import annotations
 
 import numpy as np
 
+import pytest
+
 from helpers import datasets
+from helpers.activations import ACTIVATIONS, hidden_activations
 from helpers.viz import vanishing_gradients as depth_plots, figures as plots, widgets
 from helpers.experiments import vanishing_gradients as gradient_flow
+from toy_activation import with_silu  # noqa: F401  (a fixture)
 
 
 def small_batch():
@@ -47,13 +51,12 @@ def test_gradient_norm_explorer_follows_its_controls():
     X, labels = small_batch()
     live = widgets.gradient_norm_explorer(X, labels, depth=3)
     assert set(live.controls) == {"depth", "activation", "weight_scale"}
-    fig = depth_plots.gradient_norm_profile(X, labels, 3, "relu", 2.0)
+    fig = depth_plots.GradientNormView(X, labels).draw(depth=3, activation="relu", weight_scale=2.0)
     assert "relu, 3 hidden layers" in fig.axes[0].get_title()
     assert len(fig.axes[0].get_lines()[0].get_ydata()) == 4
     first = live.render()
     live.controls["activation"].value = "tanh"
     assert live.render() != first
-    assert callable(widgets.EXAMPLES["helpers.viz.widgets._gradient_norm_explorer_example"])
 
 
 def test_gradient_norm_view_axes_hold_the_profile_in_coarse_steps():
@@ -72,3 +75,18 @@ def test_gradient_norm_view_axes_hold_the_profile_in_coarse_steps():
     assert view.background_key(6, "sigmoid", 1.0) == view.background_key(6, "sigmoid", 1.12)
     assert view.background_key(6, "sigmoid", 1.0) != view.background_key(30, "sigmoid", 1.0)
     assert [depth_plots._nice_decades(d) for d in (0.5, 1, 2.5, 4, 6, 11, 37, 120)] == [1, 1, 3, 5, 10, 20, 50, 200]
+
+
+@pytest.mark.parametrize("activation", hidden_activations())
+def test_gradient_norm_view_draws_each_activation_in_its_colour(activation):
+    X, labels = small_batch()
+    ax = depth_plots.GradientNormView(X, labels).draw(depth=2, activation=activation).axes[0]
+    assert ax.get_lines()[0].get_color() == ACTIVATIONS[activation].colour
+
+
+def test_a_new_activation_needs_only_its_record(with_silu):
+    """SiLU added by one record (its f' is not a function of its output): the deep network takes its
+    gain, the view its colour."""
+    X, labels = small_batch()
+    ax = depth_plots.GradientNormView(X, labels).draw(depth=2, activation="silu").axes[0]
+    assert ax.get_lines()[0].get_color() == with_silu.colour and np.all(np.isfinite(ax.get_lines()[0].get_ydata()))

@@ -1,6 +1,5 @@
-"""Tests for what the notebooks show and wrap around exercises: helpers.viz.figures (Figure
-objects, PNG bytes), helpers.viz.widgets (LiveFigure rendering and updating in place),
-helpers.notebook.attempt and helpers.require_version.
+"""helpers.viz.figures (the shared figure utilities) and helpers.viz.widgets (controls wired to live
+views: rendering, updating the notebook's output in place, menus that follow the registries).
 
 Only ``matplotlib.figure.Figure`` is used (no pyplot), so no GUI backend is involved:
 saving a Figure to PNG always goes through Agg.
@@ -8,16 +7,20 @@ saving a Figure to PNG always goes through Agg.
 from __future__ import annotations
 
 import ast
+import inspect
+import io
 import struct
 
+import ipywidgets
 import numpy as np
 import pytest
 from IPython.display import Image
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator, NullLocator
+from PIL import Image as PILImage
 
-import helpers
-from helpers.viz import live, figures as plots, widgets
-from helpers import notebook
+from helpers import activations
+from helpers.viz import figures, live, why_sigmoid, widgets
 from figure_data import assert_shows_same_data
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -35,71 +38,21 @@ def assert_png(data) -> None:
     assert 100 <= width <= 3000 and 100 <= height <= 3000
 
 
-def sigma(z):
-    return 1.0 / (1.0 + np.exp(-z))
+# --- figures: the shared utilities ----------------------------------------------------------
 
-
-# --- plots ---------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("make, n_axes", [
-    (lambda: plots.sigmoid_vs_step(), 2),
-    (lambda: plots.sigmoid_vs_step(w=0.0, b=1.0, steepness=20.0), 2),
-    (lambda: plots.activation_gallery(), 4),
-    (lambda: plots.activation_gallery(("relu",)), 1),
-    (lambda: plots.activation_gallery(["sigmoid", "tanh", "identity"], z_range=(-2, 2)), 3),
-    (lambda: plots.loss_curves({"train": [3.0, 2.0, 1.5], "validation": np.array([3.1, 2.5, 2.4])}), 1),
-    (lambda: plots.loss_curves({"sgd": [1.0, 0.1, 0.01]}, xlabel="epoch", title="t", log_y=True), 1),
-    (lambda: plots.neuron_fit([-1.0, 0.0, 2.0], [0.0, 1.0, 1.0], 1.5, -0.2, title="fit"), 1),
+@pytest.mark.parametrize("curves, options", [
+    ({"train": [3.0, 2.0, 1.5], "validation": np.array([3.1, 2.5, 2.4])}, {}),
+    ({"sgd": [1.0, 0.1, 0.01]}, {"xlabel": "epoch", "title": "t", "log_y": True}),
 ])
-def test_plot_functions_return_figures_that_draw(make, n_axes):
-    fig = make()
-    assert isinstance(fig, Figure)
-    assert len(fig.axes) == n_axes
-    assert_png(plots.figure_png(fig))
-
-
-def test_sigmoid_vs_step_draws_the_formula():
-    w, b, c = 0.8, -0.4, 3.0
-    fig = plots.sigmoid_vs_step(w=w, b=b, steepness=c)
-    left, right = fig.axes
-    sigmoid_line = next(line for line in left.get_lines() if "sigmoid" in line.get_label())
-    x = sigmoid_line.get_xdata()
-    np.testing.assert_allclose(sigmoid_line.get_ydata(), sigma(c * (w * x + b)), rtol=1e-12, atol=1e-15)
-    step_line = next(line for line in left.get_lines() if "step" in line.get_label())
-    np.testing.assert_array_equal(step_line.get_ydata(), (w * x + b > 0).astype(float))
-    derivative = right.get_lines()[0].get_ydata()
-    s = sigma(c * (w * x + b))
-    np.testing.assert_allclose(derivative, s * (1 - s), rtol=1e-12, atol=1e-15)
-    assert derivative.max() <= 0.25
-
-
-def test_activation_gallery_titles_and_unknown_name():
-    fig = plots.activation_gallery(("tanh", "relu"))
-    assert [ax.get_title() for ax in fig.axes] == ["tanh", "relu"]
-    tanh_ax = fig.axes[0]
-    z = tanh_ax.get_lines()[0].get_xdata()
-    np.testing.assert_allclose(tanh_ax.get_lines()[0].get_ydata(), np.tanh(z), rtol=1e-12)
-    np.testing.assert_allclose(tanh_ax.get_lines()[1].get_ydata(), 1 - np.tanh(z) ** 2, rtol=1e-12, atol=1e-15)
-    with pytest.raises(ValueError, match="unknown activation"):
-        plots.activation_gallery(("swishy",))
-
-
-@pytest.mark.parametrize("alpha", [None, 0.2])
-def test_activation_gallery_draws_a_visible_leaky_slope(alpha):
-    options = {} if alpha is None else {"leaky_alpha": alpha}
-    fig = plots.activation_gallery(("relu", "leaky_relu"), z_range=(-5.0, 5.0), **options)
-    leaky_ax = fig.axes[1]
-    slope = 0.1 if alpha is None else alpha  # 0.01 would look exactly like ReLU at this scale
-    z, f = leaky_ax.get_lines()[0].get_xdata(), leaky_ax.get_lines()[0].get_ydata()
-    np.testing.assert_allclose(f[z < 0], slope * z[z < 0], rtol=1e-12)
-    np.testing.assert_allclose(leaky_ax.get_lines()[1].get_ydata()[z < 0], slope)
-    assert f"α = {slope:g}" in leaky_ax.get_title()
-    assert fig.axes[0].get_title() == "relu"
+def test_loss_curves_returns_a_figure_that_draws(curves, options):
+    fig = figures.loss_curves(curves, **options)
+    assert isinstance(fig, Figure) and len(fig.axes) == 1
+    assert_png(figures.figure_png(fig))
 
 
 def test_loss_curves_draws_a_group_of_runs_in_one_colour():
     curves = {"random": [[1.0, 0.5, 0.1], [2.0, 0.4]], "bumps": [[0.3, 0.01]], "single": [0.2, 0.1]}
-    ax = plots.loss_curves(curves, log_y=True).axes[0]
+    ax = figures.loss_curves(curves, log_y=True).axes[0]
     lines = ax.get_lines()
     assert [list(line.get_ydata()) for line in lines] == [[1.0, 0.5, 0.1], [2.0, 0.4], [0.3, 0.01], [0.2, 0.1]]
     assert [line.get_color() for line in lines] == ["C0", "C0", "C1", "C2"]
@@ -108,8 +61,7 @@ def test_loss_curves_draws_a_group_of_runs_in_one_colour():
 
 def test_loss_curves_one_line_per_curve():
     curves = {"a": [4.0, 2.0, 1.0, 0.5], "b": [1.0, 1.0]}
-    fig = plots.loss_curves(curves, log_y=True, ylabel="cost")
-    (ax,) = fig.axes
+    (ax,) = figures.loss_curves(curves, log_y=True, ylabel="cost").axes
     lines = ax.get_lines()
     assert [line.get_label() for line in lines] == ["a", "b"]
     np.testing.assert_array_equal(lines[0].get_xdata(), [0, 1, 2, 3])
@@ -117,17 +69,46 @@ def test_loss_curves_one_line_per_curve():
     assert ax.get_yscale() == "log" and ax.get_ylabel() == "cost"
 
 
-def test_neuron_fit_curve_covers_the_data():
-    x = np.array([[-1.0], [0.5], [3.0]])  # a column, as X is in the notebooks
-    fig = plots.neuron_fit(x, [0, 1, 1], 2.0, -1.0)
-    (ax,) = fig.axes
-    curve = ax.get_lines()[0]
-    grid = curve.get_xdata()
-    assert grid.min() < -1.0 and grid.max() > 3.0
-    np.testing.assert_allclose(curve.get_ydata(), sigma(2.0 * grid - 1.0), rtol=1e-12)
+def test_figure_png_of_an_empty_figure():
+    assert figures.figure_png(Figure(figsize=(2, 2))).startswith(PNG_SIGNATURE)
 
 
-@pytest.mark.parametrize("module", [plots, widgets])
+def test_panels_is_a_row_in_constrained_layout():
+    fig, axes = figures.panels(3, width=2.0, height=1.5)
+    assert len(axes) == 3 and list(fig.axes) == list(axes)
+    np.testing.assert_allclose(fig.get_size_inches(), [6.0, 1.5])
+    assert fig.get_dpi() == figures.DPI and fig.get_layout_engine() is not None
+
+
+def test_fixed_panels_is_a_grid_with_a_fixed_layout():
+    fig, axes = figures.fixed_panels(2, 3, 2.0, 1.5, left=0.2)
+    assert axes.shape == (2, 3)
+    np.testing.assert_allclose(fig.get_size_inches(), [6.0, 3.0])
+    assert fig.get_layout_engine() is None  # a redraw needs no layout pass
+    assert fig.subplotpars.left == 0.2 and fig.subplotpars.right == 0.98  # an override, and a default
+
+
+def test_plain_log_y_labels_decades_as_plain_text():
+    ax = Figure().subplots()
+    ax.plot([1, 2, 3], [1e-6, 1e-3, 1.0])
+    figures.plain_log_y(ax)
+    assert ax.get_yscale() == "log"
+    assert isinstance(ax.yaxis.get_minor_locator(), NullLocator)
+    assert ax.yaxis.get_major_formatter()(1e-6, 0) == "1e-06"  # no mathtext: quick to draw
+
+
+def test_few_ticks_leaves_a_log_axis_alone():
+    ax = Figure().subplots()
+    ax.set_yscale("log")
+    figures.few_ticks(ax, 4)
+    assert isinstance(ax.xaxis.get_major_locator(), MaxNLocator)
+    assert not isinstance(ax.yaxis.get_major_locator(), MaxNLocator)
+    ax.set_yscale("linear")
+    figures.few_ticks(ax, 4)
+    assert len(ax.yaxis.get_major_locator().tick_values(0.0, 1.0)) <= 6  # at most 4 intervals
+
+
+@pytest.mark.parametrize("module", [figures, live, widgets])
 def test_no_pyplot_import(module):
     # figures made in a loop or by a widget must not pile up in pyplot's global registry
     tree = ast.parse(open(module.__file__, encoding="utf-8").read())
@@ -135,10 +116,6 @@ def test_no_pyplot_import(module):
     imported += [f"{node.module}.{alias.name}" for node in ast.walk(tree)
                  if isinstance(node, ast.ImportFrom) for alias in node.names]
     assert not [name for name in imported if "pyplot" in name]
-
-
-def test_figure_png_of_an_empty_figure():
-    assert plots.figure_png(Figure(figsize=(2, 2))).startswith(PNG_SIGNATURE)
 
 
 # --- widgets -------------------------------------------------------------------------------
@@ -169,7 +146,7 @@ def fake_display(monkeypatch):
 
 def test_sigmoid_explorer_controls_and_defaults():
     explorer = widgets.sigmoid_explorer()
-    assert isinstance(explorer, widgets.LiveFigure)
+    assert isinstance(explorer, live.LiveFigure)
     assert explorer.values() == {"w": 1.0, "b": 0.0, "steepness": 1.0}
     assert widgets.sigmoid_explorer(0.5, -1.0, 2.0).values() == {"w": 0.5, "b": -1.0, "steepness": 2.0}
     assert list(explorer.box.children) == list(explorer.controls.values())
@@ -183,7 +160,7 @@ def test_render_is_png_and_follows_the_controls():
     moved = explorer.render()
     assert_png(moved)
     assert moved != first
-    assert_shows_same_data(explorer, plots.sigmoid_vs_step(w=1.0, b=1.5, steepness=1.0))
+    assert_shows_same_data(explorer, why_sigmoid.SigmoidView().draw(w=1.0, b=1.5, steepness=1.0))
 
 
 def test_show_then_control_change_updates_the_same_output(fake_display):
@@ -218,62 +195,75 @@ def test_show_outside_a_notebook_does_not_fail(capsys):
 
 def test_live_figure_with_any_draw_function(fake_display):
     _, handles = fake_display
-    import ipywidgets
-
     drawn = []
 
     def draw(scale):
         drawn.append(scale)
-        return plots.loss_curves({"x": [scale, 1.0, 0.5]})
+        return figures.loss_curves({"x": [scale, 1.0, 0.5]})
 
-    live = widgets.LiveFigure(draw, {"scale": ipywidgets.FloatSlider(value=2.0, min=0, max=5)}).show()
-    live.controls["scale"].value = 4.0
+    widget = live.LiveFigure(draw, {"scale": ipywidgets.FloatSlider(value=2.0, min=0, max=5)}).show()
+    widget.controls["scale"].value = 4.0
     assert drawn == [2.0, 4.0] and len(handles[0].updates) == 1
 
 
-# --- notebook.attempt ----------------------------------------------------------------------
+# --- menus follow the registries: an activation added by one record ---------------------------
 
-def reference(x, *, scale=1.0):
-    return ("reference", x * scale)
-
-
-def test_attempt_returns_the_students_result(capsys):
-    def student(x, *, scale=1.0):
-        return ("student", x * scale)
-
-    assert notebook.attempt(student, reference, 3, scale=2.0) == ("student", 6.0)
-    assert capsys.readouterr().out == ""
+def _softplus(z):
+    return np.logaddexp(0.0, z)
 
 
-def test_attempt_falls_back_on_not_implemented(capsys):
-    def student_fit(x, *, scale=1.0):
-        raise NotImplementedError
-
-    assert notebook.attempt(student_fit, reference, 3, scale=2.0) == ("reference", 6.0)
-    out = capsys.readouterr().out
-    assert "student_fit" in out and "reference" in out
+SOFTPLUS = activations.Activation("softplus", _softplus, activations.ACTIVATIONS["sigmoid"].function,
+                                  None, (0.0, np.inf), 1.0, "C9")  # f' = σ(z) is no function of f's output
 
 
-def test_attempt_lets_other_errors_through(capsys):
-    called = []
-
-    def student(x):
-        raise ValueError("shapes do not match")
-
-    with pytest.raises(ValueError, match="shapes do not match"):
-        notebook.attempt(student, lambda x: called.append(x), 1)
-    assert called == [] and capsys.readouterr().out == ""
+@pytest.fixture
+def softplus(monkeypatch):
+    monkeypatch.setitem(activations.ACTIVATIONS, "softplus", SOFTPLUS)
 
 
-# --- require_version -----------------------------------------------------------------------
+def _digits(n: int = 60):
+    rng = np.random.default_rng(0)
+    return rng.random((n, 64)), rng.integers(0, 10, n)
 
-def test_require_version_accepts_the_installed_version():
-    assert helpers.require_version(helpers.__version__) is None
+
+# the explorers that take an activation, each built small
+EXPLORERS = {
+    "gradient_norm_explorer": lambda: widgets.gradient_norm_explorer(*_digits(), depth=3),
+    "init_variance_explorer": lambda: widgets.init_variance_explorer(depth=4, width=25),
+}
 
 
-@pytest.mark.parametrize("wanted", ["0.0.1", "9.9.9", helpers.__version__ + ".1"])
-def test_require_version_names_both_versions(wanted):
-    with pytest.raises(RuntimeError) as error:
-        helpers.require_version(wanted)
-    message = str(error.value)
-    assert f"helpers {wanted}" in message and f"helpers {helpers.__version__}" in message
+def test_the_explorers_that_take_an_activation_are_all_here():
+    takers = {name for name, factory in vars(widgets).items() if inspect.isfunction(factory)
+              and factory.__module__ == widgets.__name__ and "activation" in inspect.signature(factory).parameters}
+    assert takers == set(EXPLORERS)
+
+
+@pytest.mark.parametrize("name", sorted(EXPLORERS))
+def test_every_activation_menu_offers_a_new_activation(softplus, name):
+    menu = EXPLORERS[name]().controls["activation"]
+    assert list(menu.options) == activations.hidden_activations()
+    assert "softplus" in menu.options and "identity" not in menu.options
+
+
+@pytest.mark.parametrize("name", sorted(EXPLORERS))
+def test_the_explorers_draw_with_a_new_activation(softplus, name):
+    widget = EXPLORERS[name]()
+    before = widget.render()
+    widget.controls["activation"].value = "softplus"
+    png = widget.render()
+    assert_png(png)
+    assert png != before
+    fast, full = (np.asarray(PILImage.open(io.BytesIO(data)).convert("RGB"), dtype=int)
+                  for data in (png, widget.render_full()))
+    assert np.mean(np.abs(fast - full).max(axis=-1) > 40) < 0.0002  # the redraw is not stale
+
+
+def test_gradient_norms_of_a_new_activation_are_drawn_in_its_colour(softplus):
+    widget = EXPLORERS["gradient_norm_explorer"]()
+    widget.controls["activation"].value = "softplus"
+    widget.render()
+    (line,) = widget.view.ax.get_lines()
+    assert line.get_color() == SOFTPLUS.colour
+    assert widget.view.ax.get_title().startswith("softplus")
+    assert np.all(np.isfinite(line.get_ydata())) and np.all(line.get_ydata() > 0)
