@@ -7,11 +7,10 @@ student does (a view that caches results for repeated values gets no free ride),
 redraw is timed whole: the maths, the drawing and the PNG.
 
 Widgets are found, not listed: every public function of every ``helpers`` module that is
-annotated to return a ``LiveFigure`` (``def sigmoid_explorer(...) -> LiveFigure``), plus any
-public function of ``helpers.viz.widgets`` itself that returns one when called with no arguments,
-plus every example registered with ``@helpers.viz.widgets.example`` (a function of no arguments
-that builds a widget with its notebook's data). A factory whose arguments lack defaults, and
-that has no example named after it, cannot be built alone and is listed as skipped.
+annotated to return a ``LiveFigure`` (``def sigmoid_explorer(...) -> LiveFigure``). One whose
+arguments all have defaults is built as they are; one that needs its notebook's data is built
+by its example in ``EXAMPLES`` below (keyed by the factory's name: small, seeded data, built
+as the notebook builds it). A factory that needs data and has no example is listed as skipped.
 
 Anchors, in the same run: for each widget, ``render_full()`` at the same values, timed
 alternately with ``render()``: a full draw of the same figure (every artist, ticks and text),
@@ -25,17 +24,67 @@ import importlib
 import inspect
 import pkgutil
 import struct
+from typing import Callable
+
+import ipywidgets
+import numpy as np
+from matplotlib.figure import Figure
 
 from common import median, now, percentile, repeated, section, target
+
+import helpers
+from helpers.layers import softmax
+from helpers.datasets import Split, load_digits, make_moons
+from helpers.experiments import regularisation
+from helpers.viz import widgets
+from helpers.viz.live import LiveFigure
 
 NAME = "widgets"
 TITLE = "4. Widgets: one redraw (LiveFigure.render) at default settings"
 LIMIT_MS = 50.0
 
 
-def _annotated_live_figure(function) -> bool:
-    from helpers.viz.widgets import LiveFigure
+# --- examples: a widget that needs data, built as its notebook builds it -----------------------
 
+def _digit_explorer() -> LiveFigure:
+    """Notebook 03's digit explorer on 30 digits, with probabilities from a softmax of seeded random
+    logits that favour the true class, so some guesses are right and some wrong (no training:
+    the bench times the redraw)."""
+    X, labels = load_digits()
+    rng = np.random.default_rng(3)
+    rows = rng.choice(len(X), 30, replace=False)
+    logits = 2 * rng.normal(size=(30, 10)) + 3 * np.eye(10)[labels[rows]]
+    return widgets.digit_explorer(X[rows], labels[rows], softmax(logits))
+
+
+def _regularisation_explorer() -> LiveFigure:
+    """Notebook 04's explorer over its 5 × 3 grid of moons networks (trained for fewer epochs than in
+    the notebook: the bench times the redraw, not the training)."""
+    X, y = make_moons(860, 0.3, np.random.default_rng(0))
+    split = Split(X[:60], y[:60], X[60:460], y[60:460], X[460:], y[460:])
+    lams, drops = [0.0, 0.3, 1.0, 3.0, 10.0], [0.0, 0.25, 0.5]
+    params, curves = regularisation.fit_grid(split.X_train, split.y_train, split.X_val, split.y_val, lams, drops,
+                                             layer_sizes=[2, 32, 32, 2], epochs=100, rng=np.random.default_rng(2))
+    return widgets.regularisation_explorer(params, curves, lams, drops, split, lam=1.0)
+
+
+def _gradient_norm_explorer() -> LiveFigure:
+    """Notebook 07's gradient-norm explorer on the 200 digits it uses."""
+    X, labels = load_digits()
+    batch = np.random.default_rng(1).choice(len(X), 1000, replace=False)[:200]
+    return widgets.gradient_norm_explorer(X[batch], labels[batch])
+
+
+EXAMPLES: dict[str, Callable[[], LiveFigure]] = {
+    "digit_explorer": _digit_explorer,
+    "regularisation_explorer": _regularisation_explorer,
+    "gradient_norm_explorer": _gradient_norm_explorer,
+}
+
+
+# --- discovery ---------------------------------------------------------------------------------
+
+def _annotated_live_figure(function) -> bool:
     try:
         annotation = inspect.signature(function).return_annotation
     except (TypeError, ValueError):
@@ -50,45 +99,30 @@ def _needs_arguments(function) -> list[str]:
             if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
 
 
-def discover() -> tuple[list[tuple[str, object]], list[dict]]:
-    """``([(qualified name, factory)], [skipped rows])`` over every helpers module."""
-    import helpers
-    from helpers.viz.widgets import LiveFigure
-
+def discover() -> tuple[list[tuple[str, Callable[[], LiveFigure]]], list[dict]]:
+    """``([(name, build)], [skipped rows])`` over every helpers module: ``build()`` makes the widget,
+    by its factory's defaults or by its example (then the name ends in "(example)")."""
     factories, skipped = [], []
-    for info in sorted(pkgutil.iter_modules(helpers.__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
+    for info in sorted(pkgutil.walk_packages(helpers.__path__, "helpers."), key=lambda m: m.name):
+        if info.ispkg or any(part.startswith("_") for part in info.name.split(".")):
             continue
-        module_name = f"helpers.{info.name}"
         try:
-            module = importlib.import_module(module_name)
+            module = importlib.import_module(info.name)
         except Exception as error:  # someone's module in progress must not stop the bench
-            skipped.append({"widget": module_name, "note": f"import failed: {type(error).__name__}: {error}"[:120]})
+            skipped.append({"widget": info.name, "note": f"import failed: {type(error).__name__}: {error}"[:120]})
             continue
         for name, function in sorted(vars(module).items()):
-            if name.startswith("_") or not inspect.isfunction(function) or function.__module__ != module_name:
+            if name.startswith("_") or not inspect.isfunction(function) or function.__module__ != info.name \
+                    or not _annotated_live_figure(function):
                 continue
-            qualified = f"{module_name}.{name}"
-            if _annotated_live_figure(function):
-                missing = _needs_arguments(function)
-                if missing:
-                    skipped.append({"widget": qualified, "note": f"skipped: needs {', '.join(missing)}"})
-                else:
-                    factories.append((qualified, function))
-            elif module_name == "helpers.viz.widgets" and not _needs_arguments(function):
-                try:
-                    made = function()
-                except Exception:
-                    continue
-                if isinstance(made, LiveFigure):
-                    factories.append((qualified, function))
-    examples = getattr(importlib.import_module("helpers.viz.widgets"), "EXAMPLES", {})
-    for qualified, build in sorted(examples.items()):
-        factories.append((f"example {qualified}", build))
-    skipped = [row for row in skipped if not any(row["widget"].rsplit(".", 1)[-1] in name for name in examples)]
-    for row in skipped:
-        if row["note"].startswith("skipped"):
-            row["note"] += " (register an example: @helpers.viz.widgets.example)"
+            qualified, missing = f"{info.name}.{name}", _needs_arguments(function)
+            if not missing:
+                factories.append((qualified, function))
+            elif name in EXAMPLES:
+                factories.append((f"{qualified} (example)", EXAMPLES[name]))
+            else:
+                skipped.append({"widget": qualified, "note": f"skipped: needs {', '.join(missing)} "
+                                                            "(add an example to bench/widgets_bench.EXAMPLES)"})
     return factories, skipped
 
 
@@ -98,10 +132,6 @@ def _png_size(png: bytes) -> str:
 
 
 def _empty_axes_png() -> bytes:
-    from matplotlib.figure import Figure
-
-    from helpers.viz.live import LiveFigure
-
     figure = Figure(figsize=(5.0, 3.4))
     figure.add_subplot()
     return LiveFigure(lambda: figure, {}).render()
@@ -109,9 +139,6 @@ def _empty_axes_png() -> bytes:
 
 def drag(widget, calls: int):
     """``calls`` values for the widget's first slider, across its range and back, or None."""
-    import ipywidgets
-    import numpy as np
-
     for name, control in widget.controls.items():
         if isinstance(control, ipywidgets.SelectionSlider):
             options = [o[1] if isinstance(o, tuple) else o for o in control.options]

@@ -118,10 +118,35 @@ def test_readme_blocks_of_the_sections_run_are_replaced_and_the_rest_kept(tmp_pa
     assert text.index("title training") < text.index("title widgets")  # the order of SECTIONS
 
 
-def test_widget_discovery_finds_annotated_factories():
+def test_widget_discovery_finds_annotated_factories_and_builds_the_rest_by_examples():
     import widgets_bench
 
     factories, skipped = widgets_bench.discover()
     names = [name for name, _ in factories]
     assert "helpers.viz.widgets.sigmoid_explorer" in names
-    assert all(row["note"] for row in skipped)
+    assert not skipped, skipped
+    # every example builds a factory that needs data (none is left over after a rename)
+    examples = {name.rsplit(".", 1)[-1].removesuffix(" (example)") for name in names if name.endswith("(example)")}
+    assert examples == set(widgets_bench.EXAMPLES)
+
+
+def test_a_factory_that_needs_data_and_has_no_example_is_skipped(monkeypatch):
+    import widgets_bench
+
+    monkeypatch.delitem(widgets_bench.EXAMPLES, "digit_explorer")
+    factories, skipped = widgets_bench.discover()
+    assert not any("digit_explorer" in name for name, _ in factories)
+    (row,) = skipped
+    assert row["widget"] == "helpers.viz.widgets.digit_explorer"
+    assert "images, labels, probabilities" in row["note"] and "EXAMPLES" in row["note"]
+
+
+def test_the_digit_explorer_example_shows_probabilities():
+    import numpy as np
+    import widgets_bench
+
+    explorer = widgets_bench.EXAMPLES["digit_explorer"]()
+    assert explorer.render().startswith(b"\x89PNG")
+    probabilities = explorer.view.probabilities
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
+    assert probabilities.shape == (explorer.controls["index"].max + 1, 10)
