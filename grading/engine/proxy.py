@@ -11,20 +11,30 @@ from __future__ import annotations
 
 import builtins
 import warnings
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
 from . import wire
 
-if TYPE_CHECKING:
-    from .link import Link
+
+class Channel(Protocol):
+    """What a ``Remote`` needs of the ``link.Link`` that made it (a protocol, so that ``link``
+    imports this module and not the reverse)."""
+
+    generation: int
+
+    def call(self, remote: "Remote", attr, args, kwargs): ...
+    def request(self, message: dict, label: str = ...) -> dict: ...
+    def request_value(self, message: dict, label: str): ...
+    def handle_of(self, remote: "Remote") -> int: ...
+    def encode(self, value): ...
 
 
 class Remote:
     """A function or object of the submission, reached through the ``Link``."""
 
-    def __init__(self, link: Link, handle: int, label: str):
+    def __init__(self, link: Channel, handle: int, label: str):
         vars(self).update(_link=link, _handle=handle, _generation=link.generation, __name__=label)
 
     def __call__(self, *args, **kwargs):
