@@ -17,12 +17,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from chromium import CHROMIUM, CHROMIUM_ARGS, require_browser
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 
@@ -31,14 +29,6 @@ LIVE_SLIDERS = [("01_why_sigmoid", "steepness c"), ("02_cross_entropy_vs_mse", "
                 ("03_softmax", "temperature T"), ("04_regularisation", "L2 strength λ"),
                 ("05_init_variance", "weight scale"), ("06_optimisers", "learning rates ×"),
                 ("07_vanishing_gradients", "hidden layers"), ("08_universal_approximation", "bumps N")]
-
-
-def _require_browser():
-    if CHROMIUM.exists():
-        return
-    if os.environ.get("CI"):
-        pytest.fail("CI is set but /usr/bin/chromium is missing: `make test` should have installed it")
-    pytest.skip("no /usr/bin/chromium here (apt-get install chromium to run the browser tests)")
 
 
 def _free_port() -> int:
@@ -50,7 +40,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """A JupyterLab server on a free localhost port, serving a copy of the solution notebooks."""
-    _require_browser()
+    require_browser()
     root = tmp_path_factory.mktemp("lab")
     for assignment, _ in LIVE_SLIDERS:
         shutil.copy(ROOT / "solutions" / assignment / f"{assignment}.ipynb", root)
@@ -93,7 +83,7 @@ def _wait_for_server(status_url: str, server: subprocess.Popen, log: Path, timeo
 
 @pytest.fixture(scope="module")
 def browser():
-    _require_browser()
+    require_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -22,7 +22,7 @@ from grading import autograde, course, feedback
 from grading import gradebook as gb
 from grading.engine import examples
 
-from test_browser import CHROMIUM, CHROMIUM_ARGS, _require_browser
+from chromium import CHROMIUM, CHROMIUM_ARGS, require_browser
 
 # 02 imports scikit-learn (and so joblib) in its setup cell: the case that leaked a host warning.
 ASSIGNMENT = "02_cross_entropy_vs_mse"
@@ -119,7 +119,7 @@ def test_formulas_are_mathml_without_any_script_from_the_network(pages):
 @pytest.mark.notebook
 @pytest.mark.browser
 def test_a_page_opened_offline_shows_rendered_formulas(pages):
-    _require_browser()
+    require_browser()
     from playwright.sync_api import sync_playwright
 
     _, by_student = pages
