@@ -81,6 +81,9 @@ def gradient_descent(X, y, w, b, learning_rate: float, n_steps: int, cost: str =
 
         def gradient_function(X, y, w, b):
             return _gradients(X, y, w, b, rule)
+    # Its own loop, not helpers.train's: it is the reference answer to notebook 01's exercise (the
+    # loop a student writes), recording the cost before each full-batch step; train shuffles rows
+    # (another rounding), records after each epoch, and trains an MLP, not (w, b).
     costs = []
     for _ in range(n_steps):
         value, dw, db = gradient_function(X, y, w, b)

@@ -21,12 +21,12 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from helpers._validate import as_float_array, check_count, check_positive, check_real, check_rng, check_same_shape, check_shape
+from helpers._validate import as_float_array, check_count, check_positive, check_real, check_same_shape, check_shape
 from helpers.activations import get_activation
 from helpers.losses import Cost, get_cost
 from helpers.network import MLP, parameter_names
 from helpers.neuron import cost_value
-from helpers.train import iterate_minibatches
+from helpers.train import train
 
 COSTS = ("mse", "cross_entropy")
 _sigmoid = get_activation("sigmoid").function  # the unchecked kernel: inputs are checked at the door
@@ -107,13 +107,18 @@ def _network(params: dict, X):
     return net, X
 
 
-def _two_layer(net: MLP, X, Y, cost: Cost):
-    """``(cost value, gradients)`` of the network on (X, Y), unchecked."""
+def _on_logits(cost: Cost) -> Callable:
+    """``cost`` as a loss of the logits, ``f(Z2, Y) -> (value, dC/dZ2 = δ/n)``, unchecked."""
     def on_logits(Z2, Y):
         A2 = _sigmoid(Z2)
         return cost_value(cost, Z2, A2, Y), cost.delta(Z2, A2, Y) / Z2.shape[0]
 
-    return net.loss_and_gradients(X, Y, on_logits, checked=False)
+    return on_logits
+
+
+def _two_layer(net: MLP, X, Y, cost: Cost):
+    """``(cost value, gradients)`` of the network on (X, Y), unchecked."""
+    return net.loss_and_gradients(X, Y, _on_logits(cost), checked=False)
 
 
 def two_layer_cost(X, Y, params: dict, cost: str) -> float:
@@ -164,36 +169,41 @@ class TrainingRecord(NamedTuple):
     test_accuracy: list
 
 
+class _GivenGradients(MLP):
+    """The network, its training steps taking their gradients from ``gradient_function(X, Y,
+    params, cost)`` (a student's): the one method of an ``MLP`` that ``train`` calls to learn."""
+
+    def __init__(self, net: MLP, gradient_function: Callable, cost: str):
+        super().__init__(net.params, net.activations)
+        self._gradient_function, self._cost = gradient_function, cost
+
+    def loss_and_gradients(self, X, Y, loss, *, checked=True):
+        return None, self._gradient_function(X, Y, self.params, self._cost)  # train uses only the gradients
+
+
 def train_two_layer(params: dict, X, Y, cost: str, *, learning_rate: float, epochs: int,
                     batch_size: int, rng: np.random.Generator, X_test, y_test,
                     gradient_function: Callable | None = None):
     """Mini-batch gradient descent from ``params`` (not modified); returns ``(params, TrainingRecord)``.
 
     ``Y`` (n, k) one-hot targets, ``y_test`` integer classes. ``gradient_function(X, Y, params,
-    cost)`` returns the gradient dict (default: the course's ``two_layer_gradients``). The core's
-    ``train`` cannot take it (its steps differentiate an ``MLP``), hence this loop of its own.
+    cost)`` returns the gradient dict (default: the course's ``two_layer_gradients``). The steps
+    are the core's ``train`` with plain SGD.
     """
-    rule = get_cost(cost)
+    loss = _on_logits(get_cost(cost))
     learning_rate = check_positive(learning_rate, "learning_rate")
-    rng = check_rng(rng)
     net, X = _network(params, X)
-    X_test = as_float_array(X_test, "X_test", ndim=2)
-    Y, y_test = as_float_array(Y, "Y", ndim=2), np.asarray(y_test)
-    if gradient_function is None:  # checked above; the course's kernel in the loop
-        def gradient_function(X, Y, params, cost):
-            return _two_layer(net, X, Y, rule)[1]
-    record = TrainingRecord([], [])
+    Y = as_float_array(Y, "Y", ndim=2)
+    check_shape(Y, (X.shape[0], net.layer_sizes[-1]), "Y (one row of targets per row of X)")
+    X_test, y_test = as_float_array(X_test, "X_test", ndim=2), np.asarray(y_test)
+    if gradient_function is not None:
+        net = _GivenGradients(net, gradient_function, cost)
 
-    def measure():
-        Z2 = net.predict(X)
-        record.train_cost.append(cost_value(rule, Z2, _sigmoid(Z2), Y))
-        # σ is increasing: the largest output unit is the largest logit
-        record.test_accuracy.append(float(np.mean(net.predict(X_test).argmax(axis=1) == y_test)))
+    def test_accuracy(net):  # σ is increasing: the largest output unit is the largest logit
+        return float(np.mean(net.predict(X_test).argmax(axis=1) == y_test))
 
-    measure()
-    for _ in range(check_count(epochs, "epochs", minimum=0)):
-        for batch in iterate_minibatches(X.shape[0], batch_size, rng):
-            grads = gradient_function(X[batch], Y[batch], net.params, cost)
-            net.params = {key: value - learning_rate * grads[key] for key, value in net.params.items()}
-        measure()
-    return net.params, record
+    first_cost, first_accuracy = float(loss(net.predict(X), Y)[0]), test_accuracy(net)  # untrained
+    history = train(net, X, Y, rng=rng, loss=loss, lr=learning_rate, epochs=epochs, batch_size=batch_size,
+                    progress=False, recorders={"test_accuracy": test_accuracy})
+    return net.params, TrainingRecord([first_cost, *history.train_loss],
+                                      [first_accuracy, *history.recorded["test_accuracy"]])

@@ -185,8 +185,9 @@ def train_clipped(net: MLP, X, labels, lr: float, epochs: int, rng, max_norm: fl
     ``clip(grads, max_norm)`` unless ``max_norm`` is None. Returns ``(losses, norms)``, one
     entry per step (norm before clipping); a run whose gradient overflows stops there.
 
-    Its own loop, not ``helpers.train``'s: it records every step's batch loss and stops at the
-    first overflow, where ``train`` records per epoch. The inputs are checked here, once."""
+    Its own loop, not ``helpers.train``'s: it records every step's batch loss and gradient norm
+    and stops at the first overflow, where ``train`` records per epoch (a per-step hook in
+    ``train`` would serve this one caller). The inputs are checked here, once."""
     X = check_finite(as_float_array(X, "X", ndim=2), "X")
     labels = class_indices(labels, net.layer_sizes[-1])
     lr, rng = check_positive(lr, "lr"), check_rng(rng)

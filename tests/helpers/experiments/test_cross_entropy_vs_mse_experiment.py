@@ -194,6 +194,34 @@ def test_train_two_layer_uses_the_gradient_function_it_is_given():
                               rng=np.random.default_rng(0), X_test=X, y_test=np.zeros(len(X)))
 
 
+@pytest.mark.parametrize("cost", COSTS)
+def test_train_two_layer_with_the_course_gradients_given_takes_the_default_steps(cost):
+    # the student's gradient function goes through the adapter; the default through the MLP itself
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(23, 3))
+    labels = rng.integers(0, 2, 23)
+    _, _, params = network_problem(10, d=3, h=4, k=2)
+    runs = [costs.train_two_layer(params, X, np.eye(2)[labels], cost, learning_rate=0.5, epochs=3, batch_size=5,
+                                  rng=np.random.default_rng(1), X_test=X, y_test=labels, gradient_function=given)
+            for given in (None, costs.two_layer_gradients)]
+    assert runs[0][1] == runs[1][1]
+    for key in params:
+        np.testing.assert_array_equal(runs[0][0][key], runs[1][0][key])
+        assert not np.array_equal(runs[0][0][key], params[key])
+    np.testing.assert_allclose(runs[0][1].train_cost[0], costs.two_layer_cost(X, np.eye(2)[labels], params, cost))
+    np.testing.assert_allclose(runs[0][1].train_cost[-1], costs.two_layer_cost(X, np.eye(2)[labels], runs[0][0], cost))
+
+
+def test_train_two_layer_checks_its_targets_at_the_door():
+    X, Y, params = network_problem(11)
+    with pytest.raises(ValueError, match=r"Y \(one row of targets per row of X\)"):
+        costs.train_two_layer(params, X, Y[:-1], "mse", learning_rate=0.5, epochs=1, batch_size=2,
+                              rng=np.random.default_rng(0), X_test=X, y_test=np.zeros(len(X)))
+    with pytest.raises(ValueError, match="learning_rate must be a finite number > 0"):
+        costs.train_two_layer(params, X, Y, "mse", learning_rate=0.0, epochs=1, batch_size=2,
+                              rng=np.random.default_rng(0), X_test=X, y_test=np.zeros(len(X)))
+
+
 # --- helpers.notebook.student_or_reference ------------------------------------------------------
 
 def test_student_or_reference_falls_back_once_and_says_so(capsys):
