@@ -35,7 +35,7 @@ from common import median, now, percentile, repeated, section, target
 import helpers
 from helpers.layers import softmax
 from helpers.datasets import Split, load_digits, make_moons
-from helpers.experiments import regularisation
+from helpers.experiments import regularisation as regularisation_experiment
 from helpers.viz import widgets
 from helpers.viz.live import LiveFigure
 
@@ -63,7 +63,7 @@ def _regularisation_explorer() -> LiveFigure:
     X, y = make_moons(860, 0.3, np.random.default_rng(0))
     split = Split(X[:60], y[:60], X[60:460], y[60:460], X[460:], y[460:])
     lams, drops = [0.0, 0.3, 1.0, 3.0, 10.0], [0.0, 0.25, 0.5]
-    params, curves = regularisation.fit_grid(split.X_train, split.y_train, split.X_val, split.y_val, lams, drops,
+    params, curves = regularisation_experiment.fit_grid(split.X_train, split.y_train, split.X_val, split.y_val, lams, drops,
                                              layer_sizes=[2, 32, 32, 2], epochs=100, rng=np.random.default_rng(2))
     return widgets.regularisation_explorer(params, curves, lams, drops, split, lam=1.0)
 

@@ -23,7 +23,7 @@ from typing import Callable, NamedTuple, Sequence
 import numpy as np
 
 from helpers import datasets
-from helpers.experiments import regularisation as rt
+from helpers.experiments import regularisation as regularisation_experiment
 from helpers._validate import as_float_array, check_positive
 from helpers.regularisation import EarlyStopping, add_gradients, l1_gradient, l1_penalty, l2_gradient, l2_penalty
 
@@ -131,18 +131,18 @@ def compare_cures(seeds: Sequence[int], *, l2: float = 1.0, l1: float = 0.3, dro
         rng = np.random.default_rng(seed)
         split = moons_split(rng, **split_sizes)
         # models: 0 none, 1 L2, 2 L1, 3 dropout; plain gradient descent may train in chunks
-        params = rt.init_params(list(layer_sizes), rng, n_models=4)
+        params = regularisation_experiment.init_params(list(layer_sizes), rng, n_models=4)
         settings = dict(epochs=check_every, rng=rng, lr=lr, record_every=check_every, l2=[0.0, l2, 0.0, 0.0],
                         l1=[0.0, 0.0, l1, 0.0], drop_probability=[0.0, 0.0, 0.0, drop_probability])
         stopper, checking = EarlyStopping(patience=patience, mode="max"), True
         for check in range(epochs // check_every):
-            params, _ = rt.fit(params, split.X_train, split.y_train, **settings)
+            params, _ = regularisation_experiment.fit(params, split.X_train, split.y_train, **settings)
             if checking:
-                plain = rt.select(params, 0)
-                checking = not stopper.update(check, rt.accuracy(plain, split.X_val, split.y_val), plain)
-        final = [rt.select(params, 0), stopper.best_params, *(rt.select(params, m) for m in (1, 2, 3))]
-        val.append([rt.accuracy(p, split.X_val, split.y_val) for p in final])
-        test.append([rt.accuracy(p, split.X_test, split.y_test) for p in final])
+                plain = regularisation_experiment.select(params, 0)
+                checking = not stopper.update(check, regularisation_experiment.accuracy(plain, split.X_val, split.y_val), plain)
+        final = [regularisation_experiment.select(params, 0), stopper.best_params, *(regularisation_experiment.select(params, m) for m in (1, 2, 3))]
+        val.append([regularisation_experiment.accuracy(p, split.X_val, split.y_val) for p in final])
+        test.append([regularisation_experiment.accuracy(p, split.X_test, split.y_test) for p in final])
         stops.append(check_every * (stopper.best_epoch + 1))
     return CureComparison(cures, np.array(val), np.array(test), np.array(stops))
 

@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator
 
-from helpers.experiments import optimisers as descent, loss_surfaces as surfaces
+from helpers.experiments import optimisers, loss_surfaces
 from helpers.viz.figures import few_ticks, plain_log_y
 from helpers.viz.live import LiveView
 
@@ -21,8 +21,8 @@ COLOURS = {"sgd": "C0", "momentum": "C1", "nesterov": "C2", "adagrad": "C4", "rm
 @lru_cache(maxsize=8)
 def _contour_data(name: str, resolution: int = 100):
     """Grid and contour levels of a registered surface, computed once (widgets redraw often)."""
-    surface = surfaces.get_surface(name)
-    xs, ys, values = surfaces.grid(surface, resolution)
+    surface = loss_surfaces.get_surface(name)
+    xs, ys, values = loss_surfaces.grid(surface, resolution)
     low = min(float(surface.value(np.array(m))) for m in surface.minima)
     if surface.log_levels:
         levels = low + np.geomspace(0.05, float(values.max() - low), 14)
@@ -42,16 +42,16 @@ def _draw_contours(ax, name: str):
 def draw_paths(ax, surface_name: str, paths: Mapping[str, np.ndarray], title: str = "") -> None:
     """Contours of the surface, its minima (stars) and one line per optimiser's path.
 
-    ``paths`` maps an optimiser name (a key of ``descent.LABELS``) or any label to a
+    ``paths`` maps an optimiser name (a key of ``optimisers.LABELS``) or any label to a
     (steps + 1, 2) array; rows of NaN (a diverged run) are simply not drawn.
     """
-    surface = surfaces.get_surface(surface_name)
+    surface = loss_surfaces.get_surface(surface_name)
     _draw_contours(ax, surface.name)
     for point in surface.minima:
         ax.plot(*point, marker="*", color="k", markersize=11, zorder=4)
     ax.plot(*surface.start, marker="o", color="k", markersize=5, zorder=4)
     for key, points in paths.items():
-        label = descent.LABELS.get(key, key)
+        label = optimisers.LABELS.get(key, key)
         ax.plot(points[:, 0], points[:, 1], lw=1.6, color=COLOURS.get(key), label=label, alpha=0.9)
     ax.set(xlim=surface.x_range, ylim=surface.y_range, xlabel="x", ylabel="y",
            title=title or surface.title)
@@ -90,7 +90,7 @@ class RaceView(LiveView):
         self.figure.subplots_adjust(left=0.065, right=0.785, bottom=0.13, top=0.92, wspace=0.28)
         self.left, self.right = self.figure.subplots(1, 2, width_ratios=(1.15, 1))
         self.paths, self.gaps = {}, {}
-        for name, label in descent.LABELS.items():
+        for name, label in optimisers.LABELS.items():
             self.paths[name], = self.left.plot([], [], lw=1.6, color=COLOURS[name], alpha=0.9)
             self.gaps[name], = self.right.plot([], [], lw=1.6, color=COLOURS[name], label=label)
         # Markers over the paths, as in draw_paths: they are drawn after them, on every redraw.
@@ -108,8 +108,8 @@ class RaceView(LiveView):
         # zorder: drawn after the legend, whose layout places them.
         legend = self.right.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         self.rates = {}
-        for name, text in zip(descent.LABELS, legend.get_texts()):
-            text.set_text(f"{descent.LABELS[name]} (η =")
+        for name, text in zip(optimisers.LABELS, legend.get_texts()):
+            text.set_text(f"{optimisers.LABELS[name]} (η =")
             self.rates[name] = self.right.annotate("", xy=(1, 0), xycoords=text, xytext=(2.5, 0),
                                                    textcoords="offset points", fontsize=8, va="bottom", zorder=6)
         self.contours, self.surface, self.low = None, None, 0.0  # set by _show_surface
@@ -120,19 +120,19 @@ class RaceView(LiveView):
 
     def _show_surface(self, name: str) -> None:
         """Contours, markers and limits of surface ``name``: the background, redrawn when it changes."""
-        surface = surfaces.get_surface(name)
+        surface = loss_surfaces.get_surface(name)
         if self.contours is not None:
             self.contours.remove()
         self.contours = _draw_contours(self.left, surface.name)
         self.minima.set_data(*np.transpose(surface.minima))
         self.start.set_data([surface.start[0]], [surface.start[1]])
         self.left.set(xlim=surface.x_range, ylim=surface.y_range, title=surface.title)
-        self.right.set_xlim(0, descent.RACE_STEPS[surface.name])
+        self.right.set_xlim(0, optimisers.RACE_STEPS[surface.name])
         self.low = min(float(surface.value(np.array(m))) for m in surface.minima)
         self.surface = surface
 
     def update(self, surface: str = "valley", lr_scale: float = 1.0, beta: float = 0.9):
-        if self.surface is None or surfaces.get_surface(surface) is not self.surface:
+        if self.surface is None or loss_surfaces.get_surface(surface) is not self.surface:
             self._show_surface(surface)
         runs = self._runs(lr_scale, beta)
         for name, (lr, points) in runs.items():
@@ -145,19 +145,19 @@ class RaceView(LiveView):
                 self.right.title]
 
     def _runs(self, lr_scale: float, beta: float) -> dict:
-        """``descent.race`` on the shown surface, running only the optimisers not remembered."""
-        keys = {name: (self.surface.name, name, lr_scale, beta if name in descent.BETA_PARAMETER else None)
-                for name in descent.LABELS}
+        """``optimisers.race`` on the shown surface, running only the optimisers not remembered."""
+        keys = {name: (self.surface.name, name, lr_scale, beta if name in optimisers.BETA_PARAMETER else None)
+                for name in optimisers.LABELS}
         missing = [name for name, key in keys.items() if key not in self.runs]
         if missing:
             if len(self.runs) > 500:
                 self.runs.clear()
-            new = descent.race(self.surface.name, lr_scale, beta, optimisers=missing)
+            new = optimisers.race(self.surface.name, lr_scale, beta, optimisers=missing)
             self.runs.update({keys[name]: run for name, run in new.items()})
         return {name: self.runs[key] for name, key in keys.items()}
 
     def background_key(self, surface: str = "valley", lr_scale: float = 1.0, beta: float = 0.9):
-        return surfaces.get_surface(surface).name
+        return loss_surfaces.get_surface(surface).name
 
 
 def convergence_rates(panels: Mapping[str, Mapping[str, tuple[np.ndarray, float | None]]]) -> Figure:
@@ -180,7 +180,7 @@ def convergence_rates(panels: Mapping[str, Mapping[str, tuple[np.ndarray, float 
     return fig
 
 
-def noise_ball(problem: descent.LeastSquares, runs: Mapping[str, tuple[np.ndarray, int]],
+def noise_ball(problem: optimisers.LeastSquares, runs: Mapping[str, tuple[np.ndarray, int]],
                last_epochs: int = 5) -> Figure:
     """SGD runs on a least-squares problem, ``runs``: label → (weights after every step, batch size).
 
@@ -204,15 +204,15 @@ def noise_ball(problem: descent.LeastSquares, runs: Mapping[str, tuple[np.ndarra
     return fig
 
 
-def cost_per_sample(problem: descent.LeastSquares, runs: Mapping[str, tuple[np.ndarray, int]]) -> Figure:
+def cost_per_sample(problem: optimisers.LeastSquares, runs: Mapping[str, tuple[np.ndarray, int]]) -> Figure:
     """Cost above its minimum against the number of samples whose gradient was computed,
     for ``runs``: label → (weights after every step, batch size)."""
     fig = Figure(figsize=(6.2, 3.6), layout="constrained")
     ax = fig.subplots()
-    floor = float(descent.least_squares_cost(problem, problem.w_best))
+    floor = float(optimisers.least_squares_cost(problem, problem.w_best))
     for label, (points, batch_size) in runs.items():
         seen = np.arange(len(points)) * batch_size
-        gap = descent.least_squares_cost(problem, points) - floor
+        gap = optimisers.least_squares_cost(problem, points) - floor
         ax.plot(seen[1:], np.maximum(gap[1:], 1e-12), lw=1.5, label=label)
     ax.set(xscale="log", yscale="log", xlabel="samples processed (gradient evaluations)",
            ylabel=r"$C(w) - C(\hat w)$", title="progress per unit of work")

@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from helpers.viz.figures import fixed_panels  # importing figures also registers the PNG display in Jupyter
-from helpers.experiments import regularisation as rt
+from helpers.experiments import regularisation as regularisation_experiment
 from helpers.experiments.regularisation_cures import CureComparison, augment_with_shifts, mean_and_standard_error
 from helpers.activations import sigmoid
 from helpers.datasets import Split
@@ -38,7 +38,7 @@ def _plane(params, split: Split, activation: str, resolution: int):
     P(class 1) there, (r, r) or (M, r, r)."""
     x0, x1, y0, y1 = _bounds(split)
     xx, yy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
-    logits, _ = rt.forward(params, np.column_stack([xx.ravel(), yy.ravel()]), activation)
+    logits, _ = regularisation_experiment.forward(params, np.column_stack([xx.ravel(), yy.ravel()]), activation)
     probability = sigmoid(logits[..., 1] - logits[..., 0]).reshape(logits.shape[:-2] + xx.shape)
     return xx, yy, (x0, x1, y0, y1), probability
 
@@ -72,7 +72,7 @@ def decision_regions(ax, params, split: Split, activation: str = "relu", resolut
     ax.set(xlim=extent[:2], ylim=extent[2:], xticks=[], yticks=[])
 
 
-def _curves(ax, curves: rt.Curves, stop: int | None = None, title: str = "") -> None:
+def _curves(ax, curves: regularisation_experiment.Curves, stop: int | None = None, title: str = "") -> None:
     ax.plot(curves.epochs, 100 * curves.train_accuracy, color="C0", lw=2, label="training")
     ax.plot(curves.epochs, 100 * curves.val_accuracy, color="C1", lw=2, label="validation")
     if stop is not None:
@@ -81,7 +81,7 @@ def _curves(ax, curves: rt.Curves, stop: int | None = None, title: str = "") -> 
     ax.grid(alpha=0.3)
 
 
-def overfitting(params, curves: rt.Curves, split: Split, title: str = "") -> Figure:
+def overfitting(params, curves: regularisation_experiment.Curves, split: Split, title: str = "") -> Figure:
     """Left: one network's decision regions. Right: its training and validation accuracy."""
     fig, (left, right) = _panels(2, 4.6, 3.6)
     decision_regions(left, params, split)
@@ -91,7 +91,7 @@ def overfitting(params, curves: rt.Curves, split: Split, title: str = "") -> Fig
     return fig
 
 
-def curve_panels(runs: Mapping[str, rt.Curves], stops: Mapping[str, int] | None = None) -> Figure:
+def curve_panels(runs: Mapping[str, regularisation_experiment.Curves], stops: Mapping[str, int] | None = None) -> Figure:
     """One panel per run: training and validation accuracy against the epoch, with the final
     validation accuracy in the title and, where ``stops`` has the run, its early-stopping epoch."""
     stops = dict(stops or {})
@@ -126,8 +126,8 @@ def weight_histograms(weights: Mapping[str, np.ndarray], floor: float = 1e-6) ->
     return fig
 
 
-def lambda_sweep(lams: Sequence[float], drop_probabilities: Sequence[float], curves: rt.Curves) -> Figure:
-    """Final validation (solid) and training (dashed) accuracy of ``rt.fit_grid``'s networks
+def lambda_sweep(lams: Sequence[float], drop_probabilities: Sequence[float], curves: regularisation_experiment.Curves) -> Figure:
+    """Final validation (solid) and training (dashed) accuracy of ``regularisation_experiment.fit_grid``'s networks
     against λ, one colour per dropout probability."""
     lams, drops = list(lams), list(drop_probabilities)
     train = 100 * curves.train_accuracy[-1].reshape(len(lams), len(drops))
@@ -187,13 +187,13 @@ def shifted_copies(image, side: int = 8) -> Figure:
 
 class ExplorerView(LiveView):
     """The regularisation explorer (notebook 04): the decision regions of the network trained with
-    (λ, p) by ``rt.fit_grid`` (left) and the final accuracies of every λ at that p (right, the
+    (λ, p) by ``regularisation_experiment.fit_grid`` (left) and the final accuracies of every λ at that p (right, the
     current λ circled). Every network's P(class 1) over the plane is computed up front; a slider
     swaps the picture, redraws the points over it and the boundary (a new contour each time), and
     moves the two curves, the circle and the titles. The axes keep their limits: no background
     redraw."""
 
-    def __init__(self, params, curves: rt.Curves, lams: Sequence[float], drop_probabilities: Sequence[float],
+    def __init__(self, params, curves: regularisation_experiment.Curves, lams: Sequence[float], drop_probabilities: Sequence[float],
                  split: Split, activation: str = "relu", resolution: int = 70):
         self.lams, self.drops = list(lams), list(drop_probabilities)
         shape = (len(self.lams), len(self.drops))

@@ -19,7 +19,7 @@ from matplotlib.colors import PowerNorm
 from matplotlib.figure import Figure
 
 from helpers.datasets import get_target_function
-from helpers.experiments import universal_approximation as approximation
+from helpers.experiments import universal_approximation
 from helpers.experiments.universal_approximation import CHALLENGE_BUMPS, GRID
 from helpers.viz.live import LiveView
 from helpers.viz.figures import plain_log_y
@@ -34,16 +34,16 @@ def steps_and_bump(position: float = 0.4, steepnesses: Sequence[float] = (5, 20,
     fig = Figure(figsize=(10.0, 3.3), layout="constrained")
     left, right = fig.subplots(1, 2)
     for k in steepnesses:
-        left.plot(GRID, approximation.step(GRID, position, k), lw=2, label=f"k = {k:g}")
+        left.plot(GRID, universal_approximation.step(GRID, position, k), lw=2, label=f"k = {k:g}")
     left.axvline(position, color="0.5", lw=0.8, ls=":")
     left.set(xlabel="x", ylabel="output", title=f"one neuron, w = k, b = −k·{position}: a step at x = {position}")
     left.legend(fontsize=8)
     s1, s2 = bump_edges
-    right.plot(GRID, height * approximation.step(GRID, s1, 200), ls="--", lw=1.2, color="C0",
+    right.plot(GRID, height * universal_approximation.step(GRID, s1, 200), ls="--", lw=1.2, color="C0",
                label=f"+{height} × step at {s1}")
-    right.plot(GRID, -height * approximation.step(GRID, s2, 200), ls="--", lw=1.2, color="C1",
+    right.plot(GRID, -height * universal_approximation.step(GRID, s2, 200), ls="--", lw=1.2, color="C1",
                label=f"−{height} × step at {s2}")
-    right.plot(GRID, approximation.bump(GRID, s1, s2, height, 200), lw=2.5, color="C2", label="their sum: a bump")
+    right.plot(GRID, universal_approximation.bump(GRID, s1, s2, height, 200), lw=2.5, color="C2", label="their sum: a bump")
     right.set(xlabel="x", title="two neurons make a bump")
     right.legend(fontsize=8, loc="lower left")
     return fig
@@ -69,7 +69,7 @@ def error_against_bumps(results: Mapping[str, tuple[np.ndarray, np.ndarray]], co
 def towers(f, net, samples_per_cell: int = 10) -> Figure:
     """The 2-D target f(x, y), a tower network's output and the gap between them on the unit square.
 
-    ``net`` is an ``approximation.tower_network`` of n × n towers. The image samples every cell at
+    ``net`` is an ``universal_approximation.tower_network`` of n × n towers. The image samples every cell at
     ``samples_per_cell`` points per side, so every corner of the grid is sampled: there all four
     towers that meet are off and the output falls to about 0, the largest errors. The error's
     colour scale (a square root, so that the small errors inside the cells stay visible) reaches
@@ -83,7 +83,7 @@ def towers(f, net, samples_per_cell: int = 10) -> Figure:
     fig = Figure(figsize=(10.0, 3.4), layout="constrained")
     axes = fig.subplots(1, 3)
     low, high = float(truth.min()), float(truth.max())
-    for ax, image, title in zip(axes, (truth, output), ("target f(x, y)", f"{approximation.hidden_units(net)} hidden neurons of towers")):
+    for ax, image, title in zip(axes, (truth, output), ("target f(x, y)", f"{universal_approximation.hidden_units(net)} hidden neurons of towers")):
         shown = ax.imshow(image, origin="lower", extent=(0, 1, 0, 1), vmin=low, vmax=high, cmap="viridis")
         ax.set(title=title, xlabel="x", ylabel="y")
     fig.colorbar(shown, ax=axes[:2], shrink=0.85)
@@ -113,11 +113,11 @@ def depth_and_width(parity: Mapping[str, Sequence[int]], bits: Sequence[int],
 
 
 def sawtooth_curves(depths: Sequence[int] = (1, 2, 3, 4)) -> Figure:
-    """The output of ``approximation.sawtooth_network(d)`` on [0, 1] for each d."""
+    """The output of ``universal_approximation.sawtooth_network(d)`` on [0, 1] for each d."""
     fig = Figure(figsize=(6.4, 3.3), layout="constrained")
     ax = fig.subplots()
     for d in depths:
-        ax.plot(GRID, approximation.sawtooth_network(int(d)).predict(GRID[:, None])[:, 0], lw=1.6,
+        ax.plot(GRID, universal_approximation.sawtooth_network(int(d)).predict(GRID[:, None])[:, 0], lw=1.6,
                 label=f"d = {d}: {2 * d} ReLUs, {2 ** d} pieces")
     ax.set(xlabel="x", ylabel="output", title="a deep ReLU network folding [0, 1] onto itself")
     fig.legend(fontsize=8, loc="outside lower center", ncol=2, frameon=False)
@@ -168,7 +168,7 @@ class BumpView(LiveView):
         n_bumps = int(n_bumps)
         f = get_target_function(target)
         truth = f(GRID)
-        output = approximation.network_output(approximation.bump_network(f, n_bumps, steepness), GRID)
+        output = universal_approximation.network_output(universal_approximation.bump_network(f, n_bumps, steepness), GRID)
         gap = np.abs(truth - output)
         self.truth.set_ydata(truth)  # the background: it changes with the target only (background_key)
         low, high = min(0.0, truth.min()), max(0.0, truth.max())  # the network stays in there
@@ -198,7 +198,7 @@ class ChallengeView(LiveView):
 
     def __init__(self, target: str = "wiggly"):
         self.truth_values = get_target_function(target)(GRID)
-        self.best = approximation.average_deviation(approximation.challenge_heights(target), target)
+        self.best = universal_approximation.average_deviation(universal_approximation.challenge_heights(target), target)
         self.figure = Figure(figsize=(6.6, 3.3))
         self.figure.subplots_adjust(left=0.1, right=0.98, bottom=0.14, top=0.88)
         ax = self.figure.subplots()
@@ -211,8 +211,8 @@ class ChallengeView(LiveView):
 
     def update(self, **heights):
         values = np.array([heights.get(f"h{i}", 0.0) for i in range(CHALLENGE_BUMPS)], dtype=float)
-        params = approximation.bump_network(lambda centres: values, CHALLENGE_BUMPS, 2000.0)
-        output = approximation.network_output(params, GRID)
+        params = universal_approximation.bump_network(lambda centres: values, CHALLENGE_BUMPS, 2000.0)
+        output = universal_approximation.network_output(params, GRID)
         score = float(np.mean(np.abs(self.truth_values - output)))
         self.output.set_ydata(output)
         self.gap.set_xy(np.concatenate([np.column_stack([GRID, self.truth_values]),

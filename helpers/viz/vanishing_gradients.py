@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
 from helpers.activations import get_activation
-from helpers.experiments import vanishing_gradients as gradient_flow
+from helpers.experiments import vanishing_gradients
 from helpers.viz.live import LiveView, round_up
 from helpers.viz.figures import plain_log_y
 
@@ -60,7 +60,7 @@ def _nice_decades(decades: float) -> int:
 class GradientNormView(LiveView):
     r"""The explorer's figure: :math:`\lVert\partial C/\partial W^{[l]}\rVert` against the layer l
     for a fresh deep network on the batch (X, labels), three initialisations averaged
-    (``gradient_flow.norm_profile``), with the chosen depth, activation and weight scale.
+    (``vanishing_gradients.norm_profile``), with the chosen depth, activation and weight scale.
 
     The axes follow the data in coarse steps, so most slider moves only move the line and the
     title (``background_key`` is the limits): x ends at the next power of two of the number of
@@ -71,7 +71,7 @@ class GradientNormView(LiveView):
     def __init__(self, X, labels):
         # Profiles computed so far: dragging a slider back and forth repeats values, and each costs
         # three forward and backward passes through up to 31 layers.
-        self.profile = lru_cache(maxsize=256)(partial(gradient_flow.norm_profile, X, labels))
+        self.profile = lru_cache(maxsize=256)(partial(vanishing_gradients.norm_profile, X, labels))
         self.figure = Figure(figsize=(6.4, 3.4))
         self.figure.subplots_adjust(left=0.13, right=0.98, bottom=0.15, top=0.89)  # fits the longest title
         self.ax = self.figure.subplots()
@@ -107,7 +107,7 @@ class GradientNormView(LiveView):
 
 
 def training_speed(records: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> Figure:
-    r"""For each label → ``(norms, moved)`` from ``gradient_flow.training_record``: top,
+    r"""For each label → ``(norms, moved)`` from ``vanishing_gradients.training_record``: top,
     :math:`\lVert\partial C/\partial b^{[l]}\rVert` per epoch for every hidden layer; bottom,
     how far each hidden layer's weights have moved, :math:`\lVert W_t - W_0\rVert/\lVert W_0\rVert`."""
     fig = Figure(figsize=(4.8 * len(records), 6.2), layout="constrained")
@@ -129,7 +129,7 @@ def training_speed(records: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> Figu
 
 def clipping_runs(runs: Mapping[str, tuple[np.ndarray, np.ndarray]], chance_loss: float | None = None) -> Figure:
     """Gradient norm before clipping (left, log scale) and training loss (right) per step, for
-    each label → ``(losses, norms)`` from ``gradient_flow.train_clipped``. A run that overflowed
+    each label → ``(losses, norms)`` from ``vanishing_gradients.train_clipped``. A run that overflowed
     ends early with a cross on the left and is left out on the right, so that its astronomical
     losses do not flatten the others. ``chance_loss`` (e.g. ln 10 for ten classes): a dotted
     line at the loss of a uniform guess."""

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.experiments import cross_entropy_vs_mse as costs
+from helpers.experiments import cross_entropy_vs_mse
 from helpers import losses, network, neuron, notebook
 from numgrad import numerical_gradient, rel_error
 
@@ -45,26 +45,26 @@ def test_output_delta_is_the_gradient_of_the_summed_per_sample_cost(seed, n, k, 
     rng = np.random.default_rng(seed)
     Z, Y = rng.normal(scale=3.0, size=(n, k)), rng.uniform(size=(n, k))
     numeric = numerical_gradient(lambda: summed_textbook_cost(Z, Y, cost), Z)
-    assert rel_error(costs.output_delta(Z, Y, cost), numeric) < TOL
+    assert rel_error(cross_entropy_vs_mse.output_delta(Z, Y, cost), numeric) < TOL
 
 
 def test_output_delta_formulas_and_the_missing_sigma_prime():
     Z, Y = np.array([[4.0, -1.0]]), np.array([[0.0, 1.0]])
     A = sigma(Z)
-    np.testing.assert_allclose(costs.output_delta(Z, Y, "cross_entropy"), A - Y, rtol=1e-15)
-    np.testing.assert_allclose(costs.output_delta(Z, Y, "mse"), (A - Y) * A * (1 - A), rtol=1e-14)
+    np.testing.assert_allclose(cross_entropy_vs_mse.output_delta(Z, Y, "cross_entropy"), A - Y, rtol=1e-15)
+    np.testing.assert_allclose(cross_entropy_vs_mse.output_delta(Z, Y, "mse"), (A - Y) * A * (1 - A), rtol=1e-14)
 
 
 def test_output_delta_is_finite_at_extreme_logits_and_checks_input():
     Z, Y = np.array([[-1e4, 1e4, -800.0]]), np.array([[1.0, 0.0, 0.0]])
     with np.errstate(all="raise", under="ignore"):
         for cost in COSTS:
-            assert np.all(np.isfinite(costs.output_delta(Z, Y, cost)))
-    np.testing.assert_array_equal(costs.output_delta(Z, Y, "cross_entropy"), [[-1.0, 1.0, 0.0]])
+            assert np.all(np.isfinite(cross_entropy_vs_mse.output_delta(Z, Y, cost)))
+    np.testing.assert_array_equal(cross_entropy_vs_mse.output_delta(Z, Y, "cross_entropy"), [[-1.0, 1.0, 0.0]])
     with pytest.raises(ValueError, match="unknown cost"):
-        costs.output_delta(Z, Y, "hinge")
+        cross_entropy_vs_mse.output_delta(Z, Y, "hinge")
     with pytest.raises(ValueError, match="same shape"):
-        costs.output_delta(Z, Y[:, :2], "mse")
+        cross_entropy_vs_mse.output_delta(Z, Y[:, :2], "mse")
 
 
 # --- neuron_run ----------------------------------------------------------------------------
@@ -72,7 +72,7 @@ def test_output_delta_is_finite_at_extreme_logits_and_checks_input():
 @pytest.mark.parametrize("cost", COSTS)
 @pytest.mark.parametrize("w, b, lr", [(0.6, 0.9, 0.15), (2.0, 2.0, 0.15), (-3.0, 1.0, 0.9)])
 def test_neuron_run_matches_helpers_neuron(w, b, lr, cost):
-    run = costs.neuron_run(w, b, lr, 40, cost)
+    run = cross_entropy_vs_mse.neuron_run(w, b, lr, 40, cost)
     expected = neuron.gradient_descent(np.array([[1.0]]), np.array([0.0]), np.array([w]), b, lr, 40, cost=cost)
     np.testing.assert_allclose(run.costs, expected.costs, rtol=1e-12, atol=1e-15)
     assert run.w == pytest.approx(expected.w[0], rel=1e-12) and run.b == pytest.approx(expected.b, rel=1e-12)
@@ -81,16 +81,16 @@ def test_neuron_run_matches_helpers_neuron(w, b, lr, cost):
 
 @pytest.mark.parametrize("cost", COSTS)
 def test_neuron_run_with_a_delta_function_takes_the_same_steps(cost):
-    own = costs.neuron_run(2.0, 2.0, 0.15, 30, cost, x=0.7, y=0.2)
-    given_delta = costs.neuron_run(2.0, 2.0, 0.15, 30, cost, x=0.7, y=0.2,
-                                   delta_function=lambda Z, Y: costs.output_delta(Z, Y, cost))
+    own = cross_entropy_vs_mse.neuron_run(2.0, 2.0, 0.15, 30, cost, x=0.7, y=0.2)
+    given_delta = cross_entropy_vs_mse.neuron_run(2.0, 2.0, 0.15, 30, cost, x=0.7, y=0.2,
+                                   delta_function=lambda Z, Y: cross_entropy_vs_mse.output_delta(Z, Y, cost))
     np.testing.assert_allclose(given_delta.costs, own.costs, rtol=1e-13)
     np.testing.assert_allclose(given_delta.outputs, own.outputs, rtol=1e-13)
 
 
 def test_nielsens_experiment_slow_start_only_with_the_quadratic_cost_from_the_saturated_start():
     def drop_in_100_epochs(w, b, cost):
-        run = costs.neuron_run(w, b, 0.15, 100, cost)
+        run = cross_entropy_vs_mse.neuron_run(w, b, 0.15, 100, cost)
         return 1 - run.costs[-1] / run.costs[0]
 
     assert drop_in_100_epochs(2.0, 2.0, "mse") < 0.05        # a plateau
@@ -101,9 +101,9 @@ def test_nielsens_experiment_slow_start_only_with_the_quadratic_cost_from_the_sa
 
 def test_neuron_run_rejects_bad_input():
     with pytest.raises(ValueError, match="unknown cost"):
-        costs.neuron_run(1.0, 1.0, 0.1, 5, "mae")
+        cross_entropy_vs_mse.neuron_run(1.0, 1.0, 0.1, 5, "mae")
     with pytest.raises(ValueError, match="learning_rate"):
-        costs.neuron_run(1.0, 1.0, 0.0, 5, "mse")
+        cross_entropy_vs_mse.neuron_run(1.0, 1.0, 0.0, 5, "mse")
 
 
 # --- the two-layer network -------------------------------------------------------------------
@@ -118,8 +118,8 @@ def test_two_layer_gradients_against_finite_differences(seed, shape, cost):
         A1 = sigma(X @ params["W1"] + params["b1"])
         return summed_textbook_cost(A1 @ params["W2"] + params["b2"], Y, cost) / n
 
-    assert costs.two_layer_cost(X, Y, params, cost) == pytest.approx(textbook(), rel=1e-12)
-    grads = costs.two_layer_gradients(X, Y, params, cost)
+    assert cross_entropy_vs_mse.two_layer_cost(X, Y, params, cost) == pytest.approx(textbook(), rel=1e-12)
+    grads = cross_entropy_vs_mse.two_layer_gradients(X, Y, params, cost)
     assert list(grads) == ["W1", "b1", "W2", "b2"]
     for key, value in params.items():
         assert grads[key].shape == value.shape
@@ -134,8 +134,8 @@ def test_two_layer_gradients_agree_with_helpers_network(cost, output, loss):
     X, Y, params = network_problem(4, n=9, d=5, h=6, k=3)
     net = network.MLP({key: value.copy() for key, value in params.items()}, ["sigmoid", output])
     value, expected = net.loss_and_gradients(X, Y, loss)
-    assert costs.two_layer_cost(X, Y, params, cost) == pytest.approx(value, rel=1e-12)
-    grads = costs.two_layer_gradients(X, Y, params, cost)
+    assert cross_entropy_vs_mse.two_layer_cost(X, Y, params, cost) == pytest.approx(value, rel=1e-12)
+    grads = cross_entropy_vs_mse.two_layer_gradients(X, Y, params, cost)
     for key in params:
         np.testing.assert_allclose(grads[key], expected[key], rtol=1e-10, atol=1e-14)
 
@@ -143,8 +143,8 @@ def test_two_layer_gradients_agree_with_helpers_network(cost, output, loss):
 @pytest.mark.parametrize("cost", COSTS)
 def test_two_layer_mistakes_are_wrong_and_named(cost):
     X, Y, params = network_problem(5, n=6, d=3, h=4, k=2)
-    correct = costs.two_layer_gradients(X, Y, params, cost)
-    mistakes = costs.two_layer_mistakes(X, Y, params, cost)
+    correct = cross_entropy_vs_mse.two_layer_gradients(X, Y, params, cost)
+    mistakes = cross_entropy_vs_mse.two_layer_mistakes(X, Y, params, cost)
     assert len(mistakes) == 2
     for text, grads in mistakes.items():
         assert isinstance(text, str) and text
@@ -153,7 +153,7 @@ def test_two_layer_mistakes_are_wrong_and_named(cost):
     other = "cross_entropy" if cost == "mse" else "mse"
     other_cost = next(grads for text, grads in mistakes.items() if other in text)
     for key in params:
-        np.testing.assert_array_equal(other_cost[key], costs.two_layer_gradients(X, Y, params, other)[key])
+        np.testing.assert_array_equal(other_cost[key], cross_entropy_vs_mse.two_layer_gradients(X, Y, params, other)[key])
 
 
 def test_train_two_layer_learns_without_touching_its_input():
@@ -163,14 +163,14 @@ def test_train_two_layer_learns_without_touching_its_input():
     Y = np.eye(2)[labels]
     _, _, params = network_problem(7, d=2, h=5, k=2)
     before = {key: value.copy() for key, value in params.items()}
-    trained, record = costs.train_two_layer(params, X, Y, "cross_entropy", learning_rate=1.0, epochs=15,
+    trained, record = cross_entropy_vs_mse.train_two_layer(params, X, Y, "cross_entropy", learning_rate=1.0, epochs=15,
                                             batch_size=10, rng=np.random.default_rng(0), X_test=X, y_test=labels)
     for key in params:
         np.testing.assert_array_equal(params[key], before[key])
     assert len(record.train_cost) == len(record.test_accuracy) == 16
     assert record.train_cost[-1] < 0.5 * record.train_cost[0]
     assert record.test_accuracy[-1] > 0.9
-    again = costs.train_two_layer(params, X, Y, "cross_entropy", learning_rate=1.0, epochs=15, batch_size=10,
+    again = cross_entropy_vs_mse.train_two_layer(params, X, Y, "cross_entropy", learning_rate=1.0, epochs=15, batch_size=10,
                                   rng=np.random.default_rng(0), X_test=X, y_test=labels)
     assert again[1] == record  # the same seed gives the same run
 
@@ -183,14 +183,14 @@ def test_train_two_layer_uses_the_gradient_function_it_is_given():
         calls.append(cost)
         return {key: np.zeros_like(value) for key, value in params.items()}
 
-    trained, record = costs.train_two_layer(params, X, Y, "mse", learning_rate=0.5, epochs=2, batch_size=2,
+    trained, record = cross_entropy_vs_mse.train_two_layer(params, X, Y, "mse", learning_rate=0.5, epochs=2, batch_size=2,
                                             rng=np.random.default_rng(0), X_test=X, y_test=np.zeros(len(X)),
                                             gradient_function=no_gradient)
     assert calls == ["mse"] * 6  # 5 samples in batches of 2: 3 steps per epoch
     for key in params:
         np.testing.assert_array_equal(trained[key], params[key])
     with pytest.raises(ValueError, match="unknown cost"):
-        costs.train_two_layer(params, X, Y, "l1", learning_rate=0.5, epochs=1, batch_size=2,
+        cross_entropy_vs_mse.train_two_layer(params, X, Y, "l1", learning_rate=0.5, epochs=1, batch_size=2,
                               rng=np.random.default_rng(0), X_test=X, y_test=np.zeros(len(X)))
 
 
@@ -201,24 +201,24 @@ def test_train_two_layer_with_the_course_gradients_given_takes_the_default_steps
     X = rng.normal(size=(23, 3))
     labels = rng.integers(0, 2, 23)
     _, _, params = network_problem(10, d=3, h=4, k=2)
-    runs = [costs.train_two_layer(params, X, np.eye(2)[labels], cost, learning_rate=0.5, epochs=3, batch_size=5,
+    runs = [cross_entropy_vs_mse.train_two_layer(params, X, np.eye(2)[labels], cost, learning_rate=0.5, epochs=3, batch_size=5,
                                   rng=np.random.default_rng(1), X_test=X, y_test=labels, gradient_function=given)
-            for given in (None, costs.two_layer_gradients)]
+            for given in (None, cross_entropy_vs_mse.two_layer_gradients)]
     assert runs[0][1] == runs[1][1]
     for key in params:
         np.testing.assert_array_equal(runs[0][0][key], runs[1][0][key])
         assert not np.array_equal(runs[0][0][key], params[key])
-    np.testing.assert_allclose(runs[0][1].train_cost[0], costs.two_layer_cost(X, np.eye(2)[labels], params, cost))
-    np.testing.assert_allclose(runs[0][1].train_cost[-1], costs.two_layer_cost(X, np.eye(2)[labels], runs[0][0], cost))
+    np.testing.assert_allclose(runs[0][1].train_cost[0], cross_entropy_vs_mse.two_layer_cost(X, np.eye(2)[labels], params, cost))
+    np.testing.assert_allclose(runs[0][1].train_cost[-1], cross_entropy_vs_mse.two_layer_cost(X, np.eye(2)[labels], runs[0][0], cost))
 
 
 def test_train_two_layer_checks_its_targets_at_the_door():
     X, Y, params = network_problem(11)
     with pytest.raises(ValueError, match=r"Y \(one row of targets per row of X\)"):
-        costs.train_two_layer(params, X, Y[:-1], "mse", learning_rate=0.5, epochs=1, batch_size=2,
+        cross_entropy_vs_mse.train_two_layer(params, X, Y[:-1], "mse", learning_rate=0.5, epochs=1, batch_size=2,
                               rng=np.random.default_rng(0), X_test=X, y_test=np.zeros(len(X)))
     with pytest.raises(ValueError, match="learning_rate must be a finite number > 0"):
-        costs.train_two_layer(params, X, Y, "mse", learning_rate=0.0, epochs=1, batch_size=2,
+        cross_entropy_vs_mse.train_two_layer(params, X, Y, "mse", learning_rate=0.0, epochs=1, batch_size=2,
                               rng=np.random.default_rng(0), X_test=X, y_test=np.zeros(len(X)))
 
 
@@ -255,20 +255,20 @@ def test_student_or_reference_lets_other_errors_through():
 def test_two_layer_functions_name_a_missing_or_misshaped_parameter(rng):
     X, Y = rng.normal(size=(5, 3)), np.eye(2)[rng.integers(0, 2, 5)]
     params = {"W1": rng.normal(size=(3, 4)), "b1": np.zeros(4), "W2": rng.normal(size=(4, 2))}
-    for function in (costs.two_layer_gradients, costs.two_layer_cost):
+    for function in (cross_entropy_vs_mse.two_layer_gradients, cross_entropy_vs_mse.two_layer_cost):
         with pytest.raises(ValueError, match=r"params lacks 'b2'"):
             function(X, Y, params, "mse")
     params["b2"] = np.zeros(3)
     with pytest.raises(ValueError, match=r"b2 should have shape \(2,\)"):
-        costs.two_layer_gradients(X, Y, params, "mse")
+        cross_entropy_vs_mse.two_layer_gradients(X, Y, params, "mse")
     params["b2"] = np.zeros(2)
     with pytest.raises(ValueError, match=r"X \(samples × the inputs of params\['W1'\]\) should have shape \('any', 3\)"):
-        costs.two_layer_gradients(X[:, :2], Y, params, "mse")
+        cross_entropy_vs_mse.two_layer_gradients(X[:, :2], Y, params, "mse")
 
 
 @pytest.mark.parametrize("epochs", [-1, 2.5, "3"])
 def test_neuron_run_needs_a_whole_number_of_epochs(epochs):
     with pytest.raises(ValueError, match="epochs must be a whole number >= 0"):
-        costs.neuron_run(0.6, 0.9, 0.15, epochs, "mse")
+        cross_entropy_vs_mse.neuron_run(0.6, 0.9, 0.15, epochs, "mse")
     with pytest.raises(TypeError, match="w must be a real number"):
-        costs.neuron_run("0.6", 0.9, 0.15, 3, "mse")
+        cross_entropy_vs_mse.neuron_run("0.6", 0.9, 0.15, 3, "mse")

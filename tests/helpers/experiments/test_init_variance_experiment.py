@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from helpers.activations import ACTIVATIONS
-from helpers.experiments import init_variance as ie
+from helpers.experiments import init_variance
 from helpers.network import MLP, parameter_names
 from numgrad import numerical_gradient
 from toy_activation import with_silu  # noqa: F401  (a fixture)
@@ -24,7 +24,7 @@ def test_forward_statistics_match_the_mlp(rng, activation):
     for layer, W in enumerate(weights, start=1):
         params.update(zip(parameter_names(layer), (W, np.zeros(W.shape[1]))))
     _, cache = MLP(params, [activation] * len(weights)).forward(X)
-    stats = ie.layer_statistics(X, weights, activation, G)
+    stats = init_variance.layer_statistics(X, weights, activation, G)
     assert np.allclose(stats.activation_mean, [A.mean() for A in cache.layer_outputs])
     assert np.allclose(stats.activation_std, [A.std() for A in cache.layer_outputs])
 
@@ -34,8 +34,8 @@ def test_deltas_match_finite_differences(rng, activation):
     """δ^[l] = dC/dZ^[l] for C = sum(G * A^[L]), by perturbing Z^[l] and finishing the forward pass."""
     X, weights, G = small_network(rng)
     f = ACTIVATIONS[activation].function
-    forward = ie.propagate(X, weights, activation)
-    deltas = ie.back_propagate(forward, weights, activation, G)
+    forward = init_variance.propagate(X, weights, activation)
+    deltas = init_variance.back_propagate(forward, weights, activation, G)
     inputs = [X] + forward.outputs[:-1]
     for layer, W in enumerate(weights):
         Z = inputs[layer] @ W
@@ -53,40 +53,40 @@ def test_schemes_have_their_variances(rng):
     normals = [rng.standard_normal((400, 600))]
     expected = {"normal": 1.0, "lecun": 1 / 400, "xavier": 2 / 1000, "he": 2 / 400}
     for scheme, variance in expected.items():
-        (W,) = ie.scheme_weights(normals, scheme, scale=2.0)
+        (W,) = init_variance.scheme_weights(normals, scheme, scale=2.0)
         assert np.var(W) == pytest.approx(4 * variance, rel=0.02), scheme
     with pytest.raises(ValueError, match="variance scheme"):
-        ie.scheme_weights(normals, "Kaiming", 1.0)
+        init_variance.scheme_weights(normals, "Kaiming", 1.0)
 
 
 def test_scale_is_geometric_over_depth_for_relu():
     """ReLU is positively homogeneous: weights × c multiply layer l's activations by c^l."""
-    base, _ = ie.explorer_data(1.0, 12, 50, "relu", "he")
-    scaled, deltas = ie.explorer_data(1.5, 12, 50, "relu", "he")
+    base, _ = init_variance.explorer_data(1.0, 12, 50, "relu", "he")
+    scaled, deltas = init_variance.explorer_data(1.5, 12, 50, "relu", "he")
     for layer, (a, b) in enumerate(zip(base, scaled), start=1):
         assert np.allclose(b, 1.5 ** layer * a)
     assert all(np.all(np.isfinite(d)) for d in deltas)
 
 
 def test_explorer_data_is_deterministic_and_survives_huge_scales():
-    first, _ = ie.explorer_data(1.0, 5, 25, "tanh", "normal")
-    again, _ = ie.explorer_data(1.0, 5, 25, "tanh", "normal")
+    first, _ = init_variance.explorer_data(1.0, 5, 25, "tanh", "normal")
+    again, _ = init_variance.explorer_data(1.0, 5, 25, "tanh", "normal")
     assert all(np.array_equal(a, b) for a, b in zip(first, again))
     with np.errstate(all="raise"):  # the explorer silences its own overflow; nothing may escape
-        outputs, _ = ie.explorer_data(10.0, 20, 400, "relu", "normal")
+        outputs, _ = init_variance.explorer_data(10.0, 20, 400, "relu", "normal")
     assert len(outputs) == 20
     with pytest.raises(ValueError, match="depth"):
-        ie.explorer_data(1.0, ie.MAX_DEPTH + 1, 25, "tanh", "normal")
+        init_variance.explorer_data(1.0, init_variance.MAX_DEPTH + 1, 25, "tanh", "normal")
 
 
 def test_the_summary_is_the_histogram_of_the_explorer_data():
-    outputs, deltas = ie.explorer_data(1.3, 5, 25, "tanh", "lecun")
-    summary = ie.explorer_summary(1.3, 5, 25, "tanh", "lecun")
-    assert summary.fractions.shape == (5, ie.BINS)
+    outputs, deltas = init_variance.explorer_data(1.3, 5, 25, "tanh", "lecun")
+    summary = init_variance.explorer_summary(1.3, 5, 25, "tanh", "lecun")
+    assert summary.fractions.shape == (5, init_variance.BINS)
     assert np.allclose(summary.fractions.sum(axis=1), 1.0)  # tanh's range holds every unit
-    assert np.allclose(summary.fractions[2], np.histogram(outputs[2], ie.BINS, (-1.0, 1.0))[0] / outputs[2].size)
+    assert np.allclose(summary.fractions[2], np.histogram(outputs[2], init_variance.BINS, (-1.0, 1.0))[0] / outputs[2].size)
     assert np.allclose(summary.delta_std, [d.std() for d in deltas])
-    relu = ie.explorer_summary(1.0, 5, 25, "relu", "he")
+    relu = init_variance.explorer_summary(1.0, 5, 25, "relu", "he")
     assert np.all(relu.fractions.sum(axis=1) < 0.75)  # only the positive units are counted
     with pytest.raises(ValueError):
         summary.fractions[0, 0] = 1.0  # shared by the cache: read-only
@@ -96,25 +96,25 @@ def test_layer_statistics_names_the_layer_whose_weights_do_not_chain(rng):
     X, G = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
     weights = [rng.normal(size=(3, 4)), rng.normal(size=(5, 2))]
     with pytest.raises(ValueError, match=r"weights\[1\] \(layer 2\) has shape \(5, 2\).*needs shape \(4, any\)"):
-        ie.layer_statistics(X, weights, "tanh", G)
+        init_variance.layer_statistics(X, weights, "tanh", G)
     with pytest.raises(ValueError, match=r"grad_output should have shape \(5, 4\)"):
-        ie.layer_statistics(X, weights[:1], "tanh", G)
+        init_variance.layer_statistics(X, weights[:1], "tanh", G)
 
 
 def test_an_activation_without_derivative_from_output_back_propagates(rng, with_silu):
     """One registry record is enough: SiLU's f' is not a function of its output, so δ uses Z."""
     X, weights, G = small_network(rng)
-    forward = ie.propagate(X, weights, "silu")
-    deltas = ie.back_propagate(forward, weights, "silu", G)
+    forward = init_variance.propagate(X, weights, "silu")
+    deltas = init_variance.back_propagate(forward, weights, "silu", G)
     Z = forward.pre_activations[-1]
     assert np.allclose(deltas[-1], numerical_gradient(lambda: float(np.sum(G * with_silu.function(Z))), Z), atol=1e-8)
-    assert ie.histogram_range("silu") == ie.LOG_RANGE  # bounded below only: log10 of the positive outputs
-    assert ie.explorer_summary(1.0, 3, 25, "silu", "he").fractions.shape == (3, ie.BINS)
+    assert init_variance.histogram_range("silu") == init_variance.LOG_RANGE  # bounded below only: log10 of the positive outputs
+    assert init_variance.explorer_summary(1.0, 3, 25, "silu", "he").fractions.shape == (3, init_variance.BINS)
 
 
 @pytest.mark.parametrize("name", list(ACTIVATIONS))
 def test_histogram_range_follows_the_registry(name):
     low, high = ACTIVATIONS[name].output_range
-    expected = ie.LOG_RANGE if np.isfinite(low) and not np.isfinite(high) else (
-        (low, high) if np.isfinite(high) else ie.UNBOUNDED_RANGE)
-    assert ie.histogram_range(name) == expected
+    expected = init_variance.LOG_RANGE if np.isfinite(low) and not np.isfinite(high) else (
+        (low, high) if np.isfinite(high) else init_variance.UNBOUNDED_RANGE)
+    assert init_variance.histogram_range(name) == expected

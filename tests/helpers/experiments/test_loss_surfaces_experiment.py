@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers.experiments import loss_surfaces as surfaces
+from helpers.experiments import loss_surfaces
 
-NAMES = sorted(surfaces.SURFACES)
+NAMES = sorted(loss_surfaces.SURFACES)
 
 
 def numeric_gradient(surface, point, eps=1e-6):
@@ -24,7 +24,7 @@ def numeric_gradient(surface, point, eps=1e-6):
 @pytest.mark.parametrize("name", NAMES)
 @given(x=st.floats(-2.0, 2.0), y=st.floats(-2.0, 2.0))
 def test_gradient_matches_central_differences(name, x, y):
-    surface = surfaces.get_surface(name)
+    surface = loss_surfaces.get_surface(name)
     point = np.array([x, y])
     analytic = surface.gradient(point)
     numeric = numeric_gradient(surface, point)
@@ -33,7 +33,7 @@ def test_gradient_matches_central_differences(name, x, y):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_minima_are_stationary_and_lowest(name, rng):
-    surface = surfaces.get_surface(name)
+    surface = loss_surfaces.get_surface(name)
     for minimum in surface.minima:
         point = np.array(minimum)
         assert np.allclose(surface.gradient(point), 0.0, atol=1e-12)
@@ -42,7 +42,7 @@ def test_minima_are_stationary_and_lowest(name, rng):
 
 
 def test_saddle_is_a_saddle():
-    saddle = surfaces.get_surface("saddle")
+    saddle = loss_surfaces.get_surface("saddle")
     origin = np.zeros(2)
     assert np.allclose(saddle.gradient(origin), 0.0)
     assert saddle.value(np.array([0.1, 0.0])) > 0 > saddle.value(np.array([0.0, 0.1]))
@@ -50,22 +50,22 @@ def test_saddle_is_a_saddle():
 
 
 def test_valley_condition_number_and_rotation():
-    flat = surfaces.valley(condition=25.0)
+    flat = loss_surfaces.valley(condition=25.0)
     # f = (u^2 + 25 v^2)/2: the Hessian's diagonal, recovered from the gradient of unit vectors
     assert np.allclose(flat.gradient(np.array([1.0, 0.0])), [1.0, 0.0])
     assert np.allclose(flat.gradient(np.array([0.0, 1.0])), [0.0, 25.0])
-    tilted = surfaces.valley(condition=25.0, angle_degrees=30.0)
+    tilted = loss_surfaces.valley(condition=25.0, angle_degrees=30.0)
     along = np.array([np.cos(np.pi / 6), np.sin(np.pi / 6)])  # the flat direction
     assert tilted.value(along) == pytest.approx(0.5)
     assert tilted.value(np.array([-along[1], along[0]])) == pytest.approx(12.5)
     with pytest.raises(ValueError, match="condition"):
-        surfaces.valley(condition=0.5)
+        loss_surfaces.valley(condition=0.5)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_grid_evaluation_matches_pointwise(name):
-    surface = surfaces.get_surface(name)
-    xs, ys, values = surfaces.grid(surface, 7)
+    surface = loss_surfaces.get_surface(name)
+    xs, ys, values = loss_surfaces.grid(surface, 7)
     assert values.shape == (7, 7)
     assert values[2, 5] == pytest.approx(surface.value(np.array([xs[5], ys[2]])))
     grads = surface.gradient(np.stack(np.meshgrid(xs, ys), axis=-1))
@@ -74,11 +74,11 @@ def test_grid_evaluation_matches_pointwise(name):
 
 
 def test_start_inside_the_plot_window():
-    for surface in surfaces.SURFACES.values():
+    for surface in loss_surfaces.SURFACES.values():
         assert surface.x_range[0] < surface.start[0] < surface.x_range[1]
         assert surface.y_range[0] < surface.start[1] < surface.y_range[1]
 
 
 def test_unknown_surface_lists_the_names():
     with pytest.raises(ValueError, match="unknown surface 'bowl'"):
-        surfaces.get_surface("bowl")
+        loss_surfaces.get_surface("bowl")

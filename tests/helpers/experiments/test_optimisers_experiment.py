@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers.experiments import optimisers as descent, loss_surfaces as surfaces
+from helpers.experiments import optimisers, loss_surfaces
 from helpers import optim, schedules
 
 HYPER = {"sgd": {}, "momentum": {"momentum": 0.8}, "nesterov": {"momentum": 0.7},
@@ -17,11 +17,11 @@ OPTIM_NAMES = {"sgd": "sgd", "momentum": "momentum", "nesterov": "nesterov",
                "adagrad": "adagrad", "rmsprop": "rmsprop", "adam": "adam"}
 
 
-@pytest.mark.parametrize("name", list(descent.LABELS))
+@pytest.mark.parametrize("name", list(optimisers.LABELS))
 def test_paths_equal_helpers_optim(name):
-    surface = surfaces.get_surface("rosenbrock")
-    lr = descent.RACE_RATES["rosenbrock"][name]
-    ours = descent.path(surface, name, lr, 60, **HYPER[name])
+    surface = loss_surfaces.get_surface("rosenbrock")
+    lr = optimisers.RACE_RATES["rosenbrock"][name]
+    ours = optimisers.path(surface, name, lr, 60, **HYPER[name])
     init_state, step = optim.get_optimiser(OPTIM_NAMES[name])
     params = {"p": np.array(surface.start)}
     state = init_state(params)
@@ -68,18 +68,18 @@ EXERCISE_STEPS = {"sgd": sgd_step, "momentum": momentum_step, "nesterov": nester
                   "adagrad": adagrad_step, "rmsprop": rmsprop_step, "adam": adam_step}
 
 
-@pytest.mark.parametrize("name", list(descent.LABELS))
+@pytest.mark.parametrize("name", list(optimisers.LABELS))
 def test_a_step_in_the_exercises_form_takes_the_courses_path(name):
-    lr = descent.RACE_RATES["rosenbrock"][name]
-    ours = descent.path("rosenbrock", name, lr, 60, step=EXERCISE_STEPS[name], **HYPER[name])
-    np.testing.assert_allclose(ours, descent.path("rosenbrock", name, lr, 60, **HYPER[name]), rtol=1e-12, atol=1e-12)
+    lr = optimisers.RACE_RATES["rosenbrock"][name]
+    ours = optimisers.path("rosenbrock", name, lr, 60, step=EXERCISE_STEPS[name], **HYPER[name])
+    np.testing.assert_allclose(ours, optimisers.path("rosenbrock", name, lr, 60, **HYPER[name]), rtol=1e-12, atol=1e-12)
 
 
 def test_exercise_update_keeps_the_state_as_a_tuple():
-    update = descent.exercise_update(adam_step)
+    update = optimisers.exercise_update(adam_step)
     theta, state = update(np.ones(2), np.full(2, 2.0), (np.zeros(2), np.zeros(2), 0), 0.1)
     assert state[2] == 1 and np.allclose(theta, 0.9, atol=1e-8)  # first step: lr · sign(g)
-    theta, state = descent.exercise_update(sgd_step)(np.ones(2), np.full(2, 2.0), (), 0.1)
+    theta, state = optimisers.exercise_update(sgd_step)(np.ones(2), np.full(2, 2.0), (), 0.1)
     assert state == () and np.allclose(theta, 0.8)
 
 
@@ -90,41 +90,41 @@ def test_path_accepts_a_replacement_step():
         calls.append(1)
         return theta - lr * grad
 
-    ours = descent.path("valley", "sgd", 0.05, 10, step=my_sgd)
+    ours = optimisers.path("valley", "sgd", 0.05, 10, step=my_sgd)
     assert len(calls) == 10
-    np.testing.assert_allclose(ours, descent.path("valley", "sgd", 0.05, 10))
+    np.testing.assert_allclose(ours, optimisers.path("valley", "sgd", 0.05, 10))
 
 
 def test_path_shape_start_and_divergence():
-    valley = surfaces.get_surface("valley")
-    points = descent.path(valley, "sgd", 0.05, 20, start=(1.0, 1.0))
+    valley = loss_surfaces.get_surface("valley")
+    points = optimisers.path(valley, "sgd", 0.05, 20, start=(1.0, 1.0))
     assert points.shape == (21, 2) and np.array_equal(points[0], [1.0, 1.0])
-    diverged = descent.path(valley, "sgd", 0.2, 200)  # 0.2 > 2/25: unstable across the valley
+    diverged = optimisers.path(valley, "sgd", 0.2, 200)  # 0.2 > 2/25: unstable across the valley
     assert np.isnan(diverged[-1]).all() and not np.isnan(diverged[:5]).any()
     with pytest.raises(ValueError, match="unknown optimiser"):
-        descent.path(valley, "lbfgs", 0.1, 5)
+        optimisers.path(valley, "lbfgs", 0.1, 5)
     with pytest.raises(ValueError, match="lr"):
-        descent.path(valley, "sgd", -0.1, 5)
+        optimisers.path(valley, "sgd", -0.1, 5)
 
 
-@pytest.mark.parametrize("surface", list(descent.RACE_RATES))
+@pytest.mark.parametrize("surface", list(optimisers.RACE_RATES))
 def test_race_runs_every_optimiser_without_diverging(surface):
-    runs = descent.race(surface)
-    assert set(runs) == set(descent.LABELS)
-    minimum = min(surfaces.get_surface(surface).value(np.array(m)) for m in surfaces.get_surface(surface).minima)
+    runs = optimisers.race(surface)
+    assert set(runs) == set(optimisers.LABELS)
+    minimum = min(loss_surfaces.get_surface(surface).value(np.array(m)) for m in loss_surfaces.get_surface(surface).minima)
     for name, (lr, points) in runs.items():
-        assert lr == descent.RACE_RATES[surface][name]
-        assert points.shape == (descent.RACE_STEPS[surface] + 1, 2)
+        assert lr == optimisers.RACE_RATES[surface][name]
+        assert points.shape == (optimisers.RACE_STEPS[surface] + 1, 2)
         assert not np.isnan(points).any(), f"{name} diverged on {surface} at its default rate"
-        start_gap = surfaces.get_surface(surface).value(points[0]) - minimum
-        assert surfaces.get_surface(surface).value(points[-1]) - minimum < 0.1 * start_gap
+        start_gap = loss_surfaces.get_surface(surface).value(points[0]) - minimum
+        assert loss_surfaces.get_surface(surface).value(points[-1]) - minimum < 0.1 * start_gap
 
 
 def test_race_scales_rates_and_passes_beta():
-    runs = descent.race("valley", lr_scale=0.5, beta=0.0)
-    assert runs["adam"][0] == pytest.approx(0.5 * descent.RACE_RATES["valley"]["adam"])
+    runs = optimisers.race("valley", lr_scale=0.5, beta=0.0)
+    assert runs["adam"][0] == pytest.approx(0.5 * optimisers.RACE_RATES["valley"]["adam"])
     # momentum with beta = 0 is gradient descent at the same rate
-    same_rate = descent.path("valley", "sgd", runs["momentum"][0], descent.RACE_STEPS["valley"])
+    same_rate = optimisers.path("valley", "sgd", runs["momentum"][0], optimisers.RACE_STEPS["valley"])
     np.testing.assert_allclose(runs["momentum"][1], same_rate)
 
 
@@ -146,38 +146,38 @@ def _alone(surface, optimiser, lr, n_steps, **hyper):
     return points
 
 
-@pytest.mark.parametrize("surface", list(descent.RACE_RATES))
+@pytest.mark.parametrize("surface", list(optimisers.RACE_RATES))
 @pytest.mark.parametrize("lr_scale, beta", [(1.0, 0.9), (10.0, 0.5)])  # at × 10 some runs diverge
 def test_race_runs_side_by_side_as_each_would_alone(surface, lr_scale, beta):
-    runs = descent.race(surface, lr_scale, beta)
-    assert list(runs) == list(descent.RACE_RATES[surface])
+    runs = optimisers.race(surface, lr_scale, beta)
+    assert list(runs) == list(optimisers.RACE_RATES[surface])
     for name, (lr, points) in runs.items():
-        hyper = {descent.BETA_PARAMETER[name]: beta} if name in descent.BETA_PARAMETER else {}
-        alone = _alone(surfaces.get_surface(surface), name, lr, descent.RACE_STEPS[surface], **hyper)
+        hyper = {optimisers.BETA_PARAMETER[name]: beta} if name in optimisers.BETA_PARAMETER else {}
+        alone = _alone(loss_surfaces.get_surface(surface), name, lr, optimisers.RACE_STEPS[surface], **hyper)
         np.testing.assert_array_equal(points, alone, err_msg=f"{name} on {surface}")
     if lr_scale == 10.0 and surface == "valley":
         assert np.isnan(runs["sgd"][1][-1]).all() and not np.isnan(runs["adam"][1]).any()
-    some = descent.race(surface, lr_scale, beta, optimisers=["adam", "sgd"])
+    some = optimisers.race(surface, lr_scale, beta, optimisers=["adam", "sgd"])
     assert list(some) == ["sgd", "adam"]
     for name, (lr, points) in some.items():
         np.testing.assert_array_equal(points, runs[name][1])
 
 
 def test_least_squares_problem_and_cost(rng):
-    problem = descent.least_squares_problem(100, rng)
+    problem = optimisers.least_squares_problem(100, rng)
     assert problem.X.shape == (100, 2) and problem.y.shape == (100,)
     gradient = problem.X.T @ (problem.X @ problem.w_best - problem.y) / 100
     assert np.allclose(gradient, 0.0, atol=1e-10)
-    costs = descent.least_squares_cost(problem, np.stack([problem.w_best, problem.w_best + 0.1]))
+    costs = optimisers.least_squares_cost(problem, np.stack([problem.w_best, problem.w_best + 0.1]))
     assert costs.shape == (2,) and costs[0] < costs[1]
 
 
 def test_constant_rate_hovers_and_decaying_rate_converges():
-    problem = descent.least_squares_problem(200, np.random.default_rng(0))
+    problem = optimisers.least_squares_problem(200, np.random.default_rng(0))
     start = np.array([-2.0, 2.0])
 
     def late_distance(lr, batch_size=1):
-        weights = descent.least_squares_sgd(problem, start, batch_size, lr, 30, np.random.default_rng(1))
+        weights = optimisers.least_squares_sgd(problem, start, batch_size, lr, 30, np.random.default_rng(1))
         return np.median(np.linalg.norm(weights[-1000:] - problem.w_best, axis=1))
 
     constant = late_distance(0.02)
@@ -185,12 +185,12 @@ def test_constant_rate_hovers_and_decaying_rate_converges():
     bigger_batch = late_distance(0.02, batch_size=10)
     assert decaying < constant / 4
     assert bigger_batch < constant / 2
-    full = descent.least_squares_sgd(problem, start, 200, 0.1, 300, np.random.default_rng(1))
+    full = optimisers.least_squares_sgd(problem, start, 200, 0.1, 300, np.random.default_rng(1))
     assert np.linalg.norm(full[-1] - problem.w_best) < 1e-6  # exact gradients: no noise ball
 
 
 def test_least_squares_sgd_uses_the_given_batches():
-    problem = descent.least_squares_problem(10, np.random.default_rng(0))
+    problem = optimisers.least_squares_problem(10, np.random.default_rng(0))
     seen = []
 
     def in_order(n, size, rng):
@@ -198,7 +198,7 @@ def test_least_squares_sgd_uses_the_given_batches():
         seen.extend(batches)
         return batches
 
-    weights = descent.least_squares_sgd(problem, np.zeros(2), 4, 0.01, 2, np.random.default_rng(0), batches=in_order)
+    weights = optimisers.least_squares_sgd(problem, np.zeros(2), 4, 0.01, 2, np.random.default_rng(0), batches=in_order)
     assert weights.shape == (7, 2) and len(seen) == 6  # 3 batches (4, 4, 2) per epoch
 
 
@@ -214,7 +214,7 @@ def _heavy_ball(lr, mu):
 
 @pytest.mark.parametrize("low, high", [(1.0, 25.0), (0.5, 50.0), (2.0, 2000.0)])
 def test_tuned_rates_are_the_best_constant_settings(low, high):
-    tuned = descent.tuned_rates(low, high)
+    tuned = optimisers.tuned_rates(low, high)
     curvatures = np.linspace(low, high, 401)
     gd = _worst_factor(lambda lam: np.array([[1.0 - tuned.gd_lr * lam]]), curvatures)
     assert gd == pytest.approx(tuned.gd_factor, rel=1e-9)
@@ -232,10 +232,10 @@ def test_tuned_rates_are_the_best_constant_settings(low, high):
 
 
 def test_tuned_heavy_ball_beats_tuned_descent_on_the_valley():
-    valley = surfaces.valley(condition=25.0)
-    tuned = descent.tuned_rates(1.0, 25.0)
-    gd = descent.excess_cost(valley, descent.path(valley, "sgd", tuned.gd_lr, 60))
-    heavy = descent.excess_cost(valley, descent.path(valley, "momentum", tuned.heavy_ball_lr, 60,
+    valley = loss_surfaces.valley(condition=25.0)
+    tuned = optimisers.tuned_rates(1.0, 25.0)
+    gd = optimisers.excess_cost(valley, optimisers.path(valley, "sgd", tuned.gd_lr, 60))
+    heavy = optimisers.excess_cost(valley, optimisers.path(valley, "momentum", tuned.heavy_ball_lr, 60,
                                                      momentum=tuned.heavy_ball_momentum))
     # f shrinks like the squared distance: factor**2 per step, up to a polynomial term
     assert gd[60] / gd[40] == pytest.approx(tuned.gd_factor**40, rel=0.05)
@@ -246,9 +246,9 @@ def test_tuned_heavy_ball_beats_tuned_descent_on_the_valley():
 def test_shrink_factor_matches_the_step_matrix_and_a_run(lr, momentum):
     curvatures = (1.0, 25.0)  # the valley's Hessian
     expected = _worst_factor(_heavy_ball(lr, momentum), curvatures)
-    assert descent.shrink_factor(lr, curvatures, momentum) == pytest.approx(expected, rel=1e-9)
-    valley = surfaces.get_surface("valley")
-    points = descent.path(valley, "momentum", lr, 400, momentum=momentum)
+    assert optimisers.shrink_factor(lr, curvatures, momentum) == pytest.approx(expected, rel=1e-9)
+    valley = loss_surfaces.get_surface("valley")
+    points = optimisers.path(valley, "momentum", lr, 400, momentum=momentum)
     distance = np.linalg.norm(points, axis=1)
     if expected > 1:
         assert np.isnan(distance[-1]) or distance[-1] > distance[0]  # diverged
@@ -259,22 +259,22 @@ def test_shrink_factor_matches_the_step_matrix_and_a_run(lr, momentum):
 
 def test_tuned_rates_reject_bad_curvatures():
     with pytest.raises(ValueError, match="smallest_curvature"):
-        descent.tuned_rates(0.0, 1.0)
+        optimisers.tuned_rates(0.0, 1.0)
     with pytest.raises(ValueError, match="largest_curvature"):
-        descent.tuned_rates(2.0, 1.0)
+        optimisers.tuned_rates(2.0, 1.0)
 
 
 def test_excess_cost_is_zero_at_the_minima_and_positive_elsewhere():
     for name in ("valley", "rosenbrock", "saddle"):
-        surface = surfaces.get_surface(name)
-        assert np.allclose(descent.excess_cost(name, np.array(surface.minima)), 0.0)
-        assert descent.excess_cost(surface, np.array(surface.start)) > 0
+        surface = loss_surfaces.get_surface(name)
+        assert np.allclose(optimisers.excess_cost(name, np.array(surface.minima)), 0.0)
+        assert optimisers.excess_cost(surface, np.array(surface.start)) > 0
 
 
 def test_shrink_factor_rejects_bad_arguments():
     with pytest.raises(ValueError, match="lr"):
-        descent.shrink_factor(-0.1, (1.0, 25.0))
+        optimisers.shrink_factor(-0.1, (1.0, 25.0))
     with pytest.raises(ValueError, match="momentum"):
-        descent.shrink_factor(0.1, (1.0, 25.0), momentum=1.5)
+        optimisers.shrink_factor(0.1, (1.0, 25.0), momentum=1.5)
     with pytest.raises(ValueError, match="curvatures"):
-        descent.shrink_factor(0.1, [])
+        optimisers.shrink_factor(0.1, [])

@@ -5,27 +5,27 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers.experiments import regularisation_cures as cc
-from helpers.experiments import regularisation as rt
+from helpers.experiments import regularisation_cures
+from helpers.experiments import regularisation as regularisation_experiment
 
 SMALL = dict(layer_sizes=(2, 6, 2), epochs=60, check_every=20, patience=1, n_train=20, n_val=30, n_test=40)
 
 
 @pytest.fixture(scope="module")
 def small():
-    return cc.compare_cures([3, 4, 5], **SMALL)
+    return regularisation_cures.compare_cures([3, 4, 5], **SMALL)
 
 
 def test_mean_and_standard_error_use_the_sample_standard_deviation():
-    mean, error = cc.mean_and_standard_error([[1.0, 2.0], [3.0, 2.0], [5.0, 2.0]])
+    mean, error = regularisation_cures.mean_and_standard_error([[1.0, 2.0], [3.0, 2.0], [5.0, 2.0]])
     np.testing.assert_allclose(mean, [3.0, 2.0])
     np.testing.assert_allclose(error, [2.0 / np.sqrt(3), 0.0])  # sample std of 1, 3, 5 is 2
     with pytest.raises(ValueError, match="at least 2"):
-        cc.mean_and_standard_error([0.9])
+        regularisation_cures.mean_and_standard_error([0.9])
 
 
 def test_each_seed_draws_its_own_data_of_the_requested_sizes():
-    first, second = cc.moons_split(np.random.default_rng(0)), cc.moons_split(np.random.default_rng(1))
+    first, second = regularisation_cures.moons_split(np.random.default_rng(0)), regularisation_cures.moons_split(np.random.default_rng(1))
     assert [len(first.y_train), len(first.y_val), len(first.y_test)] == [60, 400, 400]
     assert not np.array_equal(first.X_train, second.X_train)
 
@@ -34,28 +34,28 @@ def test_the_columns_are_the_cures_trained_separately_on_each_seed(small):
     assert small.val_accuracy.shape == small.test_accuracy.shape == (3, len(small.cures))
     for row, seed in enumerate([3, 4, 5]):
         rng = np.random.default_rng(seed)
-        split = cc.moons_split(rng, n_train=20, n_val=30, n_test=40)
-        start = rt.init_params([2, 6, 2], rng)
-        plain, _ = rt.fit(start, split.X_train, split.y_train, epochs=60, rng=np.random.default_rng(0))
-        l2, _ = rt.fit(start, split.X_train, split.y_train, epochs=60, rng=np.random.default_rng(0), l2=1.0)
-        l1, _ = rt.fit(start, split.X_train, split.y_train, epochs=60, rng=np.random.default_rng(0), l1=0.3)
+        split = regularisation_cures.moons_split(rng, n_train=20, n_val=30, n_test=40)
+        start = regularisation_experiment.init_params([2, 6, 2], rng)
+        plain, _ = regularisation_experiment.fit(start, split.X_train, split.y_train, epochs=60, rng=np.random.default_rng(0))
+        l2, _ = regularisation_experiment.fit(start, split.X_train, split.y_train, epochs=60, rng=np.random.default_rng(0), l2=1.0)
+        l1, _ = regularisation_experiment.fit(start, split.X_train, split.y_train, epochs=60, rng=np.random.default_rng(0), l1=0.3)
         for column, params in ((0, plain), (2, l2), (3, l1)):
-            assert small.test_accuracy[row, column] == rt.accuracy(params, split.X_test, split.y_test)
-            assert small.val_accuracy[row, column] == rt.accuracy(params, split.X_val, split.y_val)
+            assert small.test_accuracy[row, column] == regularisation_experiment.accuracy(params, split.X_test, split.y_test)
+            assert small.val_accuracy[row, column] == regularisation_experiment.accuracy(params, split.X_val, split.y_val)
         # early stopping: the checks of the plain network every 20 epochs, patience 1
         chunk_rng = np.random.default_rng(0)
-        best, kept, _ = cc.train_with_early_stopping(
-            lambda p: rt.fit(p, split.X_train, split.y_train, epochs=20, rng=chunk_rng)[0],
-            lambda p: rt.accuracy(p, split.X_val, split.y_val), start, 3, 1)
+        best, kept, _ = regularisation_cures.train_with_early_stopping(
+            lambda p: regularisation_experiment.fit(p, split.X_train, split.y_train, epochs=20, rng=chunk_rng)[0],
+            lambda p: regularisation_experiment.accuracy(p, split.X_val, split.y_val), start, 3, 1)
         assert small.stop_epochs[row] == 20 * (best + 1)
-        assert small.test_accuracy[row, 1] == rt.accuracy(kept, split.X_test, split.y_test)
+        assert small.test_accuracy[row, 1] == regularisation_experiment.accuracy(kept, split.X_test, split.y_test)
 
 
 def test_the_summary_lists_every_cure_with_its_paired_gain(small):
-    lines = cc.summary(small).splitlines()
+    lines = regularisation_cures.summary(small).splitlines()
     assert "3 seeds" in lines[0] and len(lines) == 1 + len(small.cures)
     gain = 100 * (small.test_accuracy[:, 2] - small.test_accuracy[:, 0])
-    mean, error = cc.mean_and_standard_error(gain)
+    mean, error = regularisation_cures.mean_and_standard_error(gain)
     assert lines[3].startswith(small.cures[2]) and lines[3].endswith(f"{mean:7.1f} ± {error:.1f}".rjust(14))
 
 
@@ -64,7 +64,7 @@ def test_the_summary_lists_every_cure_with_its_paired_gain(small):
                                           (dict(seeds=[1, 2], l2=-1.0), "l2")])
 def test_compare_cures_rejects_bad_settings(bad, message):
     with pytest.raises(ValueError, match=message):
-        cc.compare_cures(**{**SMALL, **bad})
+        regularisation_cures.compare_cures(**{**SMALL, **bad})
 
 
 # --- the exercises' references: early stopping; more data by shifting -----------------------------
@@ -76,29 +76,29 @@ def test_early_stopping_returns_the_first_best_epoch_and_a_copy():
         params["W1"] += 1  # in place, like a careless training loop
         return params
 
-    best, params, history = cc.train_with_early_stopping(step, lambda p: scores[int(p["W1"][0]) - 1],
+    best, params, history = regularisation_cures.train_with_early_stopping(step, lambda p: scores[int(p["W1"][0]) - 1],
                                                          {"W1": np.zeros(1)}, 10, 3)
     assert (best, float(params["W1"][0]), history) == (1, 2.0, scores[:5])
 
 
 def test_shift_images_moves_pixels_and_fills_with_zeros():
     image = np.arange(1.0, 10.0).reshape(1, 9)  # one 3×3 image: rows 1 2 3 / 4 5 6 / 7 8 9
-    down = cc.shift_images(image, 1, 0, side=3).reshape(3, 3)
-    left = cc.shift_images(image, 0, -1, side=3).reshape(3, 3)
+    down = regularisation_cures.shift_images(image, 1, 0, side=3).reshape(3, 3)
+    left = regularisation_cures.shift_images(image, 0, -1, side=3).reshape(3, 3)
     assert np.array_equal(down, [[0, 0, 0], [1, 2, 3], [4, 5, 6]])
     assert np.array_equal(left, [[2, 3, 0], [5, 6, 0], [8, 9, 0]])
     with pytest.raises(ValueError):
-        cc.shift_images(image, 3, 0, side=3)
+        regularisation_cures.shift_images(image, 3, 0, side=3)
 
 
 def test_augment_with_shifts_keeps_labels_aligned(rng):
     X, labels = rng.random((4, 64)), np.array([3, 1, 4, 1])
-    X_more, labels_more = cc.augment_with_shifts(X, labels)
+    X_more, labels_more = regularisation_cures.augment_with_shifts(X, labels)
     assert X_more.shape == (20, 64) and list(labels_more) == list(labels) * 5
     assert np.array_equal(X_more[:4], X)
 
 
 def test_early_stopping_keeps_a_first_score_of_minus_infinity():
-    best, params, history = cc.train_with_early_stopping(lambda p: {"W1": p["W1"] + 1}, lambda p: -np.inf,
+    best, params, history = regularisation_cures.train_with_early_stopping(lambda p: {"W1": p["W1"] + 1}, lambda p: -np.inf,
                                                          {"W1": np.zeros(1)}, 5, 2)
     assert (best, float(params["W1"][0]), len(history)) == (0, 1.0, 3)

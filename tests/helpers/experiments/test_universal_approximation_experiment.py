@@ -5,66 +5,66 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers.experiments import universal_approximation as approximation
+from helpers.experiments import universal_approximation
 from helpers import datasets
 
 TARGETS = datasets.TARGET_FUNCTIONS
 
 
 def test_step_and_bump_values():
-    assert approximation.step(np.array([0.3]), 0.3, 50.0)[0] == 0.5
-    far = approximation.step(np.array([-1.0, 2.0]), 0.5, 1e6)  # no overflow at huge steepness
+    assert universal_approximation.step(np.array([0.3]), 0.3, 50.0)[0] == 0.5
+    far = universal_approximation.step(np.array([-1.0, 2.0]), 0.5, 1e6)  # no overflow at huge steepness
     np.testing.assert_array_equal(far, [0.0, 1.0])
     x = np.array([0.0, 0.5, 1.0])
-    np.testing.assert_allclose(approximation.bump(x, 0.3, 0.7, 2.0, 1000.0), [0.0, 2.0, 0.0], atol=1e-12)
+    np.testing.assert_allclose(universal_approximation.bump(x, 0.3, 0.7, 2.0, 1000.0), [0.0, 2.0, 0.0], atol=1e-12)
     # the rise from 0.05 to 0.95 takes 2 ln 19 / k
     k = 100.0
-    assert approximation.step(np.array([0.5 + np.log(19) / k]), 0.5, k)[0] == pytest.approx(0.95)
+    assert universal_approximation.step(np.array([0.5 + np.log(19) / k]), 0.5, k)[0] == pytest.approx(0.95)
 
 
 def test_bump_edges():
-    edges, centres = approximation.bump_edges(4)
+    edges, centres = universal_approximation.bump_edges(4)
     np.testing.assert_allclose(centres, [0.125, 0.375, 0.625, 0.875])
     np.testing.assert_allclose(edges, [-0.125, 0.25, 0.5, 0.75, 1.125])
     with pytest.raises(ValueError, match="positive integer"):
-        approximation.bump_edges(0)
+        universal_approximation.bump_edges(0)
     with pytest.raises(ValueError, match="b > a"):
-        approximation.bump_edges(3, (1.0, 0.0))
+        universal_approximation.bump_edges(3, (1.0, 0.0))
 
 
 @pytest.mark.parametrize("name", ["sine", "wiggly", "abs"])
 def test_bump_network_is_flat_at_the_heights(name):
     f, n = TARGETS[name], 8
-    params = approximation.bump_network(f, n, 5000.0 * n)
+    params = universal_approximation.bump_network(f, n, 5000.0 * n)
     assert params["W1"].shape == (1, 16) and params["b1"].shape == (16,)
     assert params["W2"].shape == (16, 1) and params["b2"].shape == (1,)
-    _, centres = approximation.bump_edges(n)
+    _, centres = universal_approximation.bump_edges(n)
     for offset in (-0.25 / n, 0.0, 0.25 / n):
-        np.testing.assert_allclose(approximation.network_output(params, centres + offset), f(centres), atol=1e-9)
-    np.testing.assert_allclose(approximation.network_output(params, [0.0, 1.0]), f(centres[[0, -1]]), atol=1e-9)
+        np.testing.assert_allclose(universal_approximation.network_output(params, centres + offset), f(centres), atol=1e-9)
+    np.testing.assert_allclose(universal_approximation.network_output(params, [0.0, 1.0]), f(centres[[0, -1]]), atol=1e-9)
 
 
 def test_error_falls_like_one_over_n():
-    maxima, means = approximation.errors_against_bumps(TARGETS["sine"], [10, 20, 40, 80])
+    maxima, means = universal_approximation.errors_against_bumps(TARGETS["sine"], [10, 20, 40, 80])
     ratios = maxima[:-1] / maxima[1:]
     assert np.all((ratios > 1.8) & (ratios < 2.2))
     assert np.all(np.diff(means) < 0)
-    step_max, step_mean = approximation.errors_against_bumps(TARGETS["step"], [10, 40])
+    step_max, step_mean = universal_approximation.errors_against_bumps(TARGETS["step"], [10, 40])
     assert step_max[-1] == pytest.approx(0.5, abs=1e-3)  # a jump is never matched in max error
     assert step_mean[-1] < step_mean[0]
 
 
 def test_approximation_errors_by_hand():
-    params = approximation.bump_network(lambda c: np.ones_like(c), 2, 1e4)  # the constant 1
-    worst, mean = approximation.approximation_errors(lambda x: np.zeros_like(x), params, np.array([0.1, 0.4, 0.9]))
+    params = universal_approximation.bump_network(lambda c: np.ones_like(c), 2, 1e4)  # the constant 1
+    worst, mean = universal_approximation.approximation_errors(lambda x: np.zeros_like(x), params, np.array([0.1, 0.4, 0.9]))
     assert worst == pytest.approx(1.0) and mean == pytest.approx(1.0)
 
 
 def test_tower_network_approximates_a_smooth_surface():
     f = lambda x, y: np.sin(3 * x) * np.cos(2 * y)  # noqa: E731
-    net = approximation.tower_network(f, 10, 4000.0, 60.0)
+    net = universal_approximation.tower_network(f, 10, 4000.0, 60.0)
     assert net.layer_sizes == [2, 40, 100, 1]
-    _, centres = approximation.bump_edges(10)
+    _, centres = universal_approximation.bump_edges(10)
     cx, cy = np.meshgrid(centres, centres)
     out = net.predict(np.column_stack([cx.ravel(), cy.ravel()]))[:, 0]
     np.testing.assert_allclose(out, f(cx.ravel(), cy.ravel()), atol=1e-6)  # exact at the cell centres
@@ -75,22 +75,22 @@ def test_tower_network_approximates_a_smooth_surface():
 @pytest.mark.parametrize("n", range(1, 9))
 def test_parity_constructions_on_every_input(n):
     X, parity = datasets.parity_bits(n)
-    for build, units in [(approximation.parity_lookup_network, 2 ** (n - 1)),
-                         (approximation.parity_counting_network, n)]:
+    for build, units in [(universal_approximation.parity_lookup_network, 2 ** (n - 1)),
+                         (universal_approximation.parity_counting_network, n)]:
         net = build(n)
-        assert approximation.hidden_units(net) == units and net.n_layers == 2
+        assert universal_approximation.hidden_units(net) == units and net.n_layers == 2
         np.testing.assert_allclose(net.predict(X)[:, 0], parity, atol=1e-3)
-    tree = approximation.parity_tree_network(n)
+    tree = universal_approximation.parity_tree_network(n)
     np.testing.assert_allclose(tree.predict(X)[:, 0], parity, atol=1e-3)
     assert tree.n_layers - 1 == max(1, int(np.ceil(np.log2(n))))
     if n & (n - 1) == 0 and n > 1:  # a power of two: exactly 2(n - 1) units
-        assert approximation.hidden_units(tree) == 2 * (n - 1)
+        assert universal_approximation.hidden_units(tree) == 2 * (n - 1)
 
 
 @pytest.mark.parametrize("depth", [1, 2, 3, 5])
 def test_sawtooth_has_two_to_the_depth_pieces(depth):
-    net = approximation.sawtooth_network(depth)
-    assert approximation.hidden_units(net) == 2 * depth
+    net = universal_approximation.sawtooth_network(depth)
+    assert universal_approximation.hidden_units(net) == 2 * depth
     # T^d is 0 at even multiples of 2^-d and 1 at odd ones, linear in between
     knots = np.arange(2**depth + 1) / 2**depth
     np.testing.assert_allclose(net.predict(knots[:, None])[:, 0], np.arange(2**depth + 1) % 2, atol=1e-12)
@@ -100,4 +100,4 @@ def test_sawtooth_has_two_to_the_depth_pieces(depth):
 
 def test_bump_network_needs_an_f_that_returns_one_value_per_point():
     with pytest.raises(ValueError, match="f must return one value per point.*5 bump centres returned 1 value"):
-        approximation.bump_network(lambda x: 0.5, 5, 50.0)
+        universal_approximation.bump_network(lambda x: 0.5, 5, 50.0)

@@ -9,8 +9,8 @@ import pytest
 from matplotlib.figure import Figure
 
 from helpers.activations import hidden_activations
-from helpers.experiments import init_variance as ie
-from helpers.viz import init_variance as init_plots, figures as plots, widgets
+from helpers.experiments import init_variance
+from helpers.viz import init_variance as init_variance_figures, figures, widgets
 
 
 def small_network(rng, widths=(3, 5, 4, 2)):
@@ -19,16 +19,16 @@ def small_network(rng, widths=(3, 5, 4, 2)):
 
 
 def test_explorer_view_updates_one_figure_in_place():
-    view = init_plots.ExplorerView()
-    first = plots.figure_png(view.draw())
+    view = init_variance_figures.ExplorerView()
+    first = figures.figure_png(view.draw())
     fig = view.draw(scale=3.0, depth=4, activation="relu", scheme="he")
     assert fig is view.figure
     assert sum(artist.get_visible() for artist in view.stairs) == 4
-    assert plots.figure_png(fig) != first
+    assert figures.figure_png(fig) != first
 
 
 def test_explorer_view_returns_what_moves_and_keys_what_does_not():
-    view = init_plots.ExplorerView()
+    view = init_variance_figures.ExplorerView()
     moving = view.update(depth=6)
     assert all(artist.figure is view.figure for artist in moving)
     assert [a for a in moving if a in view.stairs] == view.stairs[:6]  # hidden layers are not drawn
@@ -42,19 +42,19 @@ def test_explorer_view_returns_what_moves_and_keys_what_does_not():
 @pytest.mark.parametrize("tallest, top", [(0.0, 1.0), (0.047, 0.05), (0.0477, 0.075), (0.08, 0.1), (0.29, 0.5),
                                           (0.5, 0.75), (0.99, 1.05)])
 def test_the_histogram_height_is_quantised(tallest, top):
-    assert init_plots.histogram_top(tallest) == pytest.approx(top)
+    assert init_variance_figures.histogram_top(tallest) == pytest.approx(top)
 
 
 def test_the_histogram_height_is_above_the_tallest_bin_and_changes_rarely():
     tallest = np.linspace(0.01, 1.0, 500)
-    tops = np.array([init_plots.histogram_top(t) for t in tallest])
+    tops = np.array([init_variance_figures.histogram_top(t) for t in tallest])
     assert np.all(tops >= np.minimum(1.05 * tallest, 1.05) - 1e-12) and np.all(tops <= 1.05)
     assert np.all(np.diff(tops) >= 0) and np.all(tallest / tops > 0.5)  # the tallest bin fills half the panel
     assert len(set(tops)) <= 15
 
 
 def test_the_layer_axis_ends_at_a_multiple_of_five():
-    assert [init_plots.layer_axis_end(d) for d in (2, 5, 6, 10, 11, 20)] == [5, 5, 10, 10, 15, 20]
+    assert [init_variance_figures.layer_axis_end(d) for d in (2, 5, 6, 10, 11, 20)] == [5, 5, 10, 10, 15, 20]
 
 
 def test_the_widget_has_a_log_weight_scale_slider_and_redraws_quickly():
@@ -78,21 +78,21 @@ def test_the_widget_has_a_log_weight_scale_slider_and_redraws_quickly():
 
 def test_static_figures_build(rng):
     X, weights, G = small_network(rng, widths=(8, 8, 8))
-    stats = {"a": ie.layer_statistics(X, weights, "relu", G), "b": ie.layer_statistics(X, weights, "tanh", G)}
-    figures = [
-        init_plots.saturation_histograms({"wide": rng.normal(0, 20, 500), "narrow": rng.normal(0, 1, 500)}),
-        init_plots.depth_profiles(stats),
-        init_plots.glorot_picture(X, {"one": weights, "two": [0.5 * W for W in weights]}, G),
-        init_plots.training_curves({"run": [0.7, 0.5, 0.2]}, {"run": [0.5, 0.7, 0.9]}),
+    stats = {"a": init_variance.layer_statistics(X, weights, "relu", G), "b": init_variance.layer_statistics(X, weights, "tanh", G)}
+    built = [
+        init_variance_figures.saturation_histograms({"wide": rng.normal(0, 20, 500), "narrow": rng.normal(0, 1, 500)}),
+        init_variance_figures.depth_profiles(stats),
+        init_variance_figures.glorot_picture(X, {"one": weights, "two": [0.5 * W for W in weights]}, G),
+        init_variance_figures.training_curves({"run": [0.7, 0.5, 0.2]}, {"run": [0.5, 0.7, 0.9]}),
     ]
-    for figure in figures:
-        assert isinstance(figure, Figure) and plots.figure_png(figure)[:4] == b"\x89PNG"
+    for figure in built:
+        assert isinstance(figure, Figure) and figures.figure_png(figure)[:4] == b"\x89PNG"
 
 
 def test_the_std_axis_fits_the_curves_shown():
-    view = init_plots.ExplorerView()
+    view = init_variance_figures.ExplorerView()
     view.draw()  # the notebook's default view: tanh, Glorot, scale 1, stds between 0.2 and 1
-    summary = ie.explorer_summary(1.0, 10, 100, "tanh", "xavier")
+    summary = init_variance.explorer_summary(1.0, 10, 100, "tanh", "xavier")
     shown = np.concatenate([summary.activation_std, summary.delta_std])
     low, high = view.right.get_ylim()
     assert low <= shown.min() and shown.max() <= high
@@ -106,25 +106,25 @@ def test_the_std_axis_fits_the_curves_shown():
 @pytest.mark.parametrize("stds, decades", [(([0.3, 0.9], [0.5]), (-1, 1)), (([2.0, 5.0],), (-1, 1)),
                                            (([1e-3], [1e5]), (-4, 8)), (([1e-9], [50.0]), (-12, 2)), (([1.0],), (-1, 1))])
 def test_the_std_axis_is_whole_decades_with_room(stds, decades):
-    assert init_plots.std_axis_decades(*map(np.array, stds)) == decades
+    assert init_variance_figures.std_axis_decades(*map(np.array, stds)) == decades
 
 
 def test_decade_ticks_are_at_most_seven_with_plain_labels():
-    assert init_plots.decade_ticks(-1, 1) == ([0.1, 1.0, 10.0], ["0.1", "1", "10"])
-    positions, labels = init_plots.decade_ticks(-12, 12)
+    assert init_variance_figures.decade_ticks(-1, 1) == ([0.1, 1.0, 10.0], ["0.1", "1", "10"])
+    positions, labels = init_variance_figures.decade_ticks(-12, 12)
     assert len(positions) <= 7 and "1e-12" in labels and "1" in labels
 
 
 def test_the_std_axis_ignores_a_dead_layer_and_an_overflowed_one():
-    assert init_plots.std_axis_decades(np.array([0.0, 0.5, 2.0]), np.array([np.inf, 1.0])) == (-1, 1)
-    assert init_plots.std_axis_decades(np.array([0.0]), np.array([np.nan])) == (-1, 1)
+    assert init_variance_figures.std_axis_decades(np.array([0.0, 0.5, 2.0]), np.array([np.inf, 1.0])) == (-1, 1)
+    assert init_variance_figures.std_axis_decades(np.array([0.0]), np.array([np.nan])) == (-1, 1)
 
 
 
 @pytest.mark.parametrize("activation", hidden_activations())
 def test_the_explorer_draws_every_registered_activation(activation):
-    view = init_plots.ExplorerView()
+    view = init_variance_figures.ExplorerView()
     view.draw(depth=3, activation=activation, scheme="he")
-    low, high = ie.histogram_range(activation)
+    low, high = init_variance.histogram_range(activation)
     assert view.left.get_xlim() == (low, high) and activation in view.left.get_xlabel()
     assert view.right.get_title() == "He 2/n_in, std × 1.00"

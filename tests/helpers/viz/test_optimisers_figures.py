@@ -12,8 +12,8 @@ import helpers.viz
 import pytest
 from matplotlib.figure import Figure
 
-from helpers.experiments import optimisers as descent
-from helpers.viz import optimisers as optim_plots, figures as plots, widgets
+from helpers.experiments import optimisers
+from helpers.viz import optimisers as optimisers_figures, figures, widgets
 
 
 def lines_with_data(ax):
@@ -21,46 +21,46 @@ def lines_with_data(ax):
 
 
 def test_optimiser_paths_one_panel_per_surface_one_line_per_optimiser():
-    runs = {name: {opt: descent.path(name, opt, lr, 20) for opt, lr in descent.RACE_RATES[name].items()}
+    runs = {name: {opt: optimisers.path(name, opt, lr, 20) for opt, lr in optimisers.RACE_RATES[name].items()}
             for name in ("valley", "saddle")}
-    fig = optim_plots.optimiser_paths(runs)
+    fig = optimisers_figures.optimiser_paths(runs)
     assert isinstance(fig, Figure) and len(fig.axes) == 2
-    assert len(lines_with_data(fig.axes[0])) == len(descent.LABELS)
-    assert fig.legends and len(fig.legends[0].get_texts()) == len(descent.LABELS)
-    assert plots.figure_png(fig).startswith(b"\x89PNG")
+    assert len(lines_with_data(fig.axes[0])) == len(optimisers.LABELS)
+    assert fig.legends and len(fig.legends[0].get_texts()) == len(optimisers.LABELS)
+    assert figures.figure_png(fig).startswith(b"\x89PNG")
 
 
-@pytest.mark.parametrize("surface", list(descent.RACE_RATES))
+@pytest.mark.parametrize("surface", list(optimisers.RACE_RATES))
 def test_race_figure_follows_its_settings(surface):
-    fig = optim_plots.RaceView().draw(surface=surface, lr_scale=2.0, beta=0.5)
+    fig = optimisers_figures.RaceView().draw(surface=surface, lr_scale=2.0, beta=0.5)
     paths, gaps = fig.axes
     assert gaps.get_yscale() == "log" and "× 2" in gaps.get_title() and "0.50" in gaps.get_title()
     # Each legend row reads "Adam (η = 1)": the label, then the rate, a text placed after it.
     labels = gaps.get_legend().get_texts()
     rates = {text.xycoords: text.get_text() for text in gaps.texts}
     rows = [f"{label.get_text()} {rates[label]}" for label in labels]
-    rate = 2.0 * descent.RACE_RATES[surface]["adam"]
-    assert f"Adam (η = {rate:.2g})" in rows and len(rows) == len(descent.LABELS)
+    rate = 2.0 * optimisers.RACE_RATES[surface]["adam"]
+    assert f"Adam (η = {rate:.2g})" in rows and len(rows) == len(optimisers.LABELS)
     lines = [line.get_ydata() for line in gaps.get_lines()]
-    assert len(lines) == len(descent.LABELS) and all(len(y) == descent.RACE_STEPS[surface] + 1 for y in lines)
-    assert gaps.get_xlim() == (0, descent.RACE_STEPS[surface])
-    assert plots.figure_png(fig).startswith(b"\x89PNG")
+    assert len(lines) == len(optimisers.LABELS) and all(len(y) == optimisers.RACE_STEPS[surface] + 1 for y in lines)
+    assert gaps.get_xlim() == (0, optimisers.RACE_STEPS[surface])
+    assert figures.figure_png(fig).startswith(b"\x89PNG")
 
 
 def test_noise_ball_and_cost_per_sample_draw(rng):
-    problem = descent.least_squares_problem(50, rng)
-    runs = {"batch 1": (descent.least_squares_sgd(problem, np.zeros(2), 1, 0.02, 3, rng), 1),
-            "batch 10": (descent.least_squares_sgd(problem, np.zeros(2), 10, 0.02, 3, rng), 10)}
-    ball = optim_plots.noise_ball(problem, runs, last_epochs=1)
+    problem = optimisers.least_squares_problem(50, rng)
+    runs = {"batch 1": (optimisers.least_squares_sgd(problem, np.zeros(2), 1, 0.02, 3, rng), 1),
+            "batch 10": (optimisers.least_squares_sgd(problem, np.zeros(2), 10, 0.02, 3, rng), 10)}
+    ball = optimisers_figures.noise_ball(problem, runs, last_epochs=1)
     assert ball.axes[1].get_yscale() == "log" and len(ball.axes[1].get_lines()) == 2
-    work = optim_plots.cost_per_sample(problem, runs)
+    work = optimisers_figures.cost_per_sample(problem, runs)
     assert work.axes[0].get_xscale() == "log" and len(work.axes[0].get_lines()) == 2
     for fig in (ball, work):
-        assert plots.figure_png(fig).startswith(b"\x89PNG")
+        assert figures.figure_png(fig).startswith(b"\x89PNG")
 
 
 def test_bias_correction_curve():
-    fig = optim_plots.bias_correction(0.9, 0.999, n_steps=100)
+    fig = optimisers_figures.bias_correction(0.9, 0.999, n_steps=100)
     (line,) = fig.axes[0].get_lines()[:1]
     t, ratio = line.get_xdata(), line.get_ydata()
     assert ratio[0] == pytest.approx(0.1 / np.sqrt(0.001))  # first step 3.16× too large
@@ -86,11 +86,11 @@ def test_race_widget_shows_the_race_of_its_current_settings():
         live.controls[name].value = value
         live.render()
         values = live.values()
-        runs = descent.race(values["surface"], values["lr_scale"], values["beta"])
+        runs = optimisers.race(values["surface"], values["lr_scale"], values["beta"])
         paths, gaps = live.view.figure.axes
         shown = {line.get_color(): np.column_stack(line.get_data()) for line in paths.get_lines()}
         for optimiser, (_, points) in runs.items():
-            np.testing.assert_array_equal(shown[optim_plots.COLOURS[optimiser]], points,
+            np.testing.assert_array_equal(shown[optimisers_figures.COLOURS[optimiser]], points,
                                           err_msg=f"{optimiser} after moving {name}")
 
 
@@ -110,7 +110,7 @@ def test_convergence_rates_draws_runs_and_their_predictions():
     steps = np.arange(31)
     panels = {"κ = 25": {"predicted": (5.0 * 0.9 ** (2 * steps), 0.9), "no prediction": (np.full(31, 1e-3), None)},
               "κ = 1000": {"one run": (np.geomspace(10.0, 1e-20, 31), 0.5)}}
-    fig = optim_plots.convergence_rates(panels)
+    fig = optimisers_figures.convergence_rates(panels)
     left, right = fig.axes
     assert left.get_yscale() == "log" and left.get_title() == "κ = 25"
     solid, dashed, flat = left.get_lines()
@@ -118,4 +118,4 @@ def test_convergence_rates_draws_runs_and_their_predictions():
     np.testing.assert_allclose(dashed.get_ydata(), solid.get_ydata())  # the prediction of an exact run
     assert flat.get_label() == "no prediction" and len(right.get_lines()) == 2
     assert np.all(right.get_lines()[0].get_ydata() > 0)  # values below the axis stay drawable on a log scale
-    assert plots.figure_png(fig).startswith(b"\x89PNG")
+    assert figures.figure_png(fig).startswith(b"\x89PNG")

@@ -5,23 +5,23 @@ import pytest
 
 import numpy as np
 
-from helpers.viz import universal_approximation as approx_plots, figures as plots, widgets
-from helpers.experiments import universal_approximation as approximation
+from helpers.viz import universal_approximation as universal_approximation_figures, figures, widgets
+from helpers.experiments import universal_approximation
 from helpers import datasets
 
 
 def test_steps_and_bump_draw():
-    fig = approx_plots.steps_and_bump()
-    assert len(fig.axes) == 2 and plots.figure_png(fig).startswith(b"\x89PNG")
+    fig = universal_approximation_figures.steps_and_bump()
+    assert len(fig.axes) == 2 and figures.figure_png(fig).startswith(b"\x89PNG")
 
 
 @pytest.mark.parametrize("target", sorted(datasets.TARGET_FUNCTIONS))
 def test_bump_view_reports_its_errors(target):
-    fig = approx_plots.BumpView().draw(target=target, n_bumps=12, steepness=3000.0)
+    fig = universal_approximation_figures.BumpView().draw(target=target, n_bumps=12, steepness=3000.0)
     top, bottom = fig.axes
     f = datasets.TARGET_FUNCTIONS[target]
-    worst, mean = approximation.approximation_errors(
-        f, approximation.bump_network(f, 12, 3000.0), approximation.GRID)
+    worst, mean = universal_approximation.approximation_errors(
+        f, universal_approximation.bump_network(f, 12, 3000.0), universal_approximation.GRID)
     assert f"max error {worst:.3f}" in top.get_title() and f"mean error {mean:.4f}" in top.get_title()
 
 
@@ -29,17 +29,17 @@ def test_bump_view_reports_its_errors(target):
 def test_bump_view_limits_hold_every_network(target):
     """The top panel's y-limits are fixed per target (they live in the background): every bump
     network, however few or flat its bumps, must stay inside them; the error axis follows the error."""
-    view = approx_plots.BumpView()
+    view = universal_approximation_figures.BumpView()
     f = datasets.TARGET_FUNCTIONS[target]
     for n_bumps in (1, 2, 7, 60):
         for steepness in (10.0, 300.0, 10000.0):
             view.update(target=target, n_bumps=n_bumps, steepness=steepness)
-            output = approximation.network_output(approximation.bump_network(f, n_bumps, steepness), approximation.GRID)
+            output = universal_approximation.network_output(universal_approximation.bump_network(f, n_bumps, steepness), universal_approximation.GRID)
             low, high = view.top.get_ylim()
             assert low < output.min() and output.max() < high, (n_bumps, steepness)
             assert np.array_equal(view.output.get_ydata(), output)
-            assert np.array_equal(view.truth.get_ydata(), f(approximation.GRID))
-            gap = np.abs(f(approximation.GRID) - output)
+            assert np.array_equal(view.truth.get_ydata(), f(universal_approximation.GRID))
+            gap = np.abs(f(universal_approximation.GRID) - output)
             assert view.bottom.get_ylim()[1] >= 1.1 * gap.max() - 1e-12
             assert view.worst.get_ydata()[0] == pytest.approx(gap.max())
             assert np.allclose(view.error.get_xy()[:len(gap), 1], gap)
@@ -48,42 +48,42 @@ def test_bump_view_limits_hold_every_network(target):
 
 def test_a_reused_bump_view_draws_what_a_fresh_one_draws():
     """An update must set everything the controls touch: after other values, the same picture."""
-    reused = approx_plots.BumpView()
+    reused = universal_approximation_figures.BumpView()
     reused.update(target="step", n_bumps=1, steepness=10.0)
     values = dict(target="wiggly", n_bumps=12, steepness=3000.0)
-    assert plots.figure_png(reused.draw(**values)) == plots.figure_png(approx_plots.BumpView().draw(**values))
+    assert figures.figure_png(reused.draw(**values)) == figures.figure_png(universal_approximation_figures.BumpView().draw(**values))
     assert reused.legend.get_texts()[1].get_text() == "12 bumps = 24 hidden neurons"
 
 
 def test_error_against_bumps_is_log_log():
     counts = [5, 10, 20]
-    maxima, means = approximation.errors_against_bumps(datasets.TARGET_FUNCTIONS["sine"], counts)
-    fig = approx_plots.error_against_bumps({"sine": (maxima, means)}, counts)
+    maxima, means = universal_approximation.errors_against_bumps(datasets.TARGET_FUNCTIONS["sine"], counts)
+    fig = universal_approximation_figures.error_against_bumps({"sine": (maxima, means)}, counts)
     ax = fig.axes[0]
     assert ax.get_xscale() == ax.get_yscale() == "log" and len(ax.get_lines()) == 3
 
 
 def test_challenge_scores_and_best_heights():
-    best = approximation.challenge_heights("wiggly")
-    assert best.shape == (approximation.CHALLENGE_BUMPS,)
-    best_score = approximation.average_deviation(best)
-    assert best_score < approximation.average_deviation(best + 0.05)
-    assert best_score < approximation.average_deviation(best - 0.05)
-    fig = approx_plots.ChallengeView("wiggly").draw(**{f"h{i}": h for i, h in enumerate(best)})
+    best = universal_approximation.challenge_heights("wiggly")
+    assert best.shape == (universal_approximation.CHALLENGE_BUMPS,)
+    best_score = universal_approximation.average_deviation(best)
+    assert best_score < universal_approximation.average_deviation(best + 0.05)
+    assert best_score < universal_approximation.average_deviation(best - 0.05)
+    fig = universal_approximation_figures.ChallengeView("wiggly").draw(**{f"h{i}": h for i, h in enumerate(best)})
     assert f"average deviation {best_score:.3f}" in fig.axes[0].get_title()
 
 
 def test_challenge_view_shows_the_bumps_it_scores():
-    heights = {f"h{i}": 0.1 * i for i in range(approximation.CHALLENGE_BUMPS)}
-    view = approx_plots.ChallengeView("sine")
+    heights = {f"h{i}": 0.1 * i for i in range(universal_approximation.CHALLENGE_BUMPS)}
+    view = universal_approximation_figures.ChallengeView("sine")
     view.update(h3=0.9)  # an earlier position of the sliders must leave no trace
     fig = view.draw(**heights)
-    params = approximation.bump_network(lambda c: 0.1 * np.arange(10), approximation.CHALLENGE_BUMPS, 2000.0)
-    output = approximation.network_output(params, approximation.GRID)
+    params = universal_approximation.bump_network(lambda c: 0.1 * np.arange(10), universal_approximation.CHALLENGE_BUMPS, 2000.0)
+    output = universal_approximation.network_output(params, universal_approximation.GRID)
     assert np.array_equal(view.output.get_ydata(), output)
-    assert np.array_equal(view.truth.get_ydata(), datasets.TARGET_FUNCTIONS["sine"](approximation.GRID))
-    score = np.mean(np.abs(datasets.TARGET_FUNCTIONS["sine"](approximation.GRID) - output))
-    best = approximation.average_deviation(approximation.challenge_heights("sine"), "sine")
+    assert np.array_equal(view.truth.get_ydata(), datasets.TARGET_FUNCTIONS["sine"](universal_approximation.GRID))
+    score = np.mean(np.abs(datasets.TARGET_FUNCTIONS["sine"](universal_approximation.GRID) - output))
+    best = universal_approximation.average_deviation(universal_approximation.challenge_heights("sine"), "sine")
     assert fig.axes[0].get_title() == f"average deviation {score:.3f}   (best possible with 10 bumps: {best:.3f})"
     low, high = fig.axes[0].get_ylim()
     assert low <= -0.1 and high >= 1.2  # every slider position stays in view
@@ -91,7 +91,7 @@ def test_challenge_view_shows_the_bumps_it_scores():
 
 def test_challenge_widget_has_one_vertical_slider_per_bump():
     live = widgets.bump_challenge()
-    assert len(live.controls) == approximation.CHALLENGE_BUMPS
+    assert len(live.controls) == universal_approximation.CHALLENGE_BUMPS
     assert all(control.orientation == "vertical" for control in live.controls.values())
     first = live.render()
     live.controls["h3"].value = 0.5
@@ -107,23 +107,23 @@ def test_bump_explorer_controls():
 
 
 def test_depth_figures_draw():
-    fig = approx_plots.sawtooth_curves((1, 2))
+    fig = universal_approximation_figures.sawtooth_curves((1, 2))
     assert len(fig.axes[0].get_lines()) == 2
-    fig = approx_plots.depth_and_width({"a": [2, 4]}, [2, 3], {"b": [2, 4]}, [1, 2])
+    fig = universal_approximation_figures.depth_and_width({"a": [2, 4]}, [2, 3], {"b": [2, 4]}, [1, 2])
     assert fig.axes[0].get_yscale() == "log"
-    net = approximation.tower_network(lambda x, y: x + y, 3, 500.0)
-    assert plots.figure_png(approx_plots.towers(lambda x, y: x + y, net, samples_per_cell=4)).startswith(b"\x89PNG")
-    outputs = {"built": approximation.network_output(
-        approximation.bump_network(datasets.TARGET_FUNCTIONS["sine"], 5, 1000.0), approximation.GRID)}
-    assert len(approx_plots.built_and_trained("sine", outputs).axes[0].get_lines()) == 2
+    net = universal_approximation.tower_network(lambda x, y: x + y, 3, 500.0)
+    assert figures.figure_png(universal_approximation_figures.towers(lambda x, y: x + y, net, samples_per_cell=4)).startswith(b"\x89PNG")
+    outputs = {"built": universal_approximation.network_output(
+        universal_approximation.bump_network(datasets.TARGET_FUNCTIONS["sine"], 5, 1000.0), universal_approximation.GRID)}
+    assert len(universal_approximation_figures.built_and_trained("sine", outputs).axes[0].get_lines()) == 2
 
 
 def test_tower_error_panel_shows_the_corner_maxima():
     """Where four towers meet, all are off and the output drops to about 0: the error there is |f|.
     Those corners must be sampled and the error's colour scale must reach them, not stop below."""
     f = lambda x, y: 1.0 + 0.0 * x  # noqa: E731 (|f| = 1: every corner is wrong by about 1)
-    net = approximation.tower_network(f, 5, 2000.0, output_steepness=40.0)
-    error_panel = approx_plots.towers(f, net, samples_per_cell=4).axes[2]
+    net = universal_approximation.tower_network(f, 5, 2000.0, output_steepness=40.0)
+    error_panel = universal_approximation_figures.towers(f, net, samples_per_cell=4).axes[2]
     gap = np.asarray(error_panel.images[0].get_array())
     assert gap.max() > 0.9
     assert error_panel.images[0].norm.vmax >= gap.max()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from helpers.viz import figures, why_sigmoid
+from helpers.viz import figures, why_sigmoid as why_sigmoid_figures
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -16,12 +16,12 @@ def sigma(z):
 
 
 @pytest.mark.parametrize("make, n_axes", [
-    (lambda: why_sigmoid.SigmoidView().draw(), 2),
-    (lambda: why_sigmoid.SigmoidView().draw(w=0.0, b=1.0, steepness=20.0), 2),
-    (lambda: why_sigmoid.activation_gallery(), 4),
-    (lambda: why_sigmoid.activation_gallery(("relu",)), 1),
-    (lambda: why_sigmoid.activation_gallery(["sigmoid", "tanh", "identity"], z_range=(-2, 2)), 3),
-    (lambda: why_sigmoid.neuron_fit([-1.0, 0.0, 2.0], [0.0, 1.0, 1.0], 1.5, -0.2, title="fit"), 1),
+    (lambda: why_sigmoid_figures.SigmoidView().draw(), 2),
+    (lambda: why_sigmoid_figures.SigmoidView().draw(w=0.0, b=1.0, steepness=20.0), 2),
+    (lambda: why_sigmoid_figures.activation_gallery(), 4),
+    (lambda: why_sigmoid_figures.activation_gallery(("relu",)), 1),
+    (lambda: why_sigmoid_figures.activation_gallery(["sigmoid", "tanh", "identity"], z_range=(-2, 2)), 3),
+    (lambda: why_sigmoid_figures.neuron_fit([-1.0, 0.0, 2.0], [0.0, 1.0, 1.0], 1.5, -0.2, title="fit"), 1),
 ])
 def test_figures_draw(make, n_axes):
     fig = make()
@@ -31,7 +31,7 @@ def test_figures_draw(make, n_axes):
 
 def test_sigmoid_view_draws_the_formula():
     w, b, c = 0.8, -0.4, 3.0
-    fig = why_sigmoid.SigmoidView().draw(w=w, b=b, steepness=c)
+    fig = why_sigmoid_figures.SigmoidView().draw(w=w, b=b, steepness=c)
     left, right = fig.axes
     sigmoid_line = next(line for line in left.get_lines() if "sigmoid" in line.get_label())
     x = sigmoid_line.get_xdata()
@@ -45,7 +45,7 @@ def test_sigmoid_view_draws_the_formula():
 
 
 def test_sigmoid_view_hides_the_threshold_of_a_flat_neuron():
-    view = why_sigmoid.SigmoidView()
+    view = why_sigmoid_figures.SigmoidView()
     view.update(w=2.0, b=1.0)
     assert view.threshold.get_visible() and view.threshold.get_xdata()[0] == pytest.approx(-0.5)
     view.update(w=0.0, b=1.0)
@@ -53,20 +53,20 @@ def test_sigmoid_view_hides_the_threshold_of_a_flat_neuron():
 
 
 def test_activation_gallery_titles_and_unknown_name():
-    fig = why_sigmoid.activation_gallery(("tanh", "relu"))
+    fig = why_sigmoid_figures.activation_gallery(("tanh", "relu"))
     assert [ax.get_title() for ax in fig.axes] == ["tanh", "relu"]
     tanh_ax = fig.axes[0]
     z = tanh_ax.get_lines()[0].get_xdata()
     np.testing.assert_allclose(tanh_ax.get_lines()[0].get_ydata(), np.tanh(z), rtol=1e-12)
     np.testing.assert_allclose(tanh_ax.get_lines()[1].get_ydata(), 1 - np.tanh(z) ** 2, rtol=1e-12, atol=1e-15)
     with pytest.raises(ValueError, match="unknown activation"):
-        why_sigmoid.activation_gallery(("swishy",))
+        why_sigmoid_figures.activation_gallery(("swishy",))
 
 
 @pytest.mark.parametrize("alpha", [None, 0.2])
 def test_activation_gallery_draws_a_visible_leaky_slope(alpha):
     options = {} if alpha is None else {"leaky_alpha": alpha}
-    fig = why_sigmoid.activation_gallery(("relu", "leaky_relu"), z_range=(-5.0, 5.0), **options)
+    fig = why_sigmoid_figures.activation_gallery(("relu", "leaky_relu"), z_range=(-5.0, 5.0), **options)
     leaky_ax = fig.axes[1]
     slope = 0.1 if alpha is None else alpha  # 0.01 would look exactly like ReLU at this scale
     z, f = leaky_ax.get_lines()[0].get_xdata(), leaky_ax.get_lines()[0].get_ydata()
@@ -78,7 +78,7 @@ def test_activation_gallery_draws_a_visible_leaky_slope(alpha):
 
 def test_neuron_fit_curve_covers_the_data():
     x = np.array([[-1.0], [0.5], [3.0]])  # a column, as X is in the notebooks
-    fig = why_sigmoid.neuron_fit(x, [0, 1, 1], 2.0, -1.0)
+    fig = why_sigmoid_figures.neuron_fit(x, [0, 1, 1], 2.0, -1.0)
     (ax,) = fig.axes
     curve = ax.get_lines()[0]
     grid = curve.get_xdata()

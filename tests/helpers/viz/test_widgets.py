@@ -20,7 +20,7 @@ from matplotlib.ticker import MaxNLocator, NullLocator
 from PIL import Image as PILImage
 
 from helpers import activations
-from helpers.viz import figures, live, why_sigmoid, widgets
+from helpers.viz import figures, live, why_sigmoid as why_sigmoid_figures, widgets
 from figure_data import assert_shows_same_data
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -160,7 +160,7 @@ def test_render_is_png_and_follows_the_controls():
     moved = explorer.render()
     assert_png(moved)
     assert moved != first
-    assert_shows_same_data(explorer, why_sigmoid.SigmoidView().draw(w=1.0, b=1.5, steepness=1.0))
+    assert_shows_same_data(explorer, why_sigmoid_figures.SigmoidView().draw(w=1.0, b=1.5, steepness=1.0))
 
 
 def test_show_then_control_change_updates_the_same_output(fake_display):
