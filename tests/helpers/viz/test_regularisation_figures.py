@@ -1,13 +1,11 @@
-"""Tests for helpers.viz.regularisation, the regularisation explorer widget and helpers.threads."""
+"""Tests for helpers.viz.regularisation and the regularisation explorer widget."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
-from threadpoolctl import threadpool_info
 
 from helpers.viz import figures, widgets
-from helpers import threads
 from helpers.experiments import regularisation as regularisation_experiment
 from helpers.viz import regularisation as regularisation_figures
 from helpers.datasets import Split
@@ -62,16 +60,6 @@ def test_the_explorer_view_replaces_its_boundary_and_returns_it(trained):
     assert moving.index(view.image) < moving.index(view.boundary)  # drawn over the picture, as a full draw does
     assert all(artist.figure is view.figure for artist in moving)
     assert view.marker.get_xdata()[0] == 1 and "λ = 1, p = 0.5" in view.left.get_title()
-
-
-def test_one_blas_thread_limits_and_restores():
-    def blas_threads():
-        return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
-
-    before = blas_threads()
-    with threads.one_blas_thread():
-        assert all(n == 1 for n in blas_threads())
-    assert blas_threads() == before
 
 
 def test_the_cure_comparison_plots_the_mean_paired_gains():
