@@ -77,7 +77,7 @@ def arrays_like(reference: dict, other, name: str, reference_name: str = "params
     for key, value in other.items():
         if not (type(value) is np.ndarray and value.dtype == np.float64):  # else already right: no names to format
             value = as_float_array(value, f"{name}[{key!r}]")
-        if value.shape != np.shape(reference[key]):
+        if value.shape != getattr(reference[key], "shape", None):  # cheap for arrays; the check is exact
             check_same_shape(reference[key], value, f"{reference_name}[{key!r}]", f"{name}[{key!r}]")
         arrays[key] = value
     return arrays

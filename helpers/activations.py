@@ -48,7 +48,9 @@ def _sigmoid(z):
 
 
 def _sigmoid_derivative_from_output(a):
-    return a * (1.0 - a)
+    derivative = 1.0 - a
+    derivative *= a  # in place: one new array, not two
+    return derivative
 
 
 def _sigmoid_derivative(z):

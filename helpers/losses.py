@@ -13,7 +13,7 @@ import numpy as np
 
 from helpers._validate import as_float_array, check_finite, check_same_shape, lookup
 from helpers.activations import sigmoid
-from helpers.layers import log_softmax
+from helpers.layers import _log_softmax
 
 
 def mean_squared_error(predictions, targets):
@@ -85,14 +85,14 @@ def _binary_cross_entropy(z, y):
 
 def _categorical_cross_entropy(z, y):
     """``y``: integer classes (n,) or probability rows (n, k)."""
-    n = z.shape[0]
-    log_p = log_softmax(z)
+    n, k = z.shape
+    log_p = _log_softmax(z)
     with np.errstate(under="ignore"):  # tiny probabilities rounding to 0 are fine
-        grad = np.exp(log_p)
+        grad = np.exp(log_p, order="C")  # C order: reshape(-1) below is a view, written through
     if y.ndim == 1:
-        rows = np.arange(n)
-        value = -float(log_p[rows, y].sum()) / n
-        grad[rows, y] -= 1.0
+        at = np.arange(0, n * k, k) + y.astype(np.intp, copy=False)  # flat index of (i, y_i)
+        value = -float(log_p.reshape(-1)[at].sum()) / n
+        grad.reshape(-1)[at] -= 1.0
     else:
         value = -float(np.sum(y * log_p)) / n
         grad -= y

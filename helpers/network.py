@@ -178,19 +178,19 @@ class MLP:
 
     def _backward(self, cache: MLPCache, grad_A):
         params, grads = self.params, {}
-        for layer in range(self.n_layers, 0, -1):
-            W_key, b_key = self._keys[layer - 1]
-            activation = self._activations[layer - 1]
+        inputs, pre_activations, outputs = cache
+        for i in reversed(range(len(self._keys))):  # layer l = i + 1, from the output back
+            (W_key, b_key), activation = self._keys[i], self._activations[i]
             if activation.name == "identity":  # f' = 1: δ is the upstream gradient itself
                 delta = grad_A
             else:  # f' is a new array: multiply into it
                 if activation.derivative_from_output is not None:
-                    delta = activation.derivative_from_output(cache.layer_outputs[layer - 1])
+                    delta = activation.derivative_from_output(outputs[i])
                 else:
-                    delta = activation.derivative(cache.pre_activations[layer - 1])
+                    delta = activation.derivative(pre_activations[i])
                 delta *= grad_A
-            dense = DenseCache(cache.layer_inputs[layer - 1], params[W_key])
-            if layer > 1:
+            dense = DenseCache(inputs[i], params[W_key])
+            if i:
                 grad_A, grads[W_key], grads[b_key] = layers.dense_backward(delta, dense)
             else:  # the data X need no gradient
                 grads[W_key], grads[b_key] = layers.dense_parameter_gradients(delta, dense)

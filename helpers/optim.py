@@ -195,7 +195,7 @@ def _check_result(new: dict, params: dict, grads: dict, state=()) -> None:
     """NaN or inf in an input always reaches the result: look for it in the inputs only when the
     result has some (one that overflowed from finite inputs is a diverging run, and passes)."""
     for key, value in new.items():
-        if not math.isfinite(value.sum()):  # one pass: NaN or inf anywhere makes the sum so
+        if not math.isfinite(np.add.reduce(value, axis=None)):  # one pass: NaN or inf makes the sum so
             check_finite(params[key], f"params[{key!r}]")
             check_finite(grads[key], f"grads[{key!r}]")
             for field, v in zip(getattr(state, "_fields", ()), state):

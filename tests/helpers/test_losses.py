@@ -151,6 +151,21 @@ def test_integer_labels_and_one_hot_agree(seed, n, k):
     np.testing.assert_allclose(grad_list, grad_hot, rtol=1e-14, atol=1e-300)
 
 
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8, np.uint64])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_integer_labels_of_any_dtype_and_logits_in_any_memory_order(dtype, order, rng):
+    """The kernel subtracts 1 at flat indices i·k + c_i: right for every integer dtype (uint64 + int64
+    is float64 in NumPy) and for logits in Fortran order (the gradient must be written, not a copy)."""
+    z = np.asarray(rng.normal(scale=3.0, size=(7, 4)), order=order)
+    labels = rng.integers(0, 4, size=7)
+    one_hot = np.eye(4)[labels]
+    value, grad = L.categorical_cross_entropy_from_logits(z, labels.astype(dtype))
+    value_hot, grad_hot = L.categorical_cross_entropy_from_logits(z, one_hot)
+    assert value == pytest.approx(value_hot, rel=1e-14)
+    np.testing.assert_allclose(grad, grad_hot, rtol=1e-14, atol=1e-17)
+    np.testing.assert_allclose(grad.sum(axis=1), 0.0, atol=1e-15)  # p - y sums to 0 in every row
+
+
 @pytest.mark.parametrize("loss_name", sorted(L.LOSSES))
 @given(seed=seeds, n=st.integers(1, 5), k=st.integers(1, 4))
 @settings(max_examples=20)
