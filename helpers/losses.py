@@ -132,11 +132,12 @@ def to_one_hot(labels, n_classes: int) -> np.ndarray:
 # --- costs of a sigmoid output layer, Nielsen-style (notebook 02's lesson) ---------------
 
 class Cost(NamedTuple):
-    r"""A cost of sigmoid outputs ``a`` against targets ``y`` in [0, 1], both (n, k) or (n,).
+    r"""A cost of a sigmoid output layer: logits ``z``, outputs ``a = σ(z)``, targets ``y`` in [0, 1],
+    all (n, k) or (n,). Unchecked kernels, for loops whose inputs were checked at entry.
 
-    ``value(a, y)``: the cost averaged over samples (summed over outputs).
-    ``delta(z, a, y)``: per-sample :math:`\partial C_x/\partial z` at the output layer
-    (no :math:`1/n`); unchecked kernels, for loops whose inputs were checked at entry.
+    ``value(z, a, y)``: the cost averaged over samples (summed over outputs); cross-entropy reads
+    the logits, so it stays finite where a saturated output rounds to exactly 0 or 1.
+    ``delta(z, a, y)``: per-sample :math:`\partial C_x/\partial z` at the output layer (no :math:`1/n`).
     """
 
     name: str
@@ -144,15 +145,13 @@ class Cost(NamedTuple):
     delta: Callable
 
 
-def _quadratic_value(a, y) -> float:
+def _quadratic_value(z, a, y) -> float:
     diff = a - y
     return 0.5 * float(np.sum(diff * diff)) / a.shape[0]
 
 
-def _cross_entropy_value(a, y) -> float:
-    with np.errstate(divide="ignore"):  # a saturated wrong output costs inf, as it should
-        per_entry = np.where(y > 0, y * np.log(a), 0.0) + np.where(y < 1, (1 - y) * np.log1p(-a), 0.0)
-    return -float(np.sum(per_entry)) / a.shape[0]
+def _cross_entropy_value(z, a, y) -> float:
+    return _binary_cross_entropy(z, y)[0]  # softplus(z) - y z: -[y ln a + (1 - y) ln(1 - a)] without logs of 0
 
 
 COSTS: dict[str, Cost] = {

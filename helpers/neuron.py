@@ -19,7 +19,7 @@ import numpy as np
 
 from helpers._validate import as_float_array, check_count, check_positive, check_shape
 from helpers.activations import get_activation
-from helpers.losses import Cost, UNCHECKED_LOSSES, get_cost
+from helpers.losses import Cost, get_cost
 
 _sigmoid = get_activation("sigmoid").function  # the unchecked kernel: inputs are checked at the door
 
@@ -43,15 +43,7 @@ def _gradients(X, y, w, b: float, cost: Cost):
     a = _sigmoid(z)
     delta = cost.delta(z, a, y)  # the one line where the two costs differ
     n = X.shape[0]
-    return cost_value(cost, z, a, y), X.T @ delta / n, float(np.sum(delta)) / n
-
-
-def cost_value(cost: Cost, z, a, y) -> float:
-    """``cost``'s value at the logits ``z`` (outputs ``a = σ(z)``), unchecked. Cross-entropy comes
-    from the logits, finite where a saturated output rounds to 1.0 (``Cost.value`` takes ``a``)."""
-    if cost.name == "cross_entropy":
-        return UNCHECKED_LOSSES["binary_cross_entropy"](z, y)[0]
-    return cost.value(a, y)
+    return cost.value(z, a, y), X.T @ delta / n, float(np.sum(delta)) / n
 
 
 class Trajectory(NamedTuple):

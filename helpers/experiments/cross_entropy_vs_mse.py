@@ -25,7 +25,6 @@ from helpers._validate import as_float_array, check_count, check_positive, check
 from helpers.activations import get_activation
 from helpers.losses import Cost, get_cost
 from helpers.network import MLP, parameter_names
-from helpers.neuron import cost_value
 from helpers.train import train
 
 COSTS = ("mse", "cross_entropy")
@@ -111,7 +110,7 @@ def _on_logits(cost: Cost) -> Callable:
     """``cost`` as a loss of the logits, ``f(Z2, Y) -> (value, dC/dZ2 = δ/n)``, unchecked."""
     def on_logits(Z2, Y):
         A2 = _sigmoid(Z2)
-        return cost_value(cost, Z2, A2, Y), cost.delta(Z2, A2, Y) / Z2.shape[0]
+        return cost.value(Z2, A2, Y), cost.delta(Z2, A2, Y) / Z2.shape[0]
 
     return on_logits
 
@@ -126,7 +125,7 @@ def two_layer_cost(X, Y, params: dict, cost: str) -> float:
     rule = get_cost(cost)
     net, X = _network(params, X)
     Z2 = net.predict(X)
-    return cost_value(rule, Z2, _sigmoid(Z2), Y)
+    return rule.value(Z2, _sigmoid(Z2), Y)
 
 
 def two_layer_gradients(X, Y, params: dict, cost: str) -> dict:

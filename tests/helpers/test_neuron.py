@@ -194,8 +194,8 @@ def test_other_bad_inputs():
 def test_cost_value_is_the_textbook_cost_and_stays_finite_when_saturated(cost):
     X, y, w, b = problem(11, 9, 3)
     z = X @ w + b
-    value = neuron.cost_value(losses.get_cost(cost), z, sigma(z), y)
+    value = losses.get_cost(cost).value(z, sigma(z), y)
     assert value == pytest.approx(textbook_cost(X, y, w, b, cost), rel=1e-12)
     z_far = np.array([800.0, -800.0])  # σ(z) rounds to exactly 1 and 0: log(1 - a) would be -inf
     expected = {"mse": 0.5 * (1.0 + 0.0) / 2, "cross_entropy": 800.0 / 2}[cost]
-    assert neuron.cost_value(losses.get_cost(cost), z_far, np.array([1.0, 0.0]), np.zeros(2)) == pytest.approx(expected)
+    assert losses.get_cost(cost).value(z_far, np.array([1.0, 0.0]), np.zeros(2)) == pytest.approx(expected)
