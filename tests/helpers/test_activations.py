@@ -224,27 +224,21 @@ def test_leaky_relu_derivatives_with_any_alpha(alpha, z):
     assert rel_error(act.leaky_relu_derivative_from_output(act.leaky_relu(z, alpha), alpha), numeric) < TOL
 
 
+ROW_LAYERS = {"softmax": (layers.softmax, layers.softmax_backward),
+              "log_softmax": (layers.log_softmax, layers.log_softmax_backward)}
+
+
+@pytest.mark.parametrize("name", sorted(ROW_LAYERS))
 @given(st.integers(0, 2**32 - 1), st.integers(1, 5), st.integers(1, 6), st.floats(0.1, 5))
 @settings(max_examples=25)
-def test_softmax_backward_matches_finite_differences(seed, n, k, scale):
-    # CS231n style: contract with a random upstream gradient G, check d(sum G*softmax)/dz.
+def test_row_layer_backward_matches_finite_differences(name, seed, n, k, scale):
+    # CS231n style: contract with a random upstream gradient G, check d(sum G*f(z))/dz.
+    forward, backward = ROW_LAYERS[name]
     rng = np.random.default_rng(seed)
     z = rng.normal(scale=scale, size=(n, k))
     upstream = rng.normal(size=(n, k))
-    numeric = numerical_gradient(lambda: np.sum(upstream * layers.softmax(z)), z)
-    analytic = layers.softmax_backward(layers.softmax(z), upstream)
-    assert analytic.shape == z.shape
-    assert rel_error(analytic, numeric) < TOL
-
-
-@given(st.integers(0, 2**32 - 1), st.integers(1, 5), st.integers(1, 6), st.floats(0.1, 5))
-@settings(max_examples=25)
-def test_log_softmax_backward_matches_finite_differences(seed, n, k, scale):
-    rng = np.random.default_rng(seed)
-    z = rng.normal(scale=scale, size=(n, k))
-    upstream = rng.normal(size=(n, k))
-    numeric = numerical_gradient(lambda: np.sum(upstream * layers.log_softmax(z)), z)
-    analytic = layers.log_softmax_backward(layers.log_softmax(z), upstream)
+    numeric = numerical_gradient(lambda: np.sum(upstream * forward(z)), z)
+    analytic = backward(forward(z), upstream)
     assert analytic.shape == z.shape
     assert rel_error(analytic, numeric) < TOL
 
