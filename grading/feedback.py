@@ -132,9 +132,11 @@ def scrub(notebook, secrets: frozenset[str]) -> int:
 
 
 def host_paths(root: Path) -> list[str]:
-    """Folders of the grading host that a library's message may name: the course, the Python
-    installation and its site-packages, longest first (so the most specific is replaced)."""
-    folders = {str(root), sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages()}
+    """Folders of the grading host that a library's message may name: the course, the checkout
+    of this code (``helpers`` with it), the Python installation and its site-packages, longest
+    first (so the most specific is replaced)."""
+    folders = {str(root), str(course.REPO_ROOT), sys.prefix, sys.base_prefix, sys.exec_prefix,
+               *site.getsitepackages()}
     folders |= {os.path.realpath(f) for f in folders}
     return sorted((f for f in folders if len(f) > 1), key=len, reverse=True)
 

@@ -10,8 +10,9 @@ by hand: ``grading/reports/grades.csv`` has one row per student × assignment ×
 writes ``grading/reports/report.html``: per assignment and exercise, the distribution of
 points (histograms), the most common failure messages (numbers masked so the same mistake
 groups together: that is the concept the class missed), every construct the static scan
-flagged, per student, for a human to look at, notes (time-outs, crashes, duplicated cells)
-and which sandbox graded how many notebooks.
+flagged, per student, for a human to look at, answer cells that are near-copies of the
+course's code or of another student's (``grading.similarity``), notes (time-outs, crashes,
+duplicated cells) and which sandbox graded how many notebooks.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from grading import autograde, course
+from grading import autograde, course, similarity
 from grading import gradebook as gb
 
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
@@ -173,6 +174,7 @@ def write_report(root: Path = course.REPO_ROOT, log=print) -> Path:
     for assignment in sorted(by_assignment):
         parts.extend(_assignment_section(root, assignment, by_assignment[assignment]))
     parts.extend(_flags_section(records))
+    parts.extend(_copies_section(root, by_assignment))
     parts.extend(_notes_section(records))
     parts.append("</body></html>")
     path = reports_dir(root) / "report.html"
@@ -234,6 +236,26 @@ def _flags_section(records: list[dict]) -> list[str]:
                        f"<td><code>{e(str(flag['cell']))}</code></td><td>{e(str(flag['line']))}</td>"
                        f"<td>{e(flag['kind'])}</td><td><code>{e(flag['code'])}</code></td></tr>")
     return out + ["</table>"]
+
+
+def _copies_section(root: Path, by_assignment: dict[str, list[dict]]) -> list[str]:
+    e = html.escape
+    rows = [f"<tr><td>{e(assignment)}</td><td><code>{e(cell)}</code></td><td>{e(source) or 'each other'}</td>"
+            f"<td>{', '.join(f'{e(student)} ({value:.2f})' for student, value in scores.items())}</td></tr>"
+            for assignment, records in sorted(by_assignment.items())
+            for cell, source, scores in similarity.groups(
+                similarity.class_near_copies(root, assignment, sorted(r["student"] for r in records)))]
+    out = ["<h2>Near-copies</h2>",
+           "<p>Answer cells that are near-copies of the course's code (the solution, or a function of "
+           "<code>helpers</code>) or of other students' answers, found by winnowed fingerprints of the "
+           "syntax tree as MOSS finds them: renaming, reformatting and reordering do not hide a copy (many "
+           "statements of one's own slipped in between can). The similarity is the share of the smaller "
+           "answer's fingerprints that the other has too; listed from "
+           f"{similarity.THRESHOLD:.2f}. Evidence for a human to judge, not proof.</p>"]
+    if not rows:
+        return out + ["<p>None.</p>"]
+    return out + ["<table><tr><th>assignment</th><th>answer cell</th><th>near-copy of</th>"
+                  "<th>students (similarity)</th></tr>", *rows, "</table>"]
 
 
 def _notes_section(records: list[dict]) -> list[str]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import site
-import subprocess
 import sys
 from pathlib import Path
 
@@ -30,6 +30,8 @@ ASSIGNMENT = "02_cross_entropy_vs_mse"
 # written in the code as two halves, so that only a printed line contains them whole.
 ECHO = ("ECHOED-BY-", "THE-STUDENT")
 OWN = ("PRINTED-BY-", "THE-ANSWER-CELL")
+ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[\w.-]+/)*[\w.-]+")
+SYSTEM_FOLDERS = ("/usr/", "/etc/", "/proc/", "/dev/", "/sys/", "/bin/", "/lib")
 ENVIRONMENT_WARNINGS = ("joblib will operate in serial mode", "Matplotlib created a temporary",
                         "is not a writable directory", "Permission denied")
 
@@ -78,16 +80,25 @@ def test_no_host_path_or_environment_warning_in_any_page(pages):
         page = path.read_text(encoding="utf-8")
         assert not [folder for folder in host if folder in page], student
         assert not [warning for warning in ENVIRONMENT_WARNINGS if warning in page], student
+        # Nor any other file or folder of this machine (the grader's temporary folders, say),
+        # beyond the system's own, which every Linux machine has.
+        on_host = [p for p in ABSOLUTE_PATH.findall(page) if os.path.exists(p) and not p.startswith(SYSTEM_FOLDERS)]
+        assert not on_host, f"{student}'s page names {on_host}"
 
 
-def test_host_paths_in_outputs_are_hidden():
-    """The guard behind the sandbox: a library's warning that names the host's folders does not."""
+def test_host_paths_in_outputs_are_hidden(tmp_path):
+    """The guard behind the sandbox: a library's warning that names the host's folders does not,
+    nor does a message of the grader's own ``helpers`` when the course is graded from a copy."""
     site_packages = site.getsitepackages()[0]
-    cell = nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output(
-        "stream", name="stderr", text=f"{site_packages}/numpy/_core/_methods.py:138: RuntimeWarning: ...\n")])
+    cell = nbformat.v4.new_code_cell("x", outputs=[
+        nbformat.v4.new_output("stream", name="stderr",
+                               text=f"{site_packages}/numpy/_core/_methods.py:138: RuntimeWarning: ...\n"),
+        nbformat.v4.new_output("error", ename="ValueError", evalue=f"see {course.REPO_ROOT}/helpers/neuron.py",
+                               traceback=[])])
     notebook = nbformat.v4.new_notebook(cells=[cell])
-    feedback.hide_host_paths(notebook, feedback.host_paths(course.REPO_ROOT))
+    feedback.hide_host_paths(notebook, feedback.host_paths(tmp_path))
     assert cell.outputs[0].text == "…/numpy/_core/_methods.py:138: RuntimeWarning: ...\n"
+    assert cell.outputs[1].evalue == "see …/helpers/neuron.py"
 
 
 @pytest.mark.notebook
