@@ -15,8 +15,9 @@ axis its array was broadcast along); ``grad_b`` has shape W.shape[:-2] + (fan_ou
 
 The dense functions are the inner maths of every network, so they check nothing: callers
 validate once where the data come in (``helpers.network.dense_forward``/``dense_backward`` are
-the checked doors). The softmax output layer below is called by students and test cells
-directly, so its functions check their logits.
+the checked doors). The softmax output layer and batch normalisation below are called by
+students and test cells directly, so their public functions check their inputs and call
+unchecked kernels.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from helpers._validate import as_float_array, check_same_shape
+from helpers._validate import as_float_array, check_positive, check_same_shape, check_shape
 
 
 class DenseCache(NamedTuple):
@@ -137,3 +138,73 @@ def _as_logits(x, name: str = "logits") -> np.ndarray:
     if z.shape[-1] == 0:
         raise ValueError(f"{name} needs at least one class (column), got shape {z.shape}")
     return z
+
+
+# --- batch normalisation (each unit over the batch) -------------------------------------
+
+BATCH_NORM_EPS = 1e-5  # keeps 1/√(σ² + ε) finite for a unit that is constant over the batch
+
+
+class BatchNormCache(NamedTuple):
+    """What the batch-norm backward pass needs."""
+
+    centred: np.ndarray      # x − μ: (n, d)
+    inverse_std: np.ndarray  # 1/√(σ² + ε): (d,)
+    gamma: np.ndarray        # γ: (d,)
+
+
+def batch_norm_forward(X, gamma, beta, eps: float = BATCH_NORM_EPS):
+    r"""Training-mode batch normalisation of X (n, d), column by column over the batch's n rows:
+
+    .. math::
+        \mu = \tfrac1n \textstyle\sum_i x_i,\quad \sigma^2 = \tfrac1n \sum_i (x_i - \mu)^2,\quad
+        \hat x_i = \frac{x_i - \mu}{\sqrt{\sigma^2 + \epsilon}},\quad y_i = \gamma \hat x_i + \beta.
+
+    ``gamma``, ``beta``: (d,). Returns ``(Y, BatchNormCache)``, Y of shape (n, d).
+    """
+    X = as_float_array(X, "X", ndim=2)
+    if X.shape[0] == 0:
+        raise ValueError("X has no rows: batch normalisation needs a batch of at least one sample")
+    gamma, beta = as_float_array(gamma, "gamma"), as_float_array(beta, "beta")
+    check_shape(gamma, (X.shape[1],), "gamma (one scale per column of X)")
+    check_shape(beta, (X.shape[1],), "beta (one shift per column of X)")
+    return _batch_norm_forward(X, gamma, beta, check_positive(eps, "eps"))
+
+
+def _batch_norm_forward(X, gamma, beta, eps=BATCH_NORM_EPS):
+    centred = X - X.mean(axis=0)
+    inverse_std = 1.0 / np.sqrt(np.mean(centred * centred, axis=0) + eps)
+    return gamma * (centred * inverse_std) + beta, BatchNormCache(centred, inverse_std, gamma)
+
+
+def batch_norm_backward(grad_Y, cache: BatchNormCache):
+    r"""Gradients of the batch-norm forward pass from ``grad_Y`` (n, d): ``(grad_X, grad_gamma, grad_beta)``.
+
+    With :math:`g = \partial C/\partial y` and the mean and variance depending on every row,
+
+    .. math::
+        \frac{\partial C}{\partial x} = \frac{\gamma}{\sqrt{\sigma^2+\epsilon}}
+        \Big(g - \overline{g} - \hat x\,\overline{g \hat x}\Big),\quad
+        \frac{\partial C}{\partial \gamma} = \textstyle\sum_i g_i \hat x_i,\quad
+        \frac{\partial C}{\partial \beta} = \sum_i g_i,
+
+    where a bar is the mean over the batch.
+    """
+    grad_Y = as_float_array(grad_Y, "grad_Y", ndim=2)
+    check_shape(grad_Y, cache.centred.shape, "grad_Y (shaped like the layer's output)")
+    return _batch_norm_backward(grad_Y, cache)
+
+
+def _batch_norm_backward(grad_Y, cache: BatchNormCache):
+    centred, inverse_std, gamma = cache
+    normalised = centred * inverse_std
+    n = grad_Y.shape[0]
+    grad_gamma = np.sum(grad_Y * normalised, axis=0)
+    grad_beta = grad_Y.sum(axis=0)
+    grad_X = (gamma * inverse_std) * (grad_Y - grad_beta / n - normalised * (grad_gamma / n))
+    return grad_X, grad_gamma, grad_beta
+
+
+# the delegation guard blocks the kernels with the doors
+batch_norm_forward.kernel = _batch_norm_forward
+batch_norm_backward.kernel = _batch_norm_backward

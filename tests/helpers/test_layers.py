@@ -76,3 +76,78 @@ def test_inputs_are_not_changed(rng):
         layers.dense_backward(upstream, cache)
         for array, copy in zip((X, W, b, upstream), before + [kept]):
             np.testing.assert_array_equal(array, copy)
+
+
+# --- batch normalisation ----------------------------------------------------------------------
+
+BATCH_SHAPES = [(1, 3), (2, 2), (5, 3), (17, 4)]
+
+
+@pytest.mark.parametrize("shape", BATCH_SHAPES, ids=str)
+def test_batch_norm_backward_matches_finite_differences(shape, rng):
+    X = rng.normal(2.0, 3.0, size=shape)
+    gamma, beta = rng.uniform(0.3, 2.0, size=shape[1]), rng.normal(size=shape[1])
+    upstream = rng.normal(size=shape)
+
+    def contracted():
+        return np.sum(upstream * layers.batch_norm_forward(X, gamma, beta)[0])
+
+    _, cache = layers.batch_norm_forward(X, gamma, beta)
+    grads = layers.batch_norm_backward(upstream, cache)
+    for name, array, analytic in zip(("X", "gamma", "beta"), (X, gamma, beta), grads):
+        numeric = numerical_gradient(contracted, array)
+        # a batch of one or two has an exact gradient of 0 (or ~eps) for X: compare absolutely there
+        assert rel_error(analytic, numeric) < TOL or np.allclose(analytic, numeric, atol=1e-8), name
+
+
+def test_batch_norm_normalises_each_column_with_the_batch_variance(rng):
+    X = rng.normal(size=(50, 3)) * [0.1, 1.0, 30.0] + [5.0, -2.0, 1e3]
+    Y, cache = layers.batch_norm_forward(X, np.ones(3), np.zeros(3))
+    np.testing.assert_allclose(Y.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(Y.var(axis=0), X.var(axis=0) / (X.var(axis=0) + layers.BATCH_NORM_EPS), rtol=1e-12)
+    np.testing.assert_allclose(cache.centred, X - X.mean(axis=0), atol=1e-9)
+    np.testing.assert_allclose(cache.inverse_std, 1 / np.sqrt(X.var(axis=0) + layers.BATCH_NORM_EPS), rtol=1e-12)
+
+
+def test_batch_norm_gamma_and_beta_can_undo_it(rng):
+    X = rng.normal(size=(20, 4)) * 3.0 + 7.0
+    Y, _ = layers.batch_norm_forward(X, np.sqrt(X.var(axis=0) + layers.BATCH_NORM_EPS), X.mean(axis=0))
+    np.testing.assert_allclose(Y, X, rtol=1e-12)
+
+
+def test_batch_norm_of_a_batch_of_one_is_beta_with_zero_gradient():
+    Y, cache = layers.batch_norm_forward(np.array([[3.0, -1.0]]), np.array([2.0, 5.0]), np.array([0.5, -0.5]))
+    np.testing.assert_array_equal(Y, [[0.5, -0.5]])
+    grad_X, grad_gamma, grad_beta = layers.batch_norm_backward(np.array([[1.0, 2.0]]), cache)
+    np.testing.assert_array_equal(grad_X, 0.0)
+    np.testing.assert_array_equal(grad_beta, [1.0, 2.0])
+
+
+def test_batch_norm_gradient_ignores_a_shift_and_a_scaling_of_the_batch(rng):
+    X, upstream = rng.normal(size=(9, 2)), rng.normal(size=(9, 2))
+    _, cache = layers.batch_norm_forward(X, np.ones(2), np.zeros(2), eps=1e-12)
+    grad_X = layers.batch_norm_backward(upstream, cache)[0]
+    np.testing.assert_allclose(grad_X.sum(axis=0), 0.0, atol=1e-12)        # shift: direction of ones
+    np.testing.assert_allclose(np.sum(grad_X * cache.centred, axis=0), 0.0, atol=1e-9)  # scaling
+
+
+def test_batch_norm_doors_name_the_bad_argument_and_leave_inputs_alone(rng):
+    X = rng.normal(size=(4, 3))
+    kept = X.copy()
+    Y, cache = layers.batch_norm_forward(X, np.ones(3), np.zeros(3))
+    layers.batch_norm_backward(np.ones_like(Y), cache)
+    np.testing.assert_array_equal(X, kept)
+    with pytest.raises(ValueError, match="gamma"):
+        layers.batch_norm_forward(X, np.ones(2), np.zeros(3))
+    with pytest.raises(ValueError, match="beta"):
+        layers.batch_norm_forward(X, np.ones(3), np.zeros(4))
+    with pytest.raises(ValueError, match="X"):
+        layers.batch_norm_forward(np.ones(3), np.ones(3), np.zeros(3))
+    with pytest.raises(ValueError, match="no rows"):
+        layers.batch_norm_forward(np.ones((0, 3)), np.ones(3), np.zeros(3))
+    with pytest.raises(ValueError, match="eps"):
+        layers.batch_norm_forward(X, np.ones(3), np.zeros(3), eps=0.0)
+    with pytest.raises(ValueError, match="grad_Y"):
+        layers.batch_norm_backward(np.ones((5, 3)), cache)
+    assert layers.batch_norm_forward.kernel is layers._batch_norm_forward
+    assert layers.batch_norm_backward.kernel is layers._batch_norm_backward
