@@ -35,7 +35,8 @@ from common import median, now, percentile, repeated, section, target
 import helpers
 from helpers.layers import softmax
 from helpers.datasets import Split, load_digits, make_moons
-from helpers.experiments import regularisation as regularisation_experiment
+from helpers.experiments import batch_norm as batch_norm_experiment, regularisation as regularisation_experiment
+from helpers.experiments import tuning as tuning_experiment
 from helpers.viz import widgets
 from helpers.viz.live import LiveFigure
 
@@ -75,10 +76,30 @@ def _gradient_norm_explorer() -> LiveFigure:
     return widgets.gradient_norm_explorer(X[batch], labels[batch])
 
 
+def _batch_norm_explorer() -> LiveFigure:
+    """Notebook 09's explorer over a small sweep (two depths, two learning rates, one epoch on 100
+    digits: the bench times the redraw, not the training)."""
+    X, labels = load_digits()
+    runs = batch_norm_experiment.sweep(X[:100], labels[:100], depths=(2, 4), rates=(1.0, 10.0), epochs=1)
+    return widgets.batch_norm_explorer(runs, depth=2, learning_rate=1.0)
+
+
+def _tuning_explorer() -> LiveFigure:
+    """Notebook 10's explorer over a small landscape (5 × 3 rates and L2 strengths, one epoch on 100
+    digits: the bench times the redraw, not the training)."""
+    X, labels = load_digits()
+    data = Split(X[:100], labels[:100], X[100:300], labels[100:300], X[300:400], labels[300:400])
+    grid = tuning_experiment.grid
+    landscape = tuning_experiment.measure_landscape(data, grid(0.01, 1.0, 5), grid(0.01, 1.0, 3), epochs=1)
+    return widgets.tuning_explorer(landscape)
+
+
 EXAMPLES: dict[str, Callable[[], LiveFigure]] = {
     "digit_explorer": _digit_explorer,
     "regularisation_explorer": _regularisation_explorer,
     "gradient_norm_explorer": _gradient_norm_explorer,
+    "batch_norm_explorer": _batch_norm_explorer,
+    "tuning_explorer": _tuning_explorer,
 }
 
 

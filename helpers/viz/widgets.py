@@ -17,8 +17,9 @@ from helpers.activations import hidden_activations
 from helpers.datasets import TARGET_FUNCTIONS
 from helpers.experiments.optimisers import RACE_RATES
 from helpers.experiments.universal_approximation import CHALLENGE_BUMPS
-from helpers.viz import (cross_entropy_vs_mse, init_variance, optimisers, regularisation, softmax,
+from helpers.viz import (batch_norm, cross_entropy_vs_mse, init_variance, optimisers, regularisation, softmax,
                          universal_approximation, vanishing_gradients, why_sigmoid)
+from helpers.viz import tuning
 from helpers.viz.live import LiveFigure
 
 _WIDE = w.Layout(width="420px")
@@ -154,3 +155,25 @@ def bump_challenge(target: str = "wiggly") -> LiveFigure:
     live = LiveFigure(universal_approximation.ChallengeView(target), controls)
     live.box = w.HBox(list(controls.values()))
     return live
+
+
+def batch_norm_explorer(runs, depth: int = 4, learning_rate: float = 1.0) -> LiveFigure:
+    """Depth and learning-rate sliders over the deep sigmoid networks that
+    ``helpers.experiments.batch_norm.sweep`` trained with and without batch normalisation:
+    per-layer gradient norms and loss curves (notebook 09)."""
+    depths, rates = sorted({d for d, _ in runs}), sorted({r for _, r in runs})
+    return LiveFigure(batch_norm.ExplorerView(runs), {
+        "depth": _choices("hidden layers", depths, depth),
+        "learning_rate": _choices("learning rate η", rates, learning_rate),
+    })
+
+
+def tuning_explorer(landscape, n_trials: int = 9, seed: int = 0) -> LiveFigure:
+    """A budget of trials and a seed over a landscape that ``helpers.experiments.tuning.measure_landscape``
+    measured: where a grid and a random search put their trials, which learning rates each tried and
+    the best loss each found (notebook 10)."""
+    return LiveFigure(tuning.LandscapeView(landscape), {
+        "n_trials": w.SelectionSlider(options=[4, 9, 16, 25, 36], value=n_trials, description="trials",
+                                      continuous_update=True, style=_LABELS, layout=_WIDE),
+        "seed": _int_slider("random seed", seed, 0, 19),
+    })

@@ -28,7 +28,8 @@ ARTIFACTS = ROOT / "test-artifacts"
 LIVE_SLIDERS = [("01_why_sigmoid", "steepness c"), ("02_cross_entropy_vs_mse", "starting weight w"),
                 ("03_softmax", "temperature T"), ("04_regularisation", "L2 strength λ"),
                 ("05_init_variance", "weight scale"), ("06_optimisers", "learning rates ×"),
-                ("07_vanishing_gradients", "hidden layers"), ("08_universal_approximation", "bumps N")]
+                ("07_vanishing_gradients", "hidden layers"), ("08_universal_approximation", "bumps N"),
+                ("09_batch_norm", "learning rate η"), ("10_tuning", "trials")]
 
 
 def _free_port() -> int:

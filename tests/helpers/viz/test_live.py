@@ -62,7 +62,7 @@ def _another_value(control):
 def test_every_course_widget_is_found():
     expected = {"sigmoid_explorer", "slowdown_explorer", "temperature_explorer", "digit_explorer",
                 "regularisation_explorer", "init_variance_explorer", "optimiser_race", "gradient_norm_explorer",
-                "bump_explorer", "bump_challenge"}
+                "bump_explorer", "bump_challenge", "batch_norm_explorer", "tuning_explorer"}
     public = {name for name in vars(widgets) if name.endswith(("_explorer", "_race", "_challenge"))}
     assert not SKIPPED, SKIPPED
     assert public == expected and set(FACTORIES) == expected, sorted(expected ^ set(FACTORIES))
