@@ -1,7 +1,7 @@
 """course: the instructor's command line, one subcommand per step of the term.
 
     course release [ASSIGNMENT ...]       regenerate notebooks/ from solutions/ (nbgrader)
-    course bundle                         build/why-nn-student(.zip): what students receive
+    course bundle [--through N]           build/why-nn-student(.zip): what students receive (staged)
     course collect SOURCE                 a folder or zip of files named by student -> grading/submitted/
     course examples                       an example class in grading/submitted/ to try everything on
     course autograde [--workers N | --scheduler ADDRESS] [--force] [--db-url URL] ...
@@ -41,6 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     bundle = commands.add_parser("bundle", help="build the student bundle (folder and zip)")
     bundle.add_argument("--out", type=Path, help="output folder (default: build/)")
+    bundle.add_argument("--through", metavar="ASSIGNMENT",
+                        help="the week of this assignment (name or number): its notebook and those before it, "
+                             "and the course's answers of earlier assignments only (default: every notebook, "
+                             "no answer of any assignment)")
 
     collect = commands.add_parser("collect", help="collect submissions from a folder or zip named by student")
     collect.add_argument("source", type=Path, help="a folder or a .zip")
@@ -115,48 +119,73 @@ def _sigterm_as_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+# One function per subcommand, each ``(root, args) -> exit status`` (None: success).
+
+def release_command(root: Path, args) -> None:
+    for name in args.assignments or course.assignments(root):
+        print(f"releasing {name} -> {course.release(name, root)}")
+
+
+def bundle_command(root: Path, args) -> None:
+    from grading import bundle
+
+    bundle.build(root, args.out, through=args.through)
+
+
+def collect_command(root: Path, args) -> None:
+    from grading import collect
+
+    collect.collect(args.source, root, regexp=args.regexp, skip_unattributable=args.skip_unattributable)
+
+
+def examples_command(root: Path, args) -> None:
+    out = args.out or root / "grading" / "submitted"
+    written = write_example_class(root, out, args.assignment, args.student)
+    print(f"wrote {written} example submission(s) into {out}")
+
+
+def autograde_command(root: Path, args) -> int:
+    from grading import autograde
+    from grading.summary import describe
+
+    signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    summary = autograde.autograde(
+        root, assignments=args.assignment, students=args.student, workers=args.workers,
+        scheduler=args.scheduler, force=args.force, db_url=args.db_url, limits=_limits(args),
+        progress=not args.no_progress, worker_root=args.worker_root,
+    )
+    print(describe(summary))
+    return 1 if summary.errors else 0
+
+
+def feedback_command(root: Path, args) -> None:
+    from grading import feedback
+
+    feedback.generate(root, assignments=args.assignment, students=args.student, force=args.force,
+                      workers=args.workers)
+
+
+def export_command(root: Path, args) -> None:
+    from grading import report
+
+    report.export_csv(root, args.db_url)
+
+
+def report_command(root: Path, args) -> None:
+    from grading import report
+
+    report.write_report(root)
+
+
+COMMANDS = {
+    "release": release_command, "bundle": bundle_command, "collect": collect_command,
+    "examples": examples_command, "autograde": autograde_command, "feedback": feedback_command,
+    "export": export_command, "report": report_command,
+}
+
+
 def run(args) -> int:
-    root = args.root.resolve()
-    if args.command == "release":
-        for name in args.assignments or course.assignments(root):
-            print(f"releasing {name} -> {course.release(name, root)}")
-    elif args.command == "bundle":
-        from grading import bundle
-
-        bundle.build(root, args.out)
-    elif args.command == "collect":
-        from grading import collect
-
-        collect.collect(args.source, root, regexp=args.regexp, skip_unattributable=args.skip_unattributable)
-    elif args.command == "examples":
-        out = args.out or root / "grading" / "submitted"
-        written = write_example_class(root, out, args.assignment, args.student)
-        print(f"wrote {written} example submission(s) into {out}")
-    elif args.command == "autograde":
-        from grading import autograde
-
-        signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
-        summary = autograde.autograde(
-            root, assignments=args.assignment, students=args.student, workers=args.workers,
-            scheduler=args.scheduler, force=args.force, db_url=args.db_url, limits=_limits(args),
-            progress=not args.no_progress, worker_root=args.worker_root,
-        )
-        print(autograde.describe(summary))
-        return 1 if summary.errors else 0
-    elif args.command == "feedback":
-        from grading import feedback
-
-        feedback.generate(root, assignments=args.assignment, students=args.student, force=args.force,
-                          workers=args.workers)
-    elif args.command == "export":
-        from grading import report
-
-        report.export_csv(root, args.db_url)
-    elif args.command == "report":
-        from grading import report
-
-        report.write_report(root)
-    return 0
+    return COMMANDS[args.command](args.root.resolve(), args) or 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,9 +1,9 @@
-"""nbgrader operations on a course directory, as functions.
+"""The course's folders and nbgrader's operations on them, as functions.
 
-Used by ``make release``, the test suite (which grades example submissions in a
-temporary copy of the course) and the instructor tools. nbgrader is run as a
-subprocess from this environment, with its ``bin/`` first on PATH because nbgrader
-calls ``alembic`` by name.
+Used by the instructor tools (``course release``, the gradebook, collect, the example
+class) and by the tests and the bench, which grade submissions in a temporary copy of the
+course. nbgrader is run as a subprocess from this environment, with its ``bin/`` first on
+PATH because nbgrader calls ``alembic`` by name.
 """
 from __future__ import annotations
 
@@ -94,45 +94,3 @@ def submit(root: Path, student: str, assignment: str, notebook: nbformat.Noteboo
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, path)
     return path
-
-
-def autograde(root: Path, assignment: str, *, student: str = "*", force: bool = True) -> None:
-    """Autograde every submission of ``assignment`` (``student`` may be a glob)."""
-    run_nbgrader(root, "autograde", assignment, f"--student={student}", *(["--force"] if force else []))
-
-
-def scores(root: Path, assignment: str, student: str) -> dict[str, tuple[float, float]]:
-    """``grade_id -> (score, max_score)`` for every graded cell of one autograded submission."""
-    from nbgrader.api import Gradebook
-
-    with Gradebook(_db_url(root)) as gradebook:
-        submission = gradebook.find_submission_notebook(assignment, assignment, student)
-        return {grade.name: (float(grade.score), float(grade.max_score)) for grade in submission.grades}
-
-
-def _db_url(root: Path) -> str:
-    return "sqlite:///" + str(Path(root) / "grading" / "gradebook.db")
-
-
-def test_cell_messages(root: Path, assignment: str, student: str) -> dict[str, str]:
-    """``grade_id -> error text`` for every test cell that failed in an autograded notebook."""
-    notebook = nbformat.read(notebook_path(root, "grading/autograded", assignment, student), as_version=4)
-    messages = {}
-    for cell in notebook.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("grade"):
-            errors = [f"{o.ename}: {o.evalue}" for o in cell.get("outputs", []) if o.output_type == "error"]
-            if errors:
-                messages[meta["grade_id"]] = "\n".join(errors)
-    return messages
-
-
-def ungraded_errors(root: Path, assignment: str, student: str) -> list[str]:
-    """Errors raised by cells that are *not* test cells (setup, experiments) of an autograded notebook."""
-    notebook = nbformat.read(notebook_path(root, "grading/autograded", assignment, student), as_version=4)
-    return [
-        f"cell {index}: {output.ename}: {output.evalue}"
-        for index, cell in enumerate(notebook.cells)
-        if cell.cell_type == "code" and not cell.metadata.get("nbgrader", {}).get("grade")
-        for output in cell.get("outputs", []) if output.output_type == "error"
-    ]

@@ -29,7 +29,7 @@ from fnmatch import fnmatch
 from functools import lru_cache
 from pathlib import Path
 
-from grading import autograde, course
+from grading import course, store
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 REMOVED = "[hidden test line removed]"
@@ -266,10 +266,10 @@ def write_feedback(root: Path, student: str, assignment: str) -> tuple[Path, int
     import nbformat
 
     root = Path(root)
-    record = autograde.load_record(root, student, assignment)
+    record = store.load_record(root, student, assignment)
     if record is None:
         raise FileNotFoundError(f"{student}/{assignment} has not been autograded: run `course autograde` first")
-    notebook = nbformat.read(autograde.autograded_dir(root, student, assignment) / f"{assignment}.ipynb",
+    notebook = nbformat.read(store.autograded_dir(root, student, assignment) / f"{assignment}.ipynb",
                              as_version=4)
     removed = scrub(notebook, hidden_test_lines(root.resolve(), assignment))
     hide_host_paths(notebook, host_paths(root.resolve()))
@@ -281,7 +281,7 @@ def write_feedback(root: Path, student: str, assignment: str) -> tuple[Path, int
         notebook, resources={"metadata": {"name": f"{assignment} feedback: {student}"}}
     )
     path = feedback_path(root, student, assignment)
-    autograde._write_atomically(path, body)
+    store.write_atomically(path, body)
     return path, removed
 
 
@@ -291,13 +291,13 @@ def generate(root: Path = course.REPO_ROOT, *, assignments: list[str] | None = N
     """Feedback for every graded submission whose page is missing or older than its result."""
     root = Path(root).resolve()
     todo = []
-    for record in autograde.graded_records(root):
+    for record in store.graded_records(root):
         student, assignment = record["student"], record["assignment"]
         if assignments and assignment not in assignments:
             continue
         if students and not any(fnmatch(student, pattern) for pattern in students):
             continue
-        result = autograde.autograded_dir(root, student, assignment) / autograde.RESULT_FILE
+        result = store.autograded_dir(root, student, assignment) / store.RESULT_FILE
         page = feedback_path(root, student, assignment)
         if force or not page.exists() or page.stat().st_mtime < result.stat().st_mtime:
             todo.append((student, assignment))

@@ -25,7 +25,7 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from grading import autograde, course, similarity
+from grading import course, similarity, store
 from grading import gradebook as gb
 
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
@@ -63,7 +63,7 @@ def export_csv(root: Path = course.REPO_ROOT, db_url: str | None = None, log=pri
         maxima = {(a.name, cell.name): float(cell.max_score)
                   for a in gradebook.assignments for nb in a.notebooks for cell in nb.grade_cells}
     messages = {(r["student"], r["assignment"], c["grade_id"]): first_line(c["message"])
-                for r in autograde.graded_records(root) for c in r["cells"]}
+                for r in store.graded_records(root) for c in r["cells"]}
     scores = {(r["student"], r["assignment"], r["exercise"]): r for r in rows}
     assignments = sorted({a for a, _ in maxima})
     order = {a: _ordered(exercise_order(root, a), [e for b, e in maxima if b == a]) for a in assignments}
@@ -149,7 +149,7 @@ def histograms_png(assignment: str, exercises: list[str], points: dict[str, list
 def write_report(root: Path = course.REPO_ROOT, log=print) -> Path:
     """``grading/reports/report.html`` from every saved result."""
     root = Path(root).resolve()
-    records = autograde.graded_records(root)
+    records = store.graded_records(root)
     by_assignment: dict[str, list[dict]] = defaultdict(list)
     for record in records:
         by_assignment[record["assignment"]].append(record)
@@ -178,7 +178,7 @@ def write_report(root: Path = course.REPO_ROOT, log=print) -> Path:
     parts.extend(_notes_section(records))
     parts.append("</body></html>")
     path = reports_dir(root) / "report.html"
-    autograde._write_atomically(path, "\n".join(parts))
+    store.write_atomically(path, "\n".join(parts))
     log(f"wrote {path}")
     return path
 

@@ -13,6 +13,7 @@ import nbformat
 import pytest
 import yaml
 
+import stock_nbgrader
 from grading import course
 
 pytestmark = pytest.mark.notebook
@@ -61,7 +62,7 @@ def graded(request, tmp_path_factory):
     course.submit(root, "blank", assignment, released)
     for mistake in MISTAKES.get(assignment, []):
         course.submit(root, mistake.student, assignment, break_answer(correct, mistake))
-    course.autograde(root, assignment)
+    stock_nbgrader.autograde(root, assignment)
     return root, assignment, committed, released
 
 
@@ -85,20 +86,20 @@ def test_release_hides_solutions_and_hidden_tests(graded):
 
 def test_correct_answers_get_full_marks(graded):
     root, assignment, _, _ = graded
-    scores = course.scores(root, assignment, "correct")
+    scores = stock_nbgrader.scores(root, assignment, "correct")
     assert scores, "no graded cells found"
     lost = {cell: score for cell, score in scores.items() if score[0] != score[1]}
-    assert not lost, f"correct answers lost points: {lost}; messages: {course.test_cell_messages(root, assignment, 'correct')}"
-    assert course.ungraded_errors(root, assignment, "correct") == []
+    assert not lost, f"correct answers lost points: {lost}; messages: {stock_nbgrader.test_cell_messages(root, assignment, 'correct')}"
+    assert stock_nbgrader.ungraded_errors(root, assignment, "correct") == []
 
 
 def test_blank_notebook_runs_to_the_end_and_scores_zero(graded):
     root, assignment, _, _ = graded
-    scores = course.scores(root, assignment, "blank")
+    scores = stock_nbgrader.scores(root, assignment, "blank")
     assert sum(score for score, _ in scores.values()) == 0, scores
     # Experiments fall back to the reference, so only test cells may fail.
-    assert course.ungraded_errors(root, assignment, "blank") == []
-    messages = course.test_cell_messages(root, assignment, "blank")
+    assert stock_nbgrader.ungraded_errors(root, assignment, "blank") == []
+    messages = stock_nbgrader.test_cell_messages(root, assignment, "blank")
     assert set(messages) == {cell for cell, (_, top) in scores.items() if top > 0}
 
 
@@ -114,8 +115,8 @@ def pytest_generate_tests(metafunc):
 
 def test_a_mistake_loses_exactly_its_points_and_says_why(graded, mistake):
     root, assignment, _, _ = graded
-    scores = course.scores(root, assignment, mistake.student)
+    scores = stock_nbgrader.scores(root, assignment, mistake.student)
     failed = {cell for cell, (score, top) in scores.items() if score < top}
     assert failed == {mistake.breaks}, f"expected only {mistake.breaks} to fail, got {failed}"
-    message = course.test_cell_messages(root, assignment, mistake.student)[mistake.breaks]
+    message = stock_nbgrader.test_cell_messages(root, assignment, mistake.student)[mistake.breaks]
     assert mistake.message in message, f"the feedback should say {mistake.message!r}, it says: {message}"

@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grading import autograde, course, feedback
+from grading import autograde, course, feedback, store
 from grading import gradebook as gb
 from grading.engine import examples
 
@@ -104,11 +104,11 @@ def test_host_paths_in_outputs_are_hidden(tmp_path):
 @pytest.mark.notebook
 def test_what_student_code_prints_under_the_tests_stays_out(pages):
     root, by_student = pages
-    record = autograde.load_record(root, "printing", ASSIGNMENT)["result"]
+    record = store.load_record(root, "printing", ASSIGNMENT)["result"]
     assert record["score"] == record["max_score"], "the echoing functions must still be correct"
     # The page renders this notebook. The notebook's own experiment cells call the functions
     # too, on public inputs, and show what they print, as JupyterLab would: only test cells are checked.
-    notebook = nbformat.read(autograde.autograded_dir(root, "printing", ASSIGNMENT) / f"{ASSIGNMENT}.ipynb",
+    notebook = nbformat.read(store.autograded_dir(root, "printing", ASSIGNMENT) / f"{ASSIGNMENT}.ipynb",
                              as_version=4)
     tests = [c for c in notebook.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")
              and not c.metadata["nbgrader"].get("solution")]

@@ -27,7 +27,7 @@ import nbformat
 import pytest
 import yaml
 
-from grading import autograde, bundle, collect, course, feedback, report
+from grading import autograde, bundle, collect, course, feedback, report, store
 from grading import gradebook as gb
 
 ASSIGNMENT = course.assignments()[0]
@@ -208,17 +208,17 @@ def test_parallel_autograde_records_the_right_totals(graded):
     assert {s for s, _ in summary.graded} == students and summary.workers == 2
     totals = _totals(root)
     for student in students:
-        record = autograde.load_record(root, student, ASSIGNMENT)
-        assert record["submission_sha256"] == autograde.sha256(
+        record = store.load_record(root, student, ASSIGNMENT)
+        assert record["submission_sha256"] == store.sha256(
             course.notebook_path(root, "grading/submitted", ASSIGNMENT, student))
-        assert (autograde.autograded_dir(root, student, ASSIGNMENT) / f"{ASSIGNMENT}.ipynb").is_file()
+        assert (store.autograded_dir(root, student, ASSIGNMENT) / f"{ASSIGNMENT}.ipynb").is_file()
         # the gradebook holds exactly what the grader returned
         assert totals[student] == sum(c["points"] for c in record["result"]["cells"])
         if _expected(student) is not None:
             assert totals[student] == _expected(student), (student, record["result"]["cells"])
     mistake = _first_mistake(ASSIGNMENT)
     if mistake:  # the broken exercise scores 0 with its message (the engine's tests check the rest)
-        cells = {c["grade_id"]: c for c in autograde.load_record(root, "mistake", ASSIGNMENT)["result"]["cells"]}
+        cells = {c["grade_id"]: c for c in store.load_record(root, "mistake", ASSIGNMENT)["result"]["cells"]}
         assert cells[mistake["breaks"]]["points"] == 0 and mistake["message"] in cells[mistake["breaks"]]["message"]
 
 
@@ -255,7 +255,7 @@ def test_a_killed_run_loses_nothing(graded_copy, reference):
                                stderr=subprocess.DEVNULL)
 
     def done() -> set[str]:
-        return {n for n in names if (autograde.autograded_dir(root, n, ASSIGNMENT) / autograde.RESULT_FILE).exists()}
+        return {n for n in names if (store.autograded_dir(root, n, ASSIGNMENT) / store.RESULT_FILE).exists()}
 
     deadline = time.monotonic() + 240
     try:
@@ -387,7 +387,7 @@ def test_feedback_keeps_messages_and_hides_the_hidden_tests(graded):
     if mistake:
         page = _visible_text(feedback.feedback_path(root, "mistake", ASSIGNMENT).read_text())
         assert mistake["message"] in page
-    record = autograde.load_record(root, "blank", ASSIGNMENT)
+    record = store.load_record(root, "blank", ASSIGNMENT)
     blank_page = _visible_text(feedback.feedback_path(root, "blank", ASSIGNMENT).read_text())
     for cell in record["result"]["cells"]:
         assert report.first_line(cell["message"])[:60] in blank_page
@@ -425,11 +425,11 @@ def test_report_shows_distributions_failures_and_flags(graded):
     mistake = _first_mistake(ASSIGNMENT)
     if mistake:
         assert mistake["message"] in text
-    flagged = autograde.load_record(root, "flagged", ASSIGNMENT)["result"]["flags"]
+    flagged = store.load_record(root, "flagged", ASSIGNMENT)["result"]["flags"]
     assert flagged, "the static scan flags os.listdir"
     section = text.split("Flagged constructs")[1]
     assert "flagged" in section and flagged[0]["kind"] in section
-    sandbox = autograde.load_record(root, "correct", ASSIGNMENT)["result"]["sandbox"]
+    sandbox = store.load_record(root, "correct", ASSIGNMENT)["result"]["sandbox"]
     assert sandbox in text
 
 
@@ -444,3 +444,38 @@ def test_cli_lists_every_step():
                               "--cell-timeout", "5", "--notebook-timeout", "60", "-a", ASSIGNMENT, "-s", "a*"])
     assert cli._limits(args) == {"cell_timeout_s": 5.0, "notebook_timeout_s": 60.0}
     assert args.workers == 3 and args.scheduler == "tcp://h:8786" and args.force
+
+
+def test_cli_maps_each_subcommand_to_one_function():
+    from grading import cli
+
+    subcommands = next(a for a in cli.build_parser()._actions if a.dest == "command").choices
+    assert set(subcommands) == set(cli.COMMANDS)
+    assert len(set(cli.COMMANDS.values())) == len(cli.COMMANDS) and all(map(callable, cli.COMMANDS.values()))
+
+
+@pytest.mark.notebook
+def test_course_release_regenerates_the_released_notebook(tmp_path):
+    from grading import cli
+
+    root = course.copy_course(tmp_path / "course")
+    released = course.notebook_path(root, "notebooks", ASSIGNMENT)
+    committed = released.read_text()
+    released.unlink()
+    assert cli.main(["--root", str(root), "release", ASSIGNMENT]) == 0
+    assert _cells(nbformat.reads(released.read_text(), as_version=4)) == \
+        _cells(nbformat.reads(committed, as_version=4))
+
+
+def _cells(notebook) -> list[tuple]:
+    return [(cell.cell_type, cell.source, cell.metadata.get("nbgrader")) for cell in notebook.cells]
+
+
+@pytest.mark.parametrize("module", ["feedback", "report"])
+def test_feedback_and_report_read_results_from_the_store(module):
+    import ast
+
+    tree = ast.parse((course.REPO_ROOT / "grading" / f"{module}.py").read_text())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                and node.module == "grading" for alias in node.names}
+    assert "store" in imported and "autograde" not in imported
