@@ -3,7 +3,8 @@
 ``build/why-nn-student/`` (and ``build/why-nn-student.zip``) holds
 
 * ``notebooks/``: the released notebooks (``make release`` output: no answers, no hidden tests);
-* ``helpers/``: the NumPy library the notebooks import, at the grader's version;
+* ``helpers/``: the NumPy library the notebooks import, at the grader's version, without the
+  course's answers to the assignments whose deadline has not passed (``--through``);
 * ``pyproject.toml`` (the helpers package and the course's dependencies, no instructor
   tools), ``environment.yml`` (the conda route to the same);
 * ``Makefile`` (``make lab``: a ``.venv`` with everything, opened on ``notebooks/``) and
@@ -12,8 +13,16 @@
   their server extensions) and JupyterLab's news prompt;
 * ``README.md`` for students.
 
+A bundle is staged: ``build(through=N)`` ships the notebooks up to assignment N and a
+``helpers`` in which every reference of assignment N and later (``grading.engine.references``)
+is a stub that says so (``grading.engine.staged``); the references of earlier assignments,
+whose deadlines have passed, are there for the experiments that use them. Without ``through``
+it ships every notebook and no reference at all: nothing before its deadline.
+
 ``check_bundle`` looks for every line of every solution and hidden-test block of
-``solutions/`` in every file of the bundle (notebooks decoded, zip members included).
+``solutions/`` in every file of the bundle (notebooks decoded, zip members included), and for
+every function whose normalised AST is an answer of an assignment not yet due
+(``grading.answers``).
 """
 from __future__ import annotations
 
@@ -22,7 +31,8 @@ import shutil
 import zipfile
 from pathlib import Path
 
-from grading import course
+from grading import answers, course
+from grading.engine import references, staged
 from grading.feedback import join_source, marked_lines, notebook_text
 
 NAME = "why-nn-student"
@@ -116,24 +126,37 @@ dependencies = [
 {dependencies},
 ]
 
-[tool.setuptools]
-packages = ["helpers"]
+[tool.setuptools.packages.find]  # helpers and its subpackages (experiments, viz)
+include = ["helpers*"]
 """
 
 
-def build(root: Path = course.REPO_ROOT, out: Path | None = None, log=print) -> Path:
-    """Build the bundle folder and its zip; return the zip's path."""
+def assignment_named(name: str, root: Path = course.REPO_ROOT) -> str:
+    """The assignment ``name`` stands for: its folder name, or its number ("3", "03")."""
+    for assignment in course.assignments(root):
+        if name == assignment or (name.isdigit() and assignment.split("_")[0].lstrip("0") == name.lstrip("0")):
+            return assignment
+    raise ValueError(f"no assignment {name!r}; the assignments are {', '.join(course.assignments(root))}")
+
+
+def build(root: Path = course.REPO_ROOT, out: Path | None = None, log=print, through: str | None = None) -> Path:
+    """Build the bundle folder and its zip for the week of assignment ``through`` (default: the
+    whole course, with no reference of any assignment); return the zip's path."""
     root = Path(root).resolve()
     out = Path(out or root / "build").resolve()
     target = out / NAME
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
-    for assignment in course.assignments(root):
+    names = course.assignments(root)
+    due = assignment_named(through, root) if through else names[0]  # the first deadline not yet passed
+    shipped = names[: names.index(due) + 1] if through else names
+    for assignment in shipped:
         released = root / "notebooks" / assignment
         if not (released / f"{assignment}.ipynb").is_file():
             raise FileNotFoundError(f"{released} has no release: run `make release` first")
         shutil.copytree(released, target / "notebooks" / assignment, ignore=IGNORE)
-    shutil.copytree(root / "helpers", target / "helpers", ignore=IGNORE)
+    absent = {name: owner for name, owner in references.owners(root).items() if owner >= due}
+    staged.write(root / "helpers", target, absent, staged.BEFORE_DEADLINE)
     (target / "pyproject.toml").write_text(_student_pyproject(root))
     shutil.copy2(root / "environment.yml", target / "environment.yml")
     (target / "student-setup.sh").write_text(
@@ -148,7 +171,7 @@ def build(root: Path = course.REPO_ROOT, out: Path | None = None, log=print) -> 
         for path in sorted(target.rglob("*")):
             if path.is_file():
                 bundle.write(path, Path(NAME) / path.relative_to(target))
-    problems = check_bundle(target, root)
+    problems = check_bundle(target, root, due)
     if problems:
         raise RuntimeError("the bundle leaks instructor text:\n" + "\n".join(problems[:20]))
     log(f"wrote {target} and {archive}")
@@ -205,10 +228,12 @@ def _decode(name: str, data: bytes) -> str:
     return text
 
 
-def check_bundle(bundle: Path, root: Path = course.REPO_ROOT) -> list[str]:
-    """One line per leak: a solution/hidden-test line found in a bundle file, or a forbidden path."""
+def check_bundle(bundle: Path, root: Path = course.REPO_ROOT, due: str | None = None) -> list[str]:
+    """One line per leak: a solution/hidden-test line found in a bundle file, a forbidden path,
+    or an answer of assignment ``due`` (default: the first) or a later one."""
     secrets = secret_lines(root)
-    problems = []
+    names = course.assignments(root)
+    problems = answers.leaks(bundle, names[names.index(due or names[0]):], root)
     for name, text in _bundle_texts(bundle):
         parts = Path(name.split(":")[-1]).parts
         if "solutions" in parts or "grading" in parts or name.endswith(".db"):

@@ -7,7 +7,9 @@ marks a test cell failed when it raises, and shows the message in the feedback.
 from __future__ import annotations
 
 import copy
+import functools
 import sys
+import types
 from typing import Callable, Iterator, Mapping
 
 import numpy as np
@@ -22,8 +24,9 @@ from helpers.gradcheck import (
 
 #: ``None`` in a notebook. While the course's sandboxed grader (``grading.engine``) runs a
 #: test cell, the student's code runs in another process: this is then the grader's link to
-#: it, and ``substituted`` and ``reference_unavailable`` repeat themselves there through its
-#: ``substitute``/``restore`` and ``guard``/``unguard`` methods (each returns None to decline).
+#: it. ``substituted`` repeats itself there through its ``substitute``/``restore`` methods
+#: (``substitute`` returns None to decline), and ``reference_unavailable`` asks it to
+#: ``confirm_absent`` the functions it names.
 remote = None
 
 
@@ -162,85 +165,69 @@ class DelegationError(AssertionError):
 
 
 class reference_unavailable:
-    """Context manager: while it is active, the given ``helpers`` functions are replaced by
-    tripwires everywhere the student could reach them (module attributes of ``helpers``,
-    name → function registries, and the notebook's own namespace).
+    """Context manager: while it is active, calling any of the given ``helpers`` functions
+    raises ``DelegationError``, however the student's code reached it: a module attribute, a
+    name imported into the notebook, a registry entry, a default argument, a closure. Each
+    function's code (and that of the unchecked ``kernel`` behind a checked public function)
+    is swapped for a tripwire, so every reference to the function leads there.
 
     >>> with reference_unavailable(helpers.activations.sigmoid):
     ...     student_sigmoid(z)   # fails if it calls helpers' sigmoid
 
     A tripwire raises ``DelegationError``; if the student's code swallows that exception,
-    leaving the block raises it again, so delegating never earns credit.
+    leaving the block raises it again, so delegating never earns credit. In the course's
+    grader the student's code runs in another process whose ``helpers`` has none of these
+    functions at all; there ``remote.confirm_absent`` checks that they are absent.
     """
 
-    def __init__(self, *functions: Callable, namespace: dict | None = None):
+    def __init__(self, *functions: Callable):
         self._functions = functions
-        self._namespace = namespace if namespace is not None else sys._getframe(1).f_globals
-        self._restore: list[Callable[[], None]] = []
+        self._swapped: list[tuple] = []
         self._calls: list[str] = []
 
     def __enter__(self):
-        self._remote = remote
-        self._token = remote.guard(self._namespace, self._functions) if remote else None
-        tripwires = {}
-        for f in self._functions:
-            tripwires[id(f)] = self._tripwire(f)
-            kernel = getattr(f, "kernel", None)  # the unchecked core of a checked public function
-            if kernel is not None:
-                tripwires[id(kernel)] = tripwires[id(f)]
-        modules = [m for name, m in list(sys.modules.items())
-                   if (name == "helpers" or name.startswith("helpers.")) and m is not None]
-        for place in [vars(m) for m in modules] + [self._namespace]:
-            for key, value in list(place.items()):
-                if id(value) in tripwires:
-                    self._swap(place, key, tripwires[id(value)])
-                elif isinstance(value, dict) and place is not self._namespace:
-                    self._guard_registry(value, tripwires)
-                elif isinstance(value, type) and value.__module__.startswith("helpers"):
-                    self._guard_class(value, tripwires)
+        if remote is not None:
+            remote.confirm_absent(self._functions)
+        targets = {}
+        for function in self._functions:
+            for target in (function, getattr(function, "kernel", None)):
+                target = getattr(target, "__func__", target)  # a method reached through an instance
+                if isinstance(target, types.FunctionType):
+                    targets.setdefault(id(target), (target, f"{function.__module__}.{function.__qualname__}"))
+        for target, qualified in targets.values():
+            self._swapped.append((target, target.__code__, target.__defaults__, target.__kwdefaults__))
+            target.__code__ = _tripwire_code(len(target.__code__.co_freevars))
+            target.__defaults__ = None
+            target.__kwdefaults__ = {"_delegated": functools.partial(self._trip, qualified)}
         return self
 
     def __exit__(self, *exc_info):
-        for undo in reversed(self._restore):
-            undo()
-        self._restore.clear()
-        if self._token is not None:
-            self._calls += self._remote.unguard(self._token)
+        for target, code, defaults, kwdefaults in reversed(self._swapped):
+            target.__code__, target.__defaults__, target.__kwdefaults__ = code, defaults, kwdefaults
+        self._swapped.clear()
         if self._calls and exc_info[0] is None:
             raise DelegationError(self._message(self._calls[0]))
         return False
 
-    def _guard_class(self, cls: type, tripwires: dict) -> None:
-        for key, value in list(vars(cls).items()):
-            if id(value) in tripwires:
-                setattr(cls, key, tripwires[id(value)])
-                self._restore.append(lambda cls=cls, key=key, value=value: setattr(cls, key, value))
-
-    def _guard_registry(self, registry: dict, tripwires: dict) -> None:
-        for key, entry in list(registry.items()):
-            if isinstance(entry, tuple) and hasattr(entry, "_replace"):  # a NamedTuple record
-                swapped = {field: tripwires[id(value)] for field, value in entry._asdict().items()
-                           if id(value) in tripwires}
-                if swapped:
-                    self._swap(registry, key, entry._replace(**swapped))
-            elif id(entry) in tripwires:
-                self._swap(registry, key, tripwires[id(entry)])
-
-    def _swap(self, place: dict, key, replacement) -> None:
-        original = place[key]
-        self._restore.append(lambda: place.__setitem__(key, original))
-        place[key] = replacement
-
-    def _tripwire(self, function: Callable) -> Callable:
-        qualified = f"{function.__module__}.{function.__qualname__}"
-
-        def tripwire(*args, **kwargs):
-            self._calls.append(qualified)
-            raise DelegationError(self._message(qualified))
-
-        return tripwire
+    def _trip(self, qualified: str):
+        self._calls.append(qualified)
+        raise DelegationError(self._message(qualified))
 
     @staticmethod
     def _message(qualified: str) -> str:
         return (f"your code called {qualified}, the reference this exercise asks you to write "
                 "yourself; it earns no credit. Use NumPy directly.")
+
+
+@functools.lru_cache(maxsize=None)
+def _tripwire_code(free_variables: int) -> types.CodeType:
+    """The code of ``tripwire(*args, _delegated, **kwargs)``, which calls ``_delegated()``,
+    with as many free variables as the function it replaces (Python requires it of a closure)."""
+    names = [f"_free{i}" for i in range(free_variables)]
+    source = ("def outer():\n" + "".join(f"    {name} = None\n" for name in names)
+              + "    def tripwire(*args, _delegated, **kwargs):\n"
+              + (f"        {', '.join(names)}\n" if names else "")
+              + "        return _delegated()\n    return tripwire\n")
+    scope: dict = {}
+    exec(source, scope)
+    return scope["outer"]().__code__

@@ -9,15 +9,20 @@ object whose methods the student wrote. Whatever the student's code patches (num
 helpers, builtins, the IPython shell) is patched in its own process only; every comparison
 happens in the grader, on the grader's copies of the values. A test cell passes iff it
 raises nothing in the grader. Names the course defines are never taken from the
-submission. Delegating to the reference is caught by tripwires swapped into the reference's
-code in the student's process; tampering with those (or anything else of the harness)
-needs constructs that the static scan flags for a human.
+submission. Delegating to the reference cannot earn a point: the student's process has no
+reference to delegate to (its ``helpers`` is a ``staged`` copy without the functions that the
+assignment's hidden tests, and later assignments', name as references), and what a test cell
+lends it (``substituted``) is called back in the grader's process. Nothing in the student's
+process guards anything, so there is nothing there to switch off; what a submission tries
+(reaching the engine, introspection, file and process access, other course code) is flagged
+for a human by the static scan.
 
 Modules: ``core`` (``grade_submission``: reads the notebooks, starts the grader process),
-``repair`` (maps the submission onto the course's cells), ``static`` (flags suspicious code;
-names a cell reads and binds), ``sandbox`` (how the student's process is started),
-``grader`` (the grader process), ``link`` and ``proxy`` (its end of the student's process),
-``student``, ``capture`` and ``guards`` (the student's process), ``wire`` (all the two share),
+``repair`` (maps the submission onto the course's cells), ``static`` (flags suspicious code),
+``names`` (what a cell imports, reads and binds), ``references`` (which helpers functions answer which
+assignment) and ``staged`` (a helpers without them), ``sandbox`` (how the student's process
+is started), ``grader`` (the grader process), ``link`` and ``proxy`` (its end of the student's
+process), ``student`` and ``capture`` (the student's process), ``wire`` (all the two share),
 ``outputs`` and ``feedback`` (the feedback notebook), ``examples`` (example submissions).
 """
 from .results import CellResult, Flag, Limits, SubmissionResult

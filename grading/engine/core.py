@@ -2,8 +2,9 @@
 
 In this (the calling) process: read the course's source and released notebooks and the
 submission, repair the submission (``repair``), flag suspicious code (``static``), choose
-the sandbox (``sandbox``), then start the grader process (``grader``), which runs the
-course's setup and test cells and drives the sandboxed student process (``student``).
+the sandbox (``sandbox``) and the ``helpers`` it gets (``staged``: without the functions
+``references`` finds for this assignment), then start the grader process (``grader``), which
+runs the course's setup and test cells and drives the sandboxed student process (``student``).
 Only this process reads ``solutions/``; nothing here writes a gradebook.
 """
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import feedback, static
+from . import feedback, names, references, staged, static
 from .repair import repair, role
 from .results import CellResult, Flag, Limits, SubmissionResult
 from .sandbox import choose
@@ -55,10 +56,14 @@ def grade_submission(course_root: Path, assignment: str, student: str,
     repaired = repair(source, release, handed_in)
     import helpers
 
-    helpers_dir = str(Path(helpers.__file__).resolve().parent)
-    sandbox = choose(limits.sandbox, helpers_dir, str(course_root))
-    job, shown, flags = _job(source, release, repaired, limits)
-    job["sandbox"] = {"kind": sandbox.kind, "helpers_dir": helpers_dir, "drop_uid": sandbox.drop_uid}
+    helpers_dir = Path(helpers.__file__).resolve().parent
+    sandbox = choose(limits.sandbox, str(helpers_dir), str(course_root))
+    owner = references.owners(course_root)
+    absent = {name: owner[name] for name in references.absent_while_grading(assignment, course_root)}
+    job, shown, flags = _job(source, release, repaired, limits, set(absent))
+    job["sandbox"] = {"kind": sandbox.kind, "helpers_dir": str(staged.cached(helpers_dir, absent)),
+                      "drop_uid": sandbox.drop_uid}
+    job["absent"] = sorted(absent)
     release_dir = course_root / "notebooks" / assignment
     job["data_files"] = [str(p) for p in sorted(release_dir.iterdir())
                          if p.is_file() and p.suffix != ".ipynb" and not p.name.startswith(".")]
@@ -75,20 +80,25 @@ def grade_submission(course_root: Path, assignment: str, student: str,
                             round(time.monotonic() - started, 3), notebook)
 
 
-def _job(source, release, repaired, limits: Limits) -> tuple[dict, dict[int, str], list[Flag]]:
+def _job(source, release, repaired, limits: Limits, absent: set[str]) -> tuple[dict, dict[int, str], list[Flag]]:
     """The grader's job (cells with what the grader needs to know about each), the student's
-    own text of each code cell, and the static flags."""
+    own text of each code cell, and the static flags (``absent``: the functions the sandbox
+    lacks, whose use is flagged)."""
     setup = [c.source for c in repaired.cells if c.kind == "setup"]
     students = {i: c for i, c in enumerate(repaired.cells) if c.kind == "code"}
-    aliases = static.imports(setup + [c.source for c in students.values()])
-    course_names = frozenset(static.imports(setup))
-    guarded = static.guarded([c.source for c in repaired.cells if c.kind == "test"], static.imports(setup))
+    aliases = names.imports(setup + [c.source for c in students.values()])
+    course_names = frozenset(names.imports(setup))
+    absent_names = {name.replace(":", ".") for name in absent}
     # What the released notebook itself holds is no student's doing (a metadata-stripped setup
     # cell imports helpers, say): only what differs from it is flagged.
     given = [c.source for c in release.cells if c.cell_type == "code"]
-    baseline = {(f.kind, f.code) for text in given for f in static.scan(text, "", aliases, guarded, course_names)}
     answers = [c.source for c in source.cells if role(c) == "answer" and c.cell_type == "code"]
-    answer_names = {n for text in answers for n in static.names_bound(text)}
+    answer_names = {n for text in answers for n in names.names_bound(text)}
+    # The course's code a student may call unflagged: what the setup imports and the answers use.
+    course_code = frozenset(names.imports(setup).values()) | static.helpers_names(
+        answers, names.imports(setup + answers))
+    baseline = {(f.kind, f.code) for text in given
+                for f in static.scan(text, "", aliases, absent_names, course_names, course_code)}
     flags, shown, cells = [], {}, []
     for index, cell in enumerate(repaired.cells):
         entry = {"kind": cell.kind, "label": cell.label, "source": cell.source, "grade_id": cell.grade_id,
@@ -100,14 +110,14 @@ def _job(source, release, repaired, limits: Limits) -> tuple[dict, dict[int, str
             entry["source"], removed = static.ipython_free(cell.source)
             lines = cell.source.splitlines()
             flags += [Flag(cell.label, n, "ipython-shell", lines[n - 1].strip()[:200]) for n in removed]
-            flags += [f for f in static.scan(entry["source"], cell.label, aliases, guarded, course_names)
-                      if (f.kind, f.code) not in baseline]
+            flags += [f for f in static.scan(entry["source"], cell.label, aliases, absent_names, course_names,
+                                             course_code) if (f.kind, f.code) not in baseline]
         elif cell.kind == "test":
             # The names the grader may look up in the submission: not those the test binds
             # itself, so the student's process is only asked for what a notebook would take from it.
-            local = static.names_local(cell.source)
-            entry.update(names=[n for n in static.names_read(cell.source) if n in answer_names or n not in local],
-                         assigns=static.names_bound(cell.source))
+            local = names.names_local(cell.source)
+            entry.update(names=[n for n in names.names_read(cell.source) if n in answer_names or n not in local],
+                         assigns=names.names_bound(cell.source))
         cells.append(entry)
     job = {"cells": cells, "limits": asdict(limits), "answer_names": sorted(answer_names)}
     return job, shown, flags

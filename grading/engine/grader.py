@@ -20,6 +20,7 @@ import glob
 import io
 import json
 import os
+import resource
 import shutil
 import sys
 import time
@@ -27,6 +28,9 @@ from pathlib import Path
 
 from .link import Link, SubmissionStopped
 from .sandbox import Sandbox
+
+
+GRADER_MEMORY_MB = 1024
 
 
 class _Sink(io.TextIOBase):
@@ -135,7 +139,7 @@ def grade(job: dict) -> dict:
     limits = job["limits"]
     deadline = time.monotonic() + limits["notebook_timeout_s"]
     workdir = Path(job["workdir"])
-    link = Link(Sandbox(**job["sandbox"]), str(workdir), limits, deadline)
+    link = Link(Sandbox(**job["sandbox"]), str(workdir), limits, deadline, job["absent"])
     try:
         prepare_workdir(workdir, job["data_files"], link.uid)
         link.start()
@@ -144,8 +148,19 @@ def grade(job: dict) -> dict:
         link.stop()
 
 
+def limit_memory(limits: dict) -> None:
+    """A ceiling on this process's address space: the student's limit (its process inherits
+    this one) and ``GRADER_MEMORY_MB`` for the grader's own work, about 300 MB, and the
+    bounded frames it reads (``wire.MAX_REPLY``)."""
+    cap = (int(limits["memory_mb"]) + GRADER_MEMORY_MB) * 2**20
+    hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+    cap = cap if hard == resource.RLIM_INFINITY else min(cap, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+
 def main() -> None:
     job = json.loads(sys.stdin.read())
+    limit_memory(job["limits"])
     result = grade(job)
     sys.stdout.write(json.dumps(result))
     sys.stdout.flush()

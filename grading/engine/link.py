@@ -2,9 +2,14 @@
 
 Calling a ``Remote`` (``proxy``) sends the arguments to the student's process and brings
 back the result and the arguments as the call left them. ``Link`` is also
-``helpers.checks.remote``: it mirrors ``substituted`` and ``reference_unavailable`` of a
-test cell into the student's process (a helpers function by name, any other callable as a
-callback into the grader).
+``helpers.checks.remote``: it mirrors ``substituted`` of a test cell into the student's
+process, every function the test cell lends as a callback into the grader (a NumPy function
+by name), so no implementation of the course's crosses; and it answers for
+``reference_unavailable`` that the functions named are absent from the student's process.
+
+A frame from the student's process over ``wire.MAX_REPLY`` bytes, or one that is not a
+message, was written by the student's code into the channel itself: the submission is
+stopped there, with a note and a flag, rather than read into the grader's memory.
 
 When the process ends or overruns, the request raises ``SubmissionStopped`` (a
 ``BaseException``, so a test's ``except Exception`` cannot swallow it); the next request
@@ -13,7 +18,6 @@ starts a new process and replays the cells that ran before, without the ones tha
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import signal
 import subprocess
@@ -24,7 +28,7 @@ from . import outputs, wire
 from .proxy import Remote, copy_back, numeric_context, student_error
 from .sandbox import Sandbox
 
-BY_NAME = ("helpers", "numpy", "math")  # functions the student's process resolves itself
+BY_NAME = ("numpy", "math")  # functions the student's process resolves itself
 STARTUP_S = 60.0
 TOTAL_OUTPUT_CELLS = 16  # a submission's outputs may fill this many cells' worth in all
 
@@ -38,8 +42,9 @@ class SubmissionStopped(BaseException):
 
 
 class Link(wire.Codec):
-    def __init__(self, sandbox: Sandbox, workdir: str, limits: dict, deadline: float):
+    def __init__(self, sandbox: Sandbox, workdir: str, limits: dict, deadline: float, absent=()):
         self.sandbox, self.workdir, self.limits, self.deadline = sandbox, workdir, limits, deadline
+        self.absent = frozenset(absent)              # module:qualname of what the sandbox lacks
         self.uid = 100_000 + os.getpid() % 800_000 if sandbox.drop_uid else None
         self.generation, self.process, self.channel, self.ready = 0, None, None, False
         self.history: list[tuple[str, str]] = []     # cells to replay after a restart
@@ -50,6 +55,7 @@ class Link(wire.Codec):
         self.namespace: dict | None = None           # the grader's notebook namespace
         self.budget: float | None = None             # seconds the current test cell may wait
         self.stops, self.last_stop = 0, ""
+        self.violation = ""                          # set once the student's code wrote into the channel
         self.output_left = TOTAL_OUTPUT_CELLS * limits["output_kb"] * 1024
         self.current = ""                            # label of the cell being run or graded
 
@@ -58,19 +64,19 @@ class Link(wire.Codec):
         """Start the process now; it is waited for at the first request."""
         to_child, from_parent = os.pipe()
         to_parent, from_child = os.pipe()
-        config = json.dumps({"uid": self.uid, "memory_mb": self.limits["memory_mb"], "fsize_mb": 64,
-                             "cpu_s": int(self.limits["notebook_timeout_s"]) + 10,
-                             "output_kb": self.limits["output_kb"], "paths": [self.sandbox.helpers_dir],
-                             "die_with_parent": not self.sandbox.bubblewrap})
-        argv, cwd = self.sandbox.command(self.workdir, to_child, from_child, config)
+        config = {"uid": self.uid, "memory_mb": self.limits["memory_mb"], "fsize_mb": 64,
+                  "cpu_s": int(self.limits["notebook_timeout_s"]) + 10, "output_kb": self.limits["output_kb"],
+                  "paths": [self.sandbox.helpers_path], "die_with_parent": not self.sandbox.bubblewrap}
+        argv, cwd = self.sandbox.command(self.workdir)
         self.errors = tempfile.TemporaryFile()  # what bwrap or Python say if the process cannot start
         self.process = subprocess.Popen(
-            argv, cwd=cwd, env=self.sandbox.environment(self.workdir), pass_fds=(to_child, from_child),
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.errors, start_new_session=True)
+            argv, cwd=cwd, env=self.sandbox.environment(self.workdir), stdin=to_child, stdout=from_child,
+            stderr=self.errors, start_new_session=True)
         os.close(to_child), os.close(from_child)
         for fd in (from_parent, to_parent):
             os.set_blocking(fd, False)
-        self.channel = wire.Channel(to_parent, from_parent, self.serve)
+        self.channel = wire.Channel(to_parent, from_parent, self.serve, receive_limit=wire.MAX_REPLY)
+        self.channel.send(config, time.monotonic() + STARTUP_S)
         self.ready = False
 
     def stop(self) -> None:
@@ -104,7 +110,8 @@ class Link(wire.Codec):
         self.ready = message.get("ready") is True
         for label, source in list(self.history):  # replay: the state the next cells expect
             try:
-                self._send({"op": "run", "source": source, "label": label}, self.limits["cell_timeout_s"], label)
+                self._send({"op": "run", "source": source, "label": label}, self.limits["cell_timeout_s"], label,
+                           replaying=True)
             except SubmissionStopped:
                 if time.monotonic() >= self.deadline:
                     raise
@@ -112,18 +119,33 @@ class Link(wire.Codec):
                 self.notes.append(f"cell {label} stopped the process when it was run again; it was skipped too")
                 return self._ensure()
 
-    def _send(self, message: dict, seconds: float, label: str) -> dict:
+    def _send(self, message: dict, seconds: float, label: str, replaying: bool = False) -> dict:
+        if self.violation:
+            raise SubmissionStopped(self.violation, "channel-tampering")
+        total = self.limits["notebook_timeout_s"]
         left = self.deadline - time.monotonic()
         if left <= 0:
-            raise self._stopped(label, "timeout", f"TimeoutError: the submission used up its "
-                                f"{self.limits['notebook_timeout_s']:g} s")
+            raise self._stopped(label, "timeout", f"TimeoutError: the submission used up its {total:g} s: "
+                                "make your slowest cells faster")
         seconds = min(seconds, left)
         try:
             return self.channel.request(message, time.monotonic() + seconds)
         except wire.ChannelTimeout:
             self.stop()
+            if replaying:  # what the student sees is a test cell failing: say why, and what to do
+                raise self._stopped(label, "timeout", (
+                    f"TimeoutError: after {self.last_stop or 'an earlier cell stopped your notebook'}, the grader "
+                    f"ran your cells again in a new process, and the submission's {total:g} s ran out while "
+                    f"{label} ran: fix the cell that stopped, and make your cells faster")) from None
             raise self._stopped(label, "timeout", f"TimeoutError: {label} did not finish within "
                                 f"{seconds:.0f} s") from None
+        except wire.ChannelViolation as problem:
+            self.stop()
+            self.violation = (f"ProcessExitError: the submission's code wrote into the grader's channel "
+                              f"({problem}); grading stopped there")
+            self.notes.append(f"{self.current or label}: {self.violation}; every test cell after it scores 0")
+            self.events.append((self.current or label, "channel-tampering"))
+            raise SubmissionStopped(self.violation, "channel-tampering") from None
         except wire.ChannelClosed:
             try:
                 status = self.process.wait(1)
@@ -143,6 +165,8 @@ class Link(wire.Codec):
 
     def request(self, message: dict, label: str = "the submission's code") -> dict:
         """Send a request; within a test cell it counts against the cell's time."""
+        if self.violation:  # no new process for a submission that wrote into the channel
+            raise SubmissionStopped(self.violation, "channel-tampering")
         self._ensure()
         started = time.monotonic()
         seconds = self.budget if self.budget is not None else self.limits["cell_timeout_s"]
@@ -159,9 +183,10 @@ class Link(wire.Codec):
             reply = self.request({"op": "run", "source": source, "label": label},
                                  label if label.startswith("cell ") else f"cell '{label}'")
         except SubmissionStopped as stop:
-            self.notes.append(f"{stop.message}; that cell was skipped and the cells before it were run "
-                              "again in a new process")
-            return [outputs.error("ProcessExitError" if stop.kind == "process-ended" else "TimeoutError",
+            if stop.kind != "channel-tampering":  # noted once, where it happened: nothing runs after it
+                self.notes.append(f"{stop.message}; that cell was skipped and the cells before it were run "
+                                  "again in a new process")
+            return [outputs.error("TimeoutError" if stop.kind == "timeout" else "ProcessExitError",
                                   stop.message.split(": ", 1)[1])]
         self.history.append((label, source))
         kept = outputs.clean(reply.get("outputs"), min(self.limits["output_kb"] * 1024, self.output_left))
@@ -262,25 +287,18 @@ class Link(wire.Codec):
         if token[0] == self.generation:
             self.request({"op": "restore", "token": token[1]})
 
-    def guard(self, namespace: dict, functions) -> object:
-        names = [wire.qualified_name(f) for f in functions]
-        names = [n for n in names if n and n.startswith("helpers")]
-        if namespace is not self.namespace or not names:
-            return None
-        return self.generation, self._token({"op": "guard", "functions": names},
-                                            "make the reference unavailable")
+    def confirm_absent(self, functions) -> None:
+        """``reference_unavailable``'s check: none of ``functions`` is in the student's process."""
+        present = [name for name in map(wire.qualified_name, functions) if name and name not in self.absent]
+        if present:  # the instructor's problem: grading.engine.references should have found it
+            raise RuntimeError(f"the grader's sandbox still holds {present[0].replace(':', '.')}, which "
+                               "this test names as a reference: grading.engine.references missed it")
 
     def _token(self, message: dict, what: str) -> int:
-        """Send a substitute or guard request; a refusal (the student's process was tampered
-        with) fails the test cell, since its result could not be trusted."""
+        """Send a substitute request; a refusal (the student's process was tampered with)
+        fails the test cell, since its result could not be trusted."""
         reply = self.request(message)
         if not isinstance(reply.get("token"), int):
             raise AssertionError(f"the grader could not {what} in your notebook's process "
                                  f"({student_error(reply.get('error'))})")
         return reply["token"]
-
-    def unguard(self, token) -> list[str]:
-        if token[0] != self.generation:
-            return []
-        calls = self.request({"op": "unguard", "token": token[1]}).get("calls")
-        return [str(c)[:200] for c in calls] if isinstance(calls, list) else ["(an unreadable reply)"]

@@ -31,9 +31,11 @@ class Flag:
 
     ``kind`` is one of: module-attribute-assignment, ipython-shell, sys.modules, builtins,
     file-access, network, process, os._exit, dynamic-code, ctypes, introspection,
-    reference-import, endless-loop, shadowed-import (found in the code); duplicate-cell, edited-locked-cell,
-    edited-test-cell (found in the notebook's structure); timeout, process-ended,
-    output-cut (seen while it ran).
+    reference-import (a function the grading sandbox lacks), course-code (other course code
+    than the solution uses), engine (the grader's own modules, ``__main__``), endless-loop,
+    shadowed-import (found in the code); duplicate-cell, edited-locked-cell, edited-test-cell
+    (found in the notebook's structure); timeout, process-ended, output-cut,
+    channel-tampering (seen while it ran).
     """
 
     cell: str              # grade_id of the answer cell or "cell N"

@@ -1,13 +1,15 @@
 """How the student's process is started: bubblewrap if it works here, else a loud fallback.
 
 Inside bubblewrap the process sees a new, empty root holding only: the system's ``/usr``
-(read-only), the Python installation and its site-packages (read-only), the ``helpers``
-package (read-only), this engine's directory at ``/opt/engine`` (read-only, nothing secret),
-a private home of 256 MB (tmpfs) as working directory with the assignment's data files
-(read-only), a private ``/tmp`` of the same size, a minimal ``/dev`` with a private
-``/dev/shm`` of 64 MB, and ``/proc``. No course directory, no gradebook, no other submission is
-mounted at all; there is no network (new network namespace) and no other process (new PID
-namespace); it dies with the grader. As root, ``student.py`` then drops to a uid of its own.
+(read-only), the Python installation and its site-packages (read-only), a ``helpers`` without
+the answers being graded (``staged``) at ``/opt/course/helpers`` (read-only), the student
+server's three files at ``/opt/engine`` (read-only; nothing else of the engine), a private
+home of 256 MB (tmpfs) as working directory with the assignment's data files (read-only), a
+private ``/tmp`` of the same size, a minimal ``/dev`` with a private ``/dev/shm`` of 64 MB, and
+``/proc``. No course directory, no gradebook, no other submission is mounted at all; there is
+no network (new network namespace) and no other process (new PID namespace, in which the
+student's Python is process 1: bubblewrap's command line, with the host's paths, is not
+there to read); it dies with the grader. As root, ``student.py`` then drops to a uid of its own.
 
 ``student.py`` sets the rlimits (memory, CPU time, file size, open files, processes) itself,
 as hard limits, before it runs anything of the student's.
@@ -31,6 +33,8 @@ from pathlib import Path
 
 ENGINE_DIR = Path(__file__).resolve().parent
 INSIDE_ENGINE = "/opt/engine"
+SERVER_FILES = ("student.py", "capture.py", "wire.py")  # all of the engine the sandbox holds
+INSIDE_HELPERS = "/opt/course/helpers"
 HOME = "/home/student"
 HOME_BYTES = 256 * 2**20  # the student's files (home, /tmp) live in tmpfs of this size
 SHM_BYTES = 64 * 2**20  # POSIX shared memory and semaphores (multiprocessing, joblib)
@@ -49,17 +53,21 @@ class Sandbox:
     def bubblewrap(self) -> bool:
         return self.kind == "bubblewrap"
 
-    def command(self, workdir: Path, read_fd: int, write_fd: int, config: str) -> tuple[list[str], str]:
-        """``(argv, cwd)`` to start ``student.py`` with the two pipe descriptors."""
-        script_args = [str(read_fd), str(write_fd), config]
+    @property
+    def helpers_path(self) -> str:
+        """Where the student's process finds ``helpers``."""
+        return INSIDE_HELPERS if self.bubblewrap else self.helpers_dir
+
+    def command(self, workdir: Path) -> tuple[list[str], str]:
+        """``(argv, cwd)`` to start ``student.py`` (its channel: stdin and stdout)."""
         if not self.bubblewrap:
-            return [sys.executable, *PYTHON_FLAGS, str(ENGINE_DIR / "student.py"), *script_args], str(workdir)
-        argv = ["bwrap", *_bwrap_args(self.helpers_dir), "--perms", "1777", "--size", str(HOME_BYTES),
-                "--tmpfs", HOME]
+            return [sys.executable, *PYTHON_FLAGS, str(ENGINE_DIR / "student.py")], str(workdir)
+        argv = ["bwrap", *_bwrap_args(), *_directories_to(INSIDE_HELPERS), "--ro-bind", self.helpers_dir,
+                INSIDE_HELPERS, "--perms", "1777", "--size", str(HOME_BYTES), "--tmpfs", HOME]
         for path in sorted(Path(workdir).rglob("*")):  # the data files, read-only, in a private home
             inside = f"{HOME}/{path.relative_to(workdir)}"
             argv += ["--perms", "1777", "--dir", inside] if path.is_dir() else ["--ro-bind", str(path), inside]
-        argv += ["--chdir", HOME, "--", sys.executable, *PYTHON_FLAGS, f"{INSIDE_ENGINE}/student.py", *script_args]
+        argv += ["--chdir", HOME, "--", sys.executable, *PYTHON_FLAGS, f"{INSIDE_ENGINE}/student.py"]
         return argv, str(workdir)
 
     def environment(self, workdir: Path) -> dict[str, str]:
@@ -72,9 +80,9 @@ class Sandbox:
         }
 
 
-def _bwrap_args(helpers_dir: str) -> list[str]:
-    args = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
-            "--die-with-parent", "--new-session", "--ro-bind", "/usr", "/usr"]
+def _bwrap_args() -> list[str]:
+    args = ["--unshare-ipc", "--unshare-pid", "--as-pid-1", "--unshare-net", "--unshare-uts",
+            "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--ro-bind", "/usr", "/usr"]
     if os.geteuid() != 0:
         args.append("--unshare-user")
     for name in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
@@ -86,10 +94,12 @@ def _bwrap_args(helpers_dir: str) -> list[str]:
         args += ["--ro-bind-try", name, name]
     # /tmp first: a course checked out (or a venv made) under /tmp is bound on top of it.
     args += ["--perms", "1777", "--size", str(HOME_BYTES), "--tmpfs", "/tmp"]
-    for path in _python_paths() + [helpers_dir]:
+    for path in _python_paths():
         args += _directories_to(path) + ["--ro-bind", path, path]
-    args += ["--ro-bind", str(ENGINE_DIR), INSIDE_ENGINE, "--perms", "0755", "--dir", "/home",
-             "--proc", "/proc", "--dev", "/dev"]
+    args += _directories_to(f"{INSIDE_ENGINE}/{SERVER_FILES[0]}")
+    for name in SERVER_FILES:
+        args += ["--ro-bind", str(ENGINE_DIR / name), f"{INSIDE_ENGINE}/{name}"]
+    args += ["--perms", "0755", "--dir", "/home", "--proc", "/proc", "--dev", "/dev"]
     # A private, writable /dev/shm: without one, importing joblib (scikit-learn) warns that
     # it "will operate in serial mode", with the host's site-packages path, into the feedback.
     args += ["--perms", "1777", "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm"]
@@ -136,7 +146,7 @@ def choose(mode: str, helpers_dir: str, course_root: str) -> Sandbox:
     elif exposed:
         reason = f"the Python installation at {exposed[0]} contains the course directory"
     else:
-        reason = _bwrap_problem(helpers_dir)
+        reason = _bwrap_problem()
     if reason is None:
         return Sandbox("bubblewrap", helpers_dir, os.geteuid() == 0)
     if mode == "bwrap":
@@ -150,11 +160,11 @@ def choose(mode: str, helpers_dir: str, course_root: str) -> Sandbox:
     return Sandbox(kind, helpers_dir, drop)
 
 
-def _bwrap_problem(helpers_dir: str) -> str | None:
+def _bwrap_problem() -> str | None:
     """Why bubblewrap cannot run the student's Python here, or None if it can."""
     if shutil.which("bwrap") is None:
         return "bubblewrap (bwrap) is not installed: apt-get install bubblewrap"
-    argv = ["bwrap", *_bwrap_args(helpers_dir), "--", sys.executable, *PYTHON_FLAGS, "-c", "import numpy"]
+    argv = ["bwrap", *_bwrap_args(), "--", sys.executable, *PYTHON_FLAGS, "-c", "import numpy"]
     try:
         probe = subprocess.run(argv, capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as error:

@@ -4,8 +4,8 @@
 not it changed a score: assigning attributes of imported modules (``np.allclose = ...``,
 ``setattr(grading, ...)``), the IPython shell, ``sys.modules``, builtins, file, network and
 process access, ``os._exit``/``sys.exit``, dynamic code (``exec``, ``importlib``, pickle),
-ctypes, introspection (frames, ``gc``, dunder attributes such as ``__code__``), endless loops, and any use of the
-helpers functions that the test cells guard with ``reference_unavailable``, and rebinding
+ctypes, introspection (frames, ``gc``, dunder attributes such as ``__code__``), endless loops, any
+use of the helpers functions that the grading sandbox lacks (``references``), and rebinding
 a name the setup cells import (``def check_array(*args): pass``). The kinds are listed on
 ``Flag``.
 
@@ -16,16 +16,19 @@ from __future__ import annotations
 
 import ast
 import re
-import threading
 
+from .names import dotted as dotted_name, locked_parse, parse
 from .results import Flag
 
 IMPORT_KINDS = {
     **dict.fromkeys(["subprocess", "multiprocessing", "pty", "signal", "concurrent"], "process"),
     **dict.fromkeys(["shutil", "pathlib", "glob", "sqlite3", "tempfile", "fileinput", "zipfile", "tarfile",
-                     "shelve", "dbm", "io", "os"], "file-access"),
-    **dict.fromkeys(["socket", "urllib", "http", "requests", "ftplib", "smtplib", "ssl", "telnetlib",
+                     "shelve", "dbm", "io", "_io", "os", "posix", "nt", "fcntl"], "file-access"),
+    **dict.fromkeys(["socket", "_socket", "urllib", "http", "requests", "ftplib", "smtplib", "ssl", "telnetlib",
                      "xmlrpc", "webbrowser"], "network"),
+    **dict.fromkeys(["_posixsubprocess"], "process"),
+    # the grader's own code: the student server's modules (loaded as plain modules), the package
+    **dict.fromkeys(["__main__", "student", "capture", "wire", "guards", "grading"], "engine"),
     **dict.fromkeys(["importlib", "runpy", "imp", "marshal", "pickle", "dill", "cloudpickle", "code",
                      "codeop", "types"], "dynamic-code"),
     **dict.fromkeys(["ctypes", "cffi", "mmap"], "ctypes"),
@@ -48,13 +51,14 @@ PROCESS_CALLS = re.compile(r"^os\.(system|popen|fork\w*|exec\w*|spawn\w*|posix_s
 PURE_OS = {"os.path.join", "os.path.basename", "os.path.dirname", "os.path.splitext", "os.sep", "os.path"}
 INTROSPECTION = {"f_back", "f_globals", "f_locals", "f_builtins", "tb_frame", "gi_frame", "cr_frame"}
 PLAIN_DUNDERS = {"__init__", "__name__", "__doc__", "__len__", "__call__", "__repr__", "__str__"}
+ATTRIBUTE_BY_NAME = ("getattr", "setattr", "delattr", "hasattr")
 IPYTHON_LINE = re.compile(r"^\s*([%!]|[\w.]+\?\??\s*$|\w+\s*=\s*[%!])")
 
 
 def ipython_free(source: str) -> tuple[str, list[int]]:
     """``source`` with IPython-only lines replaced by ``pass``, and their line numbers."""
     try:
-        _locked_parse(source)
+        locked_parse(source)
         return source, []
     except SyntaxError:
         pass
@@ -66,36 +70,14 @@ def ipython_free(source: str) -> tuple[str, list[int]]:
     return ("\n".join(lines), removed) if removed else (source, [])
 
 
-def imports(sources: list[str]) -> dict[str, str]:
-    """Name -> dotted path of what it was imported as, over all parseable ``sources``."""
-    aliases: dict[str, str] = {}
-    for source in sources:
-        for node in ast.walk(_parse(source)):
-            if isinstance(node, ast.Import):
-                for alias in node.names:
-                    aliases[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                for alias in node.names:
-                    aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
-    return aliases
-
-
-def guarded(test_sources: list[str], aliases: dict[str, str]) -> set[str]:
-    """Dotted names of the helpers functions the test cells pass to ``reference_unavailable``."""
-    found = set()
-    for source in test_sources:
-        for node in ast.walk(_parse(source)):
-            if isinstance(node, ast.Call) and (_dotted(node.func, aliases) or "").endswith("reference_unavailable"):
-                found.update(name for name in (_dotted(arg, aliases) for arg in node.args) if name)
-    return found
-
-
 def scan(source: str, label: str, aliases: dict[str, str], references: set[str],
-         course_names: frozenset[str] = frozenset()) -> list[Flag]:
+         course_names: frozenset[str] = frozenset(), course_code: frozenset[str] | None = None) -> list[Flag]:
     """Flags for one student cell (``source`` after ``ipython_free``); ``course_names`` are
-    the names the course's setup cells import, which the cell should not rebind."""
-    scanner = _Scanner(source, label, aliases, references)
-    tree = _parse(source)
+    the names the course's setup cells import, which the cell should not rebind;
+    ``course_code``, if given, the helpers names a student's code may use without a flag
+    (those the solution's answers use): any other is flagged ``course-code``."""
+    tree = parse(source)
+    scanner = _Scanner(source, label, {**aliases, **_local_aliases(tree, aliases)}, references, course_code)
     scanner.visit(tree)
     for node in ast.walk(tree):
         stored = node.id if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) else (
@@ -105,9 +87,41 @@ def scan(source: str, label: str, aliases: dict[str, str], references: set[str],
     return scanner.flags
 
 
+def _local_aliases(tree: ast.Module, aliases: dict[str, str]) -> dict[str, str]:
+    """Names the cell binds to an imported module or an attribute of one (``g = helpers.checks``),
+    so that ``g.check_array = ...`` is seen for what it is."""
+    found: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            known = {**aliases, **found}
+            dotted = dotted_name(node.value, known) if _root(node.value) in known else None
+            if dotted:
+                found[node.targets[0].id] = dotted
+    return found
+
+
+def _root(node) -> str | None:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def helpers_names(sources: list[str], aliases: dict[str, str]) -> set[str]:
+    """Every ``helpers`` name (dotted, through ``aliases``) that ``sources`` use."""
+    found = set()
+    for source in sources:
+        for node in ast.walk(parse(source)):
+            dotted = dotted_name(node, aliases) if isinstance(node, (ast.Name, ast.Attribute)) else None
+            if dotted and dotted.startswith("helpers."):
+                found.add(dotted)
+    return found
+
+
 class _Scanner(ast.NodeVisitor):
-    def __init__(self, source: str, label: str, aliases: dict[str, str], references: set[str]):
+    def __init__(self, source: str, label: str, aliases: dict[str, str], references: set[str],
+                 course_code: frozenset[str] | None = None):
         self.lines, self.label, self.aliases, self.references = source.splitlines(), label, aliases, references
+        self.course_code = course_code
         self.flags: list[Flag] = []
 
     def flag(self, node, kind: str) -> None:
@@ -139,7 +153,7 @@ class _Scanner(ast.NodeVisitor):
         dunder = node.attr.startswith("__") and node.attr.endswith("__") and node.attr not in PLAIN_DUNDERS
         if dunder or node.attr in INTROSPECTION:
             self.flag(node, "introspection")
-        dotted = _dotted(node, self.aliases)
+        dotted = dotted_name(node, self.aliases)
         if dotted:
             self.used(node, dotted)
         self.generic_visit(node)
@@ -155,11 +169,21 @@ class _Scanner(ast.NodeVisitor):
             self.flag(node, "builtins")
         if dotted in self.references:
             self.flag(node, "reference-import")
+        elif self.course_code is not None and dotted.startswith("helpers.") and dotted not in self.course_code:
+            self.flag(node, "course-code")
 
     def visit_Call(self, node) -> None:
-        name = _dotted(node.func, self.aliases)
+        name = dotted_name(node.func, self.aliases)
         if name in ("setattr", "delattr") and node.args and self.rooted_in_import(node.args[0]):
             self.flag(node, "module-attribute-assignment")
+        if name in ATTRIBUTE_BY_NAME and len(node.args) > 1 and isinstance(node.args[1], ast.Constant):
+            attribute = str(node.args[1].value)  # getattr(f, "__code__") is f.__code__
+            if (attribute.startswith("__") and attribute not in PLAIN_DUNDERS) or attribute in INTROSPECTION:
+                self.flag(node, "introspection")
+        if isinstance(node.func, ast.Call) and dotted_name(node.func.func, self.aliases) == "type":
+            self.flag(node, "dynamic-code")  # type(f)(code, globals): a function built from code
+        elif name == "type" and len(node.args) == 1 and self.rooted_in_import(node.args[0]):
+            self.flag(node, "dynamic-code")  # the type of a library function: kept to build one
         self.generic_visit(node)
 
     def visit_Assign(self, node) -> None:
@@ -203,75 +227,3 @@ def _breaks(body) -> bool:
             if _breaks([child for child in ast.iter_child_nodes(node) if isinstance(child, ast.stmt)]):
                 return True
     return False
-
-
-def _dotted(node, aliases: dict[str, str]) -> str | None:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    return ".".join([aliases.get(node.id, node.id), *reversed(parts)])
-
-
-# CPython 3.11 keeps the AST converter's recursion bookkeeping in interpreter-wide state:
-# two threads parsing at once (a grader called from a thread pool) can corrupt it, after
-# which every ast.parse in the process fails with "AST constructor recursion depth mismatch".
-_PARSE_LOCK = threading.Lock()
-
-
-def _locked_parse(source: str) -> ast.Module:
-    with _PARSE_LOCK:
-        return ast.parse(source)
-
-
-def _parse(source: str) -> ast.Module:
-    try:
-        return _locked_parse(source)
-    except SyntaxError:
-        return ast.Module(body=[], type_ignores=[])
-
-
-def names_read(source: str) -> list[str]:
-    """Every name a cell reads, anywhere in it (functions and lambdas included)."""
-    return sorted({node.id for node in ast.walk(_parse(source))
-                   if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)})
-
-
-def names_local(source: str) -> set[str]:
-    """Every name a cell binds anywhere (so it need not come from elsewhere)."""
-    found: set[str] = set()
-    for node in ast.walk(_parse(source)):
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-            found.add(node.id)
-        elif isinstance(node, ast.arg):
-            found.add(node.arg)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            found.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            found.update(alias.asname or alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            found.add(node.name)
-    return found
-
-
-def names_bound(source: str) -> list[str]:
-    """The names a cell binds at its top level (``def``, ``class``, assignments, imports)."""
-    bound: set[str] = set()
-    pending = list(_parse(source).body)
-    while pending:
-        node = pending.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            bound.add(node.name)
-            continue
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            bound.update((a.asname or a.name.split(".")[0]) for a in node.names)
-            continue
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
-                bound.add(child.id)
-            elif isinstance(child, (ast.stmt, ast.expr, ast.withitem, ast.excepthandler)) and not isinstance(
-                    child, (ast.Lambda, ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp)):
-                pending.append(child)
-    return sorted(bound)

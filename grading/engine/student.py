@@ -1,28 +1,37 @@
 """The student's process: runs the submission's code cells and, between them, answers calls.
 
 Started by the grader (``grading.engine.link``) as a script, inside the sandbox, as
-``python student.py READ_FD WRITE_FD CONFIG_JSON``. Nothing here is trusted by the grader:
-this process runs the student's code, which may rewrite anything in it. It only ever
-*answers* requests with data (``wire``), and the grader checks every answer itself.
+``python student.py`` with its channel on stdin and stdout; the first message is the
+configuration. Nothing here is trusted by the grader: this process runs the student's code,
+which may rewrite anything in it. It only ever *answers* requests with data (``wire``), and
+the grader checks every answer itself. There is nothing here worth switching off: the
+``helpers`` this process imports has no implementation of an exercise being graded (the
+grader's ``staged`` copy), and what a test cell lends the student's code (``substituted``)
+stays in the grader's process and is called back there.
 
 Requests (``op``): ``run`` a cell; ``lookup`` a name of the notebook; ``call`` an object kept
 here (a function, a method) with arguments, answering the result and the arguments as they
 are after the call; ``getattr``/``setattr`` on such an object; ``substitute``/``restore``
-names of the notebook (``helpers.checks.substituted`` in a test cell); ``guard``/``unguard``
-helpers functions (``helpers.checks.reference_unavailable``, see ``guards``).
+names of the notebook (``helpers.checks.substituted`` in a test cell).
+
+Once started, the server hides itself: its modules leave ``sys.modules`` and ``sys.path``,
+``__main__`` is the notebook's namespace (as in a kernel), and ``sys.argv`` is ``[""]``.
 """
 from __future__ import annotations
 
 import builtins
 import itertools
-import json
 import os
+import re
 import resource
 import sys
+import types
+import warnings
 
 import capture
 import wire
-from guards import Tripwires, numeric_context, original, remember_helpers
+
+SERVER_MODULES = ("capture", "wire")
 
 
 def limit_and_drop_privileges(config: dict) -> None:
@@ -52,6 +61,42 @@ def limit_and_drop_privileges(config: dict) -> None:
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):  # the student's code may write to the raw descriptors: nowhere
         os.dup2(null, fd)
+
+
+LIBRARIES = ("numpy", "math", "builtins", "warnings")  # what the grader may name, not send
+
+
+class numeric_context:
+    """The caller's ``np.errstate`` and warning filters, for the duration of one call, so a
+    test that turns overflow into an error sees it as it would in one process."""
+
+    def __init__(self, context: dict):
+        self.context = context
+
+    def __enter__(self):
+        import numpy
+
+        self.numpy = numpy
+        self.errstate = numpy.seterr(**self.context["errstate"])
+        self.warnings = warnings.catch_warnings()
+        self.warnings.__enter__()
+        warnings.filters[:] = [rule for rule in map(_filter, self.context["filters"]) if rule]
+        warnings._filters_mutated()
+
+    def __exit__(self, *exc_info):
+        self.warnings.__exit__(*exc_info)
+        self.numpy.seterr(**self.errstate)
+        return False
+
+
+def _filter(rule):
+    action, message, category, module, lineno = rule
+    try:
+        category = wire.library_object(category, LIBRARIES)
+    except Exception:
+        return None
+    return (action, re.compile(message, re.I) if message else None, category,
+            re.compile(module) if module else None, lineno)
 
 
 class Student(wire.Codec):
@@ -84,7 +129,7 @@ class Student(wire.Codec):
         return self.kept[handle]
 
     def decode_function(self, name):
-        return original(name)
+        return wire.library_object(name, LIBRARIES)
 
     def decode_callback(self, ident):
         def callback(*args, **kwargs):
@@ -144,16 +189,6 @@ class Student(wire.Codec):
                 self.namespace[name] = value
         return {}
 
-    def op_guard(self, functions: list) -> dict:
-        token = next(self.ids)
-        if not all(name.startswith("helpers") for name in functions):
-            raise ValueError("only helpers functions can be guarded")
-        self.saved[token] = Tripwires([original(name) for name in functions], self.namespace)
-        return {"token": token}
-
-    def op_unguard(self, token: int) -> dict:
-        return {"calls": self.saved.pop(token).remove()}
-
     def answer(self, value) -> dict:
         try:
             return {"value": self.encode(value)}
@@ -172,19 +207,38 @@ def rebuild_error(error: dict) -> Exception:
     return cls(error.get("message", ""))
 
 
+def hide_the_server(namespace: dict) -> dict:
+    """What the student's code can see of this server: ``__main__`` is the notebook."""
+    notebook = types.ModuleType("__main__")
+    notebook.__dict__.update(namespace)
+    sys.modules["__main__"] = notebook
+    sys.argv = [""]
+    for name in SERVER_MODULES:
+        sys.modules.pop(name, None)
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [path for path in sys.path if os.path.abspath(path or ".") != here]
+    return notebook.__dict__
+
+
 def main() -> None:
-    read_fd, write_fd, config = int(sys.argv[1]), int(sys.argv[2]), json.loads(sys.argv[3])
+    read_fd, write_fd = os.dup(0), os.dup(1)  # the channel; 0, 1 and 2 then lead nowhere
+    channel = wire.Channel(read_fd, write_fd, None, send_limit=wire.MAX_REPLY)
+    config = channel.receive()
     limit_and_drop_privileges(config)
     # The assignment's own modules, as in a notebook, and the helpers package.
     sys.path[:0] = [os.getcwd(), *(os.path.dirname(path) for path in config["paths"])]
     capture.install_display()
-    remember_helpers()
     student = Student(config["output_kb"] * 1024)
-    student.channel = wire.Channel(read_fd, write_fd, student.serve)
+    student.namespace = hide_the_server(student.namespace)
+    channel.serve, student.channel = student.serve, channel
     try:
-        student.channel.send({"reply": True, "ready": True})
+        channel.send({"reply": True, "ready": True})
         while True:
-            student.channel.send({"reply": True, **student.serve(student.channel.receive())})
+            reply = {"reply": True, **student.serve(channel.receive())}
+            try:
+                channel.send(reply)
+            except wire.Unreadable as problem:  # a value too large to send back
+                channel.send({"reply": True, "unreadable": str(problem)})
     except wire.ChannelClosed:
         os._exit(0)
 

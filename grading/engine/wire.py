@@ -32,7 +32,8 @@ import time
 
 import numpy as np
 
-MAX_MESSAGE = 64 * 2**20          # bytes of one framed message
+MAX_MESSAGE = 64 * 2**20          # bytes of one framed message to the student's process
+MAX_REPLY = 16 * 2**20            # ... and from it: what the grader reads and parses stays small
 MAX_DEPTH = 40                    # nesting of containers in one value
 NUMERIC_KINDS = "biufc"           # bool, signed, unsigned, float, complex
 BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
@@ -45,6 +46,11 @@ class Unreadable(TypeError):
 
 class ChannelClosed(Exception):
     """The other process ended, or sent something that is not a message."""
+
+
+class ChannelViolation(ChannelClosed):
+    """The other side wrote what the student server never sends: a frame over the limit, or
+    bytes that are not a message (code of the student's writing into the pipe itself)."""
 
 
 class ChannelTimeout(Exception):
@@ -94,7 +100,7 @@ class Codec:
         if value is None or type(value) in (bool, int, float, str):
             return value
         if type(value) is np.ndarray or isinstance(value, np.ndarray):
-            array = np.ascontiguousarray(value)
+            array = np.asarray(value, order="C")  # not ascontiguousarray: it makes 0-d arrays 1-d
             numeric_dtype(array.dtype.str)
             array = array.astype(array.dtype.newbyteorder("="), copy=False)
             return {"__array__": [array.dtype.str, list(array.shape), _b64(array.tobytes())]}
@@ -213,11 +219,14 @@ class Channel:
     requests that arrive meanwhile (callbacks, nested calls) go to ``serve`` and are answered
     at once, so either side may call the other while it is being called. With a deadline the
     writes and reads never block past it (the grader's side); without, they block (the
-    student's side, which is killed from outside if it hangs).
+    student's side, which is killed from outside if it hangs). Each side reads frames of at
+    most ``receive_limit`` bytes: anything else ends the channel as a ``ChannelViolation``.
     """
 
-    def __init__(self, read_fd: int, write_fd: int, serve):
+    def __init__(self, read_fd: int, write_fd: int, serve, receive_limit: int = MAX_MESSAGE,
+                 send_limit: int = MAX_MESSAGE):
         self.read_fd, self.write_fd, self.serve = read_fd, write_fd, serve
+        self.receive_limit, self.send_limit = receive_limit, send_limit
 
     def request(self, message: dict, deadline: float | None = None) -> dict:
         self.send(message, deadline)
@@ -229,8 +238,8 @@ class Channel:
 
     def send(self, message: dict, deadline: float | None = None) -> None:
         payload = json.dumps(message, separators=(",", ":")).encode()
-        if len(payload) > MAX_MESSAGE:
-            raise Unreadable(f"a message of {len(payload)} bytes (the limit is {MAX_MESSAGE})")
+        if len(payload) > self.send_limit:
+            raise Unreadable(f"a message of {len(payload)} bytes (the limit is {self.send_limit})")
         data = memoryview(_HEADER.pack(len(payload)) + payload)
         while data:
             self._wait(select.POLLOUT, deadline)
@@ -243,14 +252,14 @@ class Channel:
 
     def receive(self, deadline: float | None = None) -> dict:
         (size,) = _HEADER.unpack(self._read(_HEADER.size, deadline))
-        if size > MAX_MESSAGE:
-            raise ChannelClosed(f"a message of {size} bytes announced (the limit is {MAX_MESSAGE})")
+        if size > self.receive_limit:
+            raise ChannelViolation(f"a message of {size} bytes announced (the limit is {self.receive_limit})")
         try:
             message = json.loads(self._read(size, deadline))
         except (ValueError, RecursionError) as error:
-            raise ChannelClosed(f"an unreadable message ({type(error).__name__})") from None
+            raise ChannelViolation(f"an unreadable message ({type(error).__name__})") from None
         if not isinstance(message, dict):
-            raise ChannelClosed("a message that is not an object")
+            raise ChannelViolation("a message that is not an object")
         return message
 
     def _read(self, size: int, deadline: float | None) -> bytes:

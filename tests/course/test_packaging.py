@@ -32,3 +32,16 @@ def test_python_requirement_agrees():
     environment = yaml.safe_load((ROOT / "environment.yml").read_text())
     assert pyproject["project"]["requires-python"] == ">=3.10"
     assert "python>=3.10" in environment["dependencies"]
+
+
+def test_the_student_bundle_installs_every_helpers_subpackage():
+    """A plain (non-editable) ``pip install`` of the bundle must carry helpers.viz and
+    helpers.experiments too: an explicit ``packages = ["helpers"]`` installed the top level only."""
+    from setuptools import find_packages
+
+    from grading import bundle
+
+    packages = tomllib.loads(bundle._student_pyproject(ROOT))["tool"]["setuptools"]["packages"]
+    found = set(find_packages(ROOT, **packages["find"]) if isinstance(packages, dict) else packages)
+    expected = {"helpers"} | {f"helpers.{p}" for p in find_packages(ROOT / "helpers")}
+    assert expected <= found, f"the bundle would not install {sorted(expected - found)}"

@@ -17,6 +17,8 @@ import hashlib
 import json
 import os
 import sqlite3
+import struct
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
@@ -26,8 +28,8 @@ import numpy as np
 import pytest
 
 from grading import course
-from grading.engine import Flag, Limits, SubmissionResult, examples, grade_submission, sandbox, static, wire
-from grading.engine.link import Remote, copy_back
+from grading.engine import Flag, Limits, SubmissionResult, examples, grade_submission, names, sandbox, static, wire
+from grading.engine.link import Link, Remote, SubmissionStopped, copy_back
 
 ROOT = course.REPO_ROOT
 FIRST = "01_why_sigmoid"
@@ -49,6 +51,14 @@ attempt("other submissions", lambda: os.listdir(SUBMITTED))
 attempt("network", lambda: socket.create_connection(("1.1.1.1", 53), timeout=3))
 attempt("loopback", lambda: socket.create_connection(("127.0.0.1", 22), timeout=3))
 attempt("memory", lambda: bytearray(3 * 2**30))
+def shown(what):  # succeeds (a leak) if `what` is there to see
+    if not what:
+        raise LookupError("hidden")
+attempt("the engine's modules", lambda: __import__("wire"))
+attempt("the server through __main__", lambda: shown(hasattr(__import__("__main__"), "Student")))
+attempt("the server's path in sys.argv", lambda: shown(__import__("sys").argv[0]))
+attempt("bubblewrap's command line", lambda: shown(b"bwrap" in open("/proc/1/cmdline", "rb").read()))
+attempt("the reference", lambda: __import__("helpers.neuron").neuron.gradients(*[[[1.0]], [1.0], [1.0], 0.0]))
 '''
 
 
@@ -163,6 +173,14 @@ def test_a_stopped_submission_is_graded_within_its_limits(graded):
 
 
 @pytest.mark.notebook
+def test_a_flood_of_the_grader_s_channel_ends_the_submission_early(graded):
+    result = graded[FIRST, "cheat_flood_channel"]
+    assert result.seconds < 60 and result.score == 0, (result.seconds, result.score)
+    assert [note for note in result.notes if "wrote into the grader's channel" in note], result.notes
+    assert len(result.notes) == 1, result.notes  # said once, not once per cell after it
+
+
+@pytest.mark.notebook
 def test_the_student_process_reaches_no_course_file_and_no_network(graded):
     result = graded[FIRST, "probe"]
     if result.sandbox != "bubblewrap":
@@ -172,7 +190,7 @@ def test_the_student_process_reaches_no_course_file_and_no_network(graded):
         pytest.skip(message)
     printed = "".join(o.get("text", "") for cell in result.feedback.cells for o in cell.get("outputs", []))
     assert "LEAK" not in printed, printed
-    assert printed.count("blocked") == 8, printed
+    assert printed.count("blocked") == 13, printed
     assert "blocked memory MemoryError" in printed
 
 
@@ -207,6 +225,8 @@ def test_wire_rebuilds_data_and_refuses_everything_else():
     back = codec.decode(json.loads(json.dumps(codec.encode(value))))
     assert back.keys() == value.keys() and np.array_equal(back["w"], value["w"]) and back["n"] == value["n"]
     assert type(back["n"][0]) is np.int64 and back[4] == b"raw"
+    zero_d = codec.decode(json.loads(json.dumps(codec.encode(np.array(0.5)))))
+    assert zero_d.shape == () and zero_d == 0.5  # a lent sigmoid, called on np.array(z), must not add an axis
     for tree in ({"__array__": ["|O", [1], "AA=="]}, {"__pickle__": "x"}, {"a": 1, "b": 2},
                  {"__object__": ["subprocess:Popen", {"__dict__": []}]},
                  {"__object__": ["helpers.checks:np.ndarray", {"__dict__": []}]},
@@ -215,6 +235,31 @@ def test_wire_rebuilds_data_and_refuses_everything_else():
             codec.decode(tree)
     with pytest.raises(wire.Unreadable):
         codec.encode(iter([1]))
+
+
+def test_a_frame_over_the_limit_or_not_a_message_is_a_violation():
+    for data in (struct.pack("!I", 60 * 2**20), struct.pack("!I", 5) + b"junk!"):
+        read_fd, write_fd = os.pipe()
+        os.write(write_fd, data)
+        channel = wire.Channel(read_fd, write_fd, None, receive_limit=wire.MAX_REPLY)
+        with pytest.raises(wire.ChannelViolation):
+            channel.receive(time.monotonic() + 5)
+        os.close(read_fd), os.close(write_fd)
+
+
+class _Overrun:
+    def request(self, message, deadline):
+        raise wire.ChannelTimeout()
+
+
+def test_a_timeout_while_cells_are_run_again_says_what_to_do(tmp_path):
+    limits = {"output_kb": 1, "notebook_timeout_s": 240, "cell_timeout_s": 30}
+    link = Link(sandbox.Sandbox("NONE (a test)", "", False), str(tmp_path), limits, time.monotonic() + 4)
+    link.channel, link.last_stop = _Overrun(), "ProcessExitError: cell 7 ended the Python process (exit status 1)"
+    with pytest.raises(SubmissionStopped) as stop:
+        link._send({"op": "run"}, 30, "neuron", replaying=True)
+    assert "after ProcessExitError: cell 7 ended" in stop.value.message
+    assert "ran your cells again" in stop.value.message and "make your cells faster" in stop.value.message
 
 
 def test_copy_back_writes_a_call_s_mutations_in_place():
@@ -226,7 +271,7 @@ def test_copy_back_writes_a_call_s_mutations_in_place():
 
 
 def test_static_scan_flags_each_kind():
-    aliases = static.imports(["import numpy as np\nfrom helpers import activations, grading"])
+    aliases = names.imports(["import numpy as np\nfrom helpers import activations, grading"])
     guarded = {"helpers.activations.sigmoid"}
     code = {
         "np.allclose = lambda *a: True": "module-attribute-assignment",
@@ -244,6 +289,15 @@ def test_static_scan_flags_each_kind():
         "from helpers.activations import sigmoid": "reference-import",
         "def f(z, s=activations.sigmoid):\n    return s(z)": "reference-import",
         "while True:\n    x = 1": "endless-loop",
+        "import posix": "file-access",
+        "import _io": "file-access",
+        "import _socket": "network",
+        "code = getattr(activations.tanh, '__code__')": "introspection",
+        "rebuilt = type(f)(code, {})": "dynamic-code",
+        "checks = grading\nchecks.check_array = print": "module-attribute-assignment",
+        "import __main__": "engine",
+        "import wire": "engine",
+        "from grading.engine import link": "engine",
     }
     for source, kind in code.items():
         kinds = {flag.kind for flag in static.scan(source, "cell 1", aliases, guarded)}
@@ -257,3 +311,12 @@ def test_static_scan_flags_each_kind():
     assert "module-attribute-assignment" in kinds
     assert static.ipython_free("%matplotlib inline\nx = 1\n!ls")[1] == [1, 3]
     assert isinstance(Flag("a", 1, "b", "c"), Flag)
+
+
+def test_static_scan_flags_course_code_the_solution_does_not_use():
+    aliases = names.imports(["import numpy as np\nfrom helpers import activations, layers"])
+    allowed = frozenset({"helpers.activations", "helpers.layers", "helpers.activations.tanh"})
+    kinds = {flag.kind for flag in static.scan("s = layers.softmax(np.c_[z, 0 * z])[:, 0]", "cell 1", aliases,
+                                                set(), frozenset(), allowed)}
+    assert kinds == {"course-code"}
+    assert static.scan("a = activations.tanh(z)", "cell 1", aliases, set(), frozenset(), allowed) == []

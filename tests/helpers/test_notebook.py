@@ -42,6 +42,32 @@ def test_attempt_lets_other_errors_through(capsys):
     assert called == [] and capsys.readouterr().out == ""
 
 
+def absent_reference(x, *, scale=1.0):
+    """What a staged copy of helpers has before the deadline (grading.engine.staged)."""
+    raise NotImplementedError("helpers.neuron.gradients is the course's own answer to an exercise of 01")
+
+
+def test_attempt_says_finish_the_exercise_when_the_reference_is_absent(capsys):
+    def train_neuron(x, *, scale=1.0):
+        raise NotImplementedError
+
+    with pytest.raises(notebook.ExerciseUnfinished, match="finish train_neuron .* to run this cell") as stop:
+        notebook.attempt(train_neuron, absent_reference, 3)
+    assert stop.value._render_traceback_() == [str(stop.value)]  # IPython shows the sentence alone
+    assert capsys.readouterr().out == ""  # no "uses the course's reference" note: it does not
+
+
+def test_student_or_reference_says_finish_the_exercise_when_the_reference_is_absent(capsys):
+    def network_backward(x):
+        raise NotImplementedError
+
+    with pytest.raises(notebook.ExerciseUnfinished, match="finish network_backward"):
+        notebook.student_or_reference(network_backward, absent_reference, 1)
+    assert notebook.student_or_reference(network_backward, reference, 1) is reference
+    assert "network_backward is not written yet" in capsys.readouterr().out
+    assert notebook.student_or_reference(lambda x: x, reference, 1)(5) == 5
+
+
 # --- require_version -----------------------------------------------------------------------
 
 def test_require_version_accepts_the_installed_version():

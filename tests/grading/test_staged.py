@@ -1,0 +1,120 @@
+"""The answer out of reach: which functions answer which assignment, a helpers without them,
+staged bundles that hold no answer before its deadline, and the grader's check of absence.
+
+``references`` reads the table from the hidden tests; ``staged`` writes a helpers whose
+answers are stubs (the grading sandbox's, and a bundle's); ``answers`` fingerprints
+functions by their normalised AST, to find a copy however it was renamed.
+"""
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import helpers
+from grading import answers, bundle, course
+from grading.engine import references, staged
+from grading.engine.link import Link
+from grading.engine.sandbox import Sandbox
+
+HELPERS = Path(helpers.__file__).resolve().parent
+ASSIGNMENTS = course.assignments()
+FIRST = ASSIGNMENTS[0]
+
+
+def test_the_table_comes_from_the_hidden_tests():
+    owners = references.owners()
+    # Notebook 01's exercises, with the unchecked kernels behind the checked public functions.
+    assert {name for name, owner in owners.items() if owner == FIRST} >= {
+        "helpers.activations:sigmoid", "helpers.activations:_sigmoid", "helpers.activations:sigmoid_derivative",
+        "helpers.neuron:forward", "helpers.neuron:gradients", "helpers.neuron:gradient_descent"}
+    # Resolved through a registry, a tuple the cell assigns, and a for loop over a literal table.
+    assert owners["helpers.optim:_velocity"] == owners["helpers.optim:_adam"] == "06_optimisers"
+    assert owners["helpers.init:he_normal"] == "05_init_variance"
+    # A function two assignments name belongs to the first; the second takes it away while grading.
+    assert owners["helpers.network:MLP.backward"] == "02_cross_entropy_vs_mse"
+    assert "helpers.network:MLP.backward" not in references.absent_through("07_vanishing_gradients")
+    assert "helpers.network:MLP.backward" in references.absent_while_grading("07_vanishing_gradients")
+
+
+def test_what_is_absent_shrinks_as_deadlines_pass():
+    absent = [references.absent_through(name) for name in ASSIGNMENTS]
+    assert all(later < earlier for earlier, later in zip(absent, absent[1:]))
+    assert absent[0] == set(references.owners())
+
+
+def _run(code: str, helpers_parent: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], cwd=helpers_parent, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_a_staged_helpers_has_stubs_that_say_why_and_the_rest_intact(tmp_path):
+    absent = {name: owner for name, owner in references.owners().items() if owner == FIRST}
+    folder = staged.write(HELPERS, tmp_path, absent, staged.BEFORE_DEADLINE)
+    neuron = (folder / "neuron.py").read_text()
+    assert "_sigmoid(X @ w + b)" not in neuron and "cost.delta" not in neuron  # the private helper went too
+    assert (folder / "layers.py").read_text() == (HELPERS / "layers.py").read_text()
+    done = _run(textwrap.dedent("""
+        import numpy as np
+        from helpers import activations, neuron, network
+        for call in (lambda: neuron.gradients(np.ones((2, 1)), np.ones(2), np.ones(1), 0.0),
+                     lambda: activations.sigmoid(0.0)):
+            try:
+                call()
+            except NotImplementedError as problem:
+                print(problem)
+        print(activations.tanh(np.zeros(2)))
+    """), tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "helpers.neuron.gradients is the course's own answer to an exercise of 01_why_sigmoid" in done.stdout
+    assert "helpers.activations.sigmoid is the course's" in done.stdout and "[0. 0.]" in done.stdout
+
+
+def test_the_cache_is_written_once_per_content(tmp_path, monkeypatch):
+    monkeypatch.setattr(staged.tempfile, "gettempdir", lambda: str(tmp_path))
+    absent = {"helpers.neuron:forward": FIRST}
+    first = staged.cached(HELPERS, absent)
+    assert staged.cached(HELPERS, absent) == first
+    assert staged.cached(HELPERS, {}) != first and "forward" in (staged.cached(HELPERS, {}) / "neuron.py").read_text()
+
+
+def test_a_renamed_copy_has_the_same_fingerprint():
+    original = "def f(X, w, b):\n    '''doc'''\n    z = X @ w + b\n    a = 1 / (1 + np.exp(-z))\n    return a * (1 - a), z"
+    renamed = "def g(inputs, weights, bias: float) -> tuple:\n    # my own\n    s = inputs @ weights + bias\n" \
+              "    out = 1 / (1 + np.exp(-s))\n    return out * (1 - out), s"
+    other = "def g(X, w, b):\n    z = X @ w - b\n    a = 1 / (1 + np.exp(-z))\n    return a * (1 - a), z"
+    one, two, three = (answers.fingerprint(ast.parse(text).body[0]) for text in (original, renamed, other))
+    assert one == two and one != three
+    assert answers.fingerprint(ast.parse("def f(x):\n    return x + 1").body[0]) is None  # too small to tell
+
+
+def test_the_full_helpers_holds_answers_that_the_check_finds():
+    found = answers.leaks(HELPERS, [FIRST])
+    assert any("neuron.py: gradients is 01_why_sigmoid's reference" in line for line in found), found
+
+
+@pytest.mark.notebook
+def test_each_weeks_bundle_holds_no_answer_not_yet_due(tmp_path):
+    for number, due in enumerate(ASSIGNMENTS):
+        out = tmp_path / due
+        bundle.build(course.REPO_ROOT, out, log=lambda *_: None, through=str(number + 1))
+        folder = out / bundle.NAME
+        shipped = sorted(p.name for p in (folder / "notebooks").iterdir())
+        assert shipped == ASSIGNMENTS[: number + 1]
+        assert answers.leaks(folder, ASSIGNMENTS[number:]) == []
+        if number:  # the week after a deadline, its reference is back for the experiments
+            assert "def gradients(X, y, w, b, cost" in (folder / "helpers" / "neuron.py").read_text()
+
+
+def test_the_grader_refuses_a_reference_the_sandbox_still_holds(tmp_path):
+    from helpers import activations, neuron
+
+    link = Link(Sandbox("bubblewrap", str(HELPERS), False), str(tmp_path), {"output_kb": 1}, 0.0,
+                absent={"helpers.neuron:forward"})
+    link.confirm_absent([neuron.forward])
+    with pytest.raises(RuntimeError, match="helpers.activations.sigmoid.*references missed it"):
+        link.confirm_absent([neuron.forward, activations.sigmoid])
