@@ -23,6 +23,7 @@ import html
 import json
 import os
 import re
+import shutil
 import site
 import sys
 from fnmatch import fnmatch
@@ -282,6 +283,11 @@ def write_feedback(root: Path, student: str, assignment: str) -> tuple[Path, int
     )
     path = feedback_path(root, student, assignment)
     store.write_atomically(path, body)
+    # nbgrader release_feedback names the page in the exchange after the submission's secret and time
+    submitted = root / "grading" / "submitted" / student / assignment
+    for name in ("timestamp.txt", "submission_secret.txt"):
+        if (submitted / name).is_file():
+            shutil.copy2(submitted / name, path.parent / name)
     return path, removed
 
 

@@ -394,6 +394,18 @@ def test_feedback_keeps_messages_and_hides_the_hidden_tests(graded):
 
 
 @pytest.mark.notebook
+def test_feedback_carries_the_files_nbgrader_release_feedback_reads(graded_copy):
+    """``nbgrader release_feedback`` opens timestamp.txt and submission_secret.txt beside each page
+    (the secret names the page in the exchange); they come from the collected submission."""
+    submitted = graded_copy / "grading" / "submitted" / "correct" / ASSIGNMENT
+    (submitted / "timestamp.txt").write_text("2026-10-01 16:59:00.000000 UTC")
+    (submitted / "submission_secret.txt").write_text("f00dfeed")
+    path, _ = feedback.write_feedback(graded_copy, "correct", ASSIGNMENT)
+    assert (path.parent / "timestamp.txt").read_text() == "2026-10-01 16:59:00.000000 UTC"
+    assert (path.parent / "submission_secret.txt").read_text() == "f00dfeed"
+
+
+@pytest.mark.notebook
 def test_export_csv_has_every_exercise_and_totals(graded, reference):
     root, _ = graded
     grades, totals = report.export_csv(root, log=lambda *_: None)
