@@ -125,7 +125,9 @@ def test_bundle_holds_what_students_need(student_bundle):
         names = zipped.namelist()
     assert f"{bundle.NAME}/helpers/__init__.py" in names
     assert not any("solutions/" in n or "/grading/" in n or n.endswith(".db") for n in names)
-    assert 'packages = ["helpers"]' in (folder / "pyproject.toml").read_text()
+    assert 'include = ["helpers*"]' in (folder / "pyproject.toml").read_text()  # helpers.viz, .experiments too
+    # the whole-course bundle runs every notebook: no reference is a stub in it
+    assert "course's own answer to an exercise" not in (folder / "helpers" / "activations.py").read_text()
 
 
 def test_bundle_contains_no_solution_or_hidden_test_line(student_bundle):
