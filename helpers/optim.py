@@ -11,7 +11,7 @@ square root in both.
 
 ``RULES`` holds the rules, unchecked; the public ``*_step`` take dicts name → array, check their
 inputs once and return new ``(params, state)``, the state a ``NamedTuple`` of dicts from
-``init_*_state``; ``OPTIMISERS`` maps a name to ``(init_state, step)``, for a widget's menu.
+``init_*_state``.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from helpers._validate import (arrays_like, as_float_array, check_dict, check_finite, check_positive,
-                               check_probability, lookup)
+                               check_probability, check_real, lookup)
 
 
 class Rule(NamedTuple):
@@ -115,14 +115,20 @@ _HYPER_CHECKS = {"momentum": check_probability, "rho": check_probability, "beta1
 _HYPER_NAMES = {name: list(inspect.signature(rule.update).parameters)[4:] for name, rule in RULES.items()}
 
 
-def check_options(name: str, options: dict | None) -> dict:
-    """The hyper-parameters ``options`` of optimiser ``name``, checked (range, known names)."""
-    known = lookup(_HYPER_NAMES, name, "optimiser")
-    options = dict(options or {})
-    unknown = sorted(set(options) - set(known))
+def get_rule(optimiser: str | Rule) -> Rule:
+    """``RULES[optimiser]``, or ``optimiser`` itself if it is a ``Rule`` of your own."""
+    return optimiser if isinstance(optimiser, Rule) else lookup(RULES, optimiser, "optimiser")
+
+
+def check_options(optimiser: str | Rule, options: dict | None) -> dict:
+    """``options`` for ``optimiser`` (a name or a ``Rule``), checked: the rule takes each of them, μ, ρ,
+    β and ε lie in range, any other is a real number."""
+    known = list(inspect.signature(get_rule(optimiser).update).parameters)[4:]
+    unknown = sorted(set(options or {}) - set(known))
     if unknown:
+        name = optimiser if isinstance(optimiser, str) else optimiser.update.__name__
         raise TypeError(f"optimiser {name!r} takes {known or 'no hyper-parameters'}, got {unknown}")
-    return {key: _HYPER_CHECKS[key](value, key) for key, value in options.items()}
+    return {key: _HYPER_CHECKS.get(key, check_real)(value, key) for key, value in (options or {}).items()}
 
 
 # The state records: one dict keyed like params per running quantity (Adam also counts steps).
@@ -172,7 +178,7 @@ def _step(name: str, params, grads, state, lr, **hyper):  # check once, then map
     hyper = check_options(name, hyper)
     kind = _RECORDS[name]
     if type(state) is not kind:
-        raise TypeError(f"this step needs a {kind.__name__} from its init_*_state(params), got {type(state).__name__}")
+        raise TypeError(f"this step needs the {kind.__name__} from its init_*_state(params), got {type(state).__name__}")
     state = kind(*[arrays_like(params, v, f"state.{field}") if isinstance(v, dict) else v
                    for field, v in zip(state._fields, state)])
     if name in ("adagrad", "rmsprop", "adam"):  # an inf gradient would make them divide inf by inf
@@ -235,26 +241,3 @@ nesterov_step = _public("nesterov_step", "nesterov", "Nesterov; ``grads`` are ta
 adagrad_step = _public("adagrad_step", "adagrad", "Adagrad.")
 rmsprop_step = _public("rmsprop_step", "rmsprop", "RMSProp, ``rho`` in [0, 1).")
 adam_step = _public("adam_step", "adam", "Adam, ``beta1`` and ``beta2`` in [0, 1).")
-
-
-class Optimiser(NamedTuple):
-    """``init_state(params) -> state`` and ``step(params, grads, state, lr, **hyper) -> (params, state)``."""
-    init_state: Callable
-    step: Callable
-
-
-OPTIMISERS: dict[str, Optimiser] = {
-    "sgd": Optimiser(init_sgd_state, lambda params, grads, state, lr: (sgd_step(params, grads, lr), state)),
-    "momentum": Optimiser(init_momentum_state, momentum_step),
-    "momentum_accumulated": Optimiser(init_accumulated_momentum_state, accumulated_momentum_step),
-    "momentum_ema": Optimiser(init_accumulated_momentum_state, ema_momentum_step),
-    "nesterov": Optimiser(init_momentum_state, nesterov_step),
-    "adagrad": Optimiser(init_adagrad_state, adagrad_step),
-    "rmsprop": Optimiser(init_rmsprop_state, rmsprop_step),
-    "adam": Optimiser(init_adam_state, adam_step),
-}
-
-
-def get_optimiser(name: str) -> Optimiser:
-    """Return the ``Optimiser`` registered under ``name``, or say which names exist."""
-    return lookup(OPTIMISERS, name, "optimiser")

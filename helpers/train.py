@@ -15,7 +15,7 @@ import numpy as np
 
 from helpers._validate import as_float_array, check_count, check_finite, check_positive, check_real, check_rng, lookup
 from helpers.losses import LOSSES, UNCHECKED_LOSSES, class_indices
-from helpers.optim import RULES, check_options, map_rule
+from helpers.optim import Rule, check_options, get_rule, map_rule
 from helpers.regularisation import EarlyStopping, l2_transform
 
 PROGRESS_BAR_STEPS = 2000  # with progress=None, show a bar only for runs longer than this
@@ -83,7 +83,7 @@ def _classes(outputs, labels, threshold):
 
 def train(
     net, X, y, *, rng: np.random.Generator, loss: str | Callable = "categorical_cross_entropy",
-    optimiser: str = "sgd", lr: float | Callable = 0.1, epochs: int = 10, batch_size: int = 32,
+    optimiser: str | Rule = "sgd", lr: float | Callable = 0.1, epochs: int = 10, batch_size: int = 32,
     X_val=None, y_val=None, early_stopping: EarlyStopping | None = None, l2: float = 0.0,
     optimiser_options: dict | None = None, progress: bool | None = None,
     decision_threshold: float | None = None, gradient_transforms: Sequence[Callable] = (),
@@ -94,7 +94,7 @@ def train(
     ``X`` (n, n_inputs) with targets ``y`` in the form ``loss`` wants; 1-D ``y`` for a
     single-output network is used as a column. ``loss``: a name in ``helpers.losses.LOSSES``
     or ``f(outputs, targets) -> (value, grad)``. ``optimiser``: a name in
-    ``helpers.optim.OPTIMISERS``, with hyper-parameters in ``optimiser_options`` (e.g.
+    ``helpers.optim.RULES`` or a ``Rule`` record of your own, with hyper-parameters in ``optimiser_options`` (e.g.
     ``{"momentum": 0.9}``). ``lr``: a number or a schedule ``epoch -> rate``. ``l2`` is λ.
     ``rng`` shuffles the mini-batches, so the same seed gives the same run.
 
@@ -128,7 +128,7 @@ def train(
     if validating:
         X_val, y_val = _data(net, X_val, y_val, "X_val", "y_val", loss)
     loss_fn = _loss_function(loss)
-    rule, options = lookup(RULES, optimiser, "optimiser"), check_options(optimiser, optimiser_options)
+    rule, options = get_rule(optimiser), check_options(optimiser, optimiser_options)
     epochs, batch_size = check_count(epochs, "epochs"), check_count(batch_size, "batch_size")
     l2 = check_positive(l2, "l2 (λ)", allow_zero=True)
     if not callable(lr):
