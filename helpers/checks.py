@@ -116,9 +116,12 @@ def call_checked(name: str, function: Callable, *args):
 def _same(one, two) -> bool:
     """Equal numbers, looking inside dicts, lists and tuples (params and grads are dicts of
     arrays); NaN equals NaN. Other objects (a model, a function, an rng) are not compared."""
-    if isinstance(one, dict) and isinstance(two, dict):
+    for kind in (dict, (list, tuple)):
+        if isinstance(one, kind) != isinstance(two, kind):
+            return False  # a dict once and a list the next time is a different result
+    if isinstance(one, dict):
         return one.keys() == two.keys() and all(_same(one[key], two[key]) for key in one)
-    if isinstance(one, (list, tuple)) and isinstance(two, (list, tuple)):
+    if isinstance(one, (list, tuple)):
         return len(one) == len(two) and all(map(_same, one, two))
     try:
         one, two = np.asarray(one, dtype=float), np.asarray(two, dtype=float)

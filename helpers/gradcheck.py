@@ -80,9 +80,15 @@ def relative_error(analytic, numeric) -> float:
     if a.shape != n.shape:
         raise ValueError(f"analytic has shape {a.shape} but numeric has shape {n.shape}")
     known = ~np.isnan(n)
-    difference = np.linalg.norm(a[known] - n[known])
-    scale = np.linalg.norm(a[known]) + np.linalg.norm(n[known])
-    return float(difference / max(scale, 1e-12))
+    a, n = a[known], n[known]
+    largest = max(np.max(np.abs(a), initial=0.0), np.max(np.abs(n), initial=0.0))
+    if 1.0 < largest < np.inf:  # scale down first: squaring entries above ~1e154 would overflow the norms
+        a, n, floor = a / largest, n / largest, 1e-12 / largest
+    else:
+        floor = 1e-12
+    difference = np.linalg.norm(a - n)
+    scale = np.linalg.norm(a) + np.linalg.norm(n)
+    return float(difference / max(scale, floor))
 
 
 def diagnose(
@@ -148,11 +154,11 @@ def holds_float32_numbers(values: np.ndarray) -> bool:
 
 
 def _best_factor(a: np.ndarray, n: np.ndarray) -> float | None:
-    """The c that makes ``a ≈ c·n``, if a single constant explains the difference."""
-    norm2 = float(n @ n) if n.ndim == 1 else float(np.sum(n * n))
-    if norm2 == 0:
+    """The c that makes ``a ≈ c·n`` (both 1-D), if a single constant explains the difference."""
+    largest = np.max(np.abs(n), initial=0.0)
+    if largest == 0 or not np.isfinite(largest):
         return None
-    c = float(np.sum(a * n)) / norm2
+    c = float((a / largest) @ (n / largest)) / float((n / largest) @ (n / largest))  # scaled: no overflow
     if c != 0 and relative_error(a, c * n) < 1e-4:
         return c
     return None

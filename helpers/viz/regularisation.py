@@ -221,6 +221,9 @@ class ExplorerView(LiveView):
 
     def update(self, lam: float, drop_probability: float):
         """Show the network trained with λ = ``lam`` and p = ``drop_probability`` (values of the grid)."""
+        for name, value, grid in (("lam", lam, self.lams), ("drop_probability", drop_probability, self.drops)):
+            if value not in grid:
+                raise ValueError(f"{name} must be one of the trained values {grid}, got {value!r}")
         i, j = self.lams.index(lam), self.drops.index(drop_probability)
         probability = self.probability[i * len(self.drops) + j]
         self.image.set_data(probability)
