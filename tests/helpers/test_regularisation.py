@@ -118,12 +118,12 @@ def test_add_gradients_checks_keys_and_shapes():
 
 @pytest.mark.parametrize("n", [0, -5, 2.5, True])
 def test_n_must_be_a_positive_integer(n):
-    with pytest.raises(ValueError, match="training samples"):
+    with pytest.raises(ValueError, match=r"^n \(the number of training samples\) must be a positive integer, got"):
         reg.l2_penalty(small_params(), 1.0, n)
 
 
 def test_lambda_must_not_be_negative():
-    with pytest.raises(ValueError, match="lam"):
+    with pytest.raises(ValueError, match=r"^lam \(λ\) must be a finite number >= 0, got -1.0$"):
         reg.l1_gradient(small_params(), -1.0, 10)
 
 
@@ -177,13 +177,52 @@ def test_dropout_is_reproducible_with_a_seed():
 
 @pytest.mark.parametrize("p", [1.0, -0.1, 1.5])
 def test_dropout_probability_outside_unit_interval_is_an_error(p, rng):
-    with pytest.raises(ValueError, match=r"drop_probability.*\[0, 1\)"):
+    with pytest.raises(ValueError, match=r"^drop_probability must lie in \[0, 1\)"):
         reg.dropout_forward(np.ones((2, 2)), p, rng)
 
 
 def test_dropout_needs_a_generator_in_training():
     with pytest.raises(TypeError, match="Generator"):
         reg.dropout_forward(np.ones((2, 2)), 0.5, 42)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: reg.l2_penalty(np.zeros(2), 0.1, 10), r"^params must be a dict name -> array, got ndarray$"),
+    (lambda: reg.l1_gradient({"W1": "abc"}, 0.1, 10), r"^params\['W1'\] must hold numbers"),
+    (lambda: reg.add_gradients(np.zeros(2), {}), r"^grads must be a dict name -> array, got ndarray$"),
+    (lambda: reg.add_gradients({"W1": "ab"}, {"W1": np.ones(2)}), r"^grads\['W1'\] must hold numbers"),
+    (lambda: reg.add_gradients({"W1": np.ones(2)}, {"W1": "ab"}), r"^extra\['W1'\] must hold numbers"),
+    (lambda: reg.dropout_forward("ab", 0.5, None), r"^A must hold numbers"),
+    (lambda: reg.dropout_backward("ab", np.ones(2)), r"^grad_output must hold numbers"),
+    (lambda: reg.dropout_backward(np.ones(2), "ab"), r"^mask must hold numbers"),
+    (lambda: reg.EarlyStopping().update(0, 0.5, "W1"), r"^params must be a dict name -> array, got str$"),
+])
+def test_each_argument_that_is_not_numbers_is_named(call, message):
+    with pytest.raises(TypeError, match=message):
+        call()
+
+
+def test_add_gradients_names_both_dicts_when_keys_differ():
+    with pytest.raises(ValueError, match=r"^extra needs the keys of grads: missing \['W1'\], unexpected \['W2'\]$"):
+        reg.add_gradients({"W1": np.ones(2)}, {"W2": np.ones(2)})
+
+
+def test_dropout_at_test_time_returns_a_mask_shaped_like_its_input():
+    out, mask = reg.dropout_forward(np.ones((3, 4)), 0.5, None, training=False)
+    assert out.shape == mask.shape == (3, 4) and mask.dtype == np.float64
+
+
+def test_early_stopping_in_min_mode_wants_a_strictly_lower_metric():
+    stopper = reg.EarlyStopping(patience=1, mode="min")
+    assert [stopper.update(epoch, 1.0, {}) for epoch in range(2)] == [False, True]  # the same loss again
+    assert (stopper.best_epoch, stopper.epochs_without_improvement) == (0, 1)
+
+
+def test_early_stopping_reset_forgets_the_best_params():
+    stopper = reg.EarlyStopping()
+    stopper.update(0, 0.5, {"W1": np.ones(2)})
+    stopper.reset()
+    assert stopper.best_params is None
 
 
 def test_dropout_backward_checks_shapes():
@@ -227,9 +266,22 @@ def test_early_stopping_ignores_nan_and_can_be_reset():
     assert (stopper.best_epoch, stopper.best_metric, stopper.epochs_without_improvement) == (None, None, 0)
 
 
-@pytest.mark.parametrize("patience, mode", [(0, "max"), (2.5, "max"), (3, "maximum"), (3, None)])
-def test_early_stopping_rejects_bad_settings(patience, mode):
-    with pytest.raises(ValueError):
+def test_early_stopping_defaults_wait_ten_epochs_for_a_higher_metric():
+    stopper = reg.EarlyStopping()
+    decisions = [stopper.update(epoch, 0.5 - 0.01 * epoch, {}) for epoch in range(11)]  # only worse
+    assert decisions == [False] * 10 + [True] and stopper.best_epoch == 0
+    assert repr(stopper) == ("EarlyStopping(patience=10, mode='max', best_epoch=0, best_metric=0.5, "
+                             "epochs_without_improvement=10)")
+
+
+@pytest.mark.parametrize("patience, mode, message", [
+    (0, "max", r"^patience \(epochs to wait\) must be a positive integer, got 0$"),
+    (2.5, "max", r"^patience \(epochs to wait\) must be a positive integer, got 2.5$"),
+    (3, "maximum", r"mode must be 'max' .* or 'min' .*, got 'maximum'"),
+    (3, None, r"mode must be 'max' .* or 'min' .*, got None"),
+])
+def test_early_stopping_rejects_bad_settings(patience, mode, message):
+    with pytest.raises(ValueError, match=message):
         reg.EarlyStopping(patience=patience, mode=mode)
 
 
@@ -241,9 +293,9 @@ def test_penalties_reject_non_finite_weights_and_non_numeric_lambda(penalty):
     with pytest.raises(ValueError, match=r"params\['W1'\] must be finite.*index \(0, 1\)"):
         penalty(params, 0.1, 10)
     params["W1"][0, 1] = 2.0
-    with pytest.raises(TypeError, match="lam"):
+    with pytest.raises(TypeError, match=r"^lam \(λ\) must be a real number"):
         penalty(params, "0.1", 10)
-    with pytest.raises(ValueError, match="lam"):
+    with pytest.raises(ValueError, match=r"^lam \(λ\) must be a finite number"):
         penalty(params, float("inf"), 10)
 
 
@@ -252,7 +304,7 @@ def test_dropout_rejects_non_finite_activations(rng):
     A[1, 2] = np.inf
     with pytest.raises(ValueError, match=r"A must be finite.*index \(1, 2\)"):
         reg.dropout_forward(A, 0.5, rng)
-    with pytest.raises(TypeError, match="drop_probability"):
+    with pytest.raises(TypeError, match="^drop_probability must be a real number"):
         reg.dropout_forward(np.ones(2), "0.5", rng)
 
 
@@ -270,7 +322,9 @@ def test_l2_transform_adds_the_gradient_of_the_penalty(seed, lam, n):
         assert_gradient(key, total[key] - data_grads[key], numeric)
 
 
-@pytest.mark.parametrize("lam, n, error", [(-1.0, 10, "lam"), (0.5, 0, "number of training samples"), (0.5, 2.5, "positive integer")])
+@pytest.mark.parametrize("lam, n, error", [(-1.0, 10, r"^lam \(λ\) must be a finite number >= 0"),
+                                           (0.5, 0, r"^n \(the number of training samples\) must be a positive integer"),
+                                           (0.5, 2.5, r"^n \(the number of training samples\) must be a positive integer")])
 def test_l2_transform_checks_lambda_and_n_once(lam, n, error):
     with pytest.raises(ValueError, match=error):
         reg.l2_transform(lam, n)

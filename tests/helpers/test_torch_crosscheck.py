@@ -1,6 +1,7 @@
 """Optional cross-check against PyTorch autograd (double precision), as micrograd does.
 
-Skipped when torch is not installed; the course never depends on it. The network and
+Skipped, with the reason, when torch is not installed; the course never depends on it, and
+`make test` installs it (the ``oracle`` extra) under CI, so this runs there. The network and
 each loss are written again with torch operations, and torch's gradients must agree
 with ``MLP.backward`` to ~1e-10.
 """
@@ -9,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip(
+    "torch", reason="the PyTorch oracle is optional: pip install -e '.[oracle]' (make test does under CI)"
+)
 F = torch.nn.functional
 
 from helpers import activations, layers, losses  # noqa: E402

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from helpers import datasets, losses, optim, train
 from helpers.network import MLP
 from helpers.regularisation import EarlyStopping
+from public_steps import STEPS
 
 
 def blobs(rng, n=200):
@@ -69,6 +70,46 @@ def test_accuracy_by_hand():
 def test_accuracy_checks_lengths():
     with pytest.raises(ValueError, match="one row per sample"):
         train.accuracy(np.zeros((3, 2)), np.zeros(4))
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: train.accuracy(np.ones((2, 2, 2)), [1, 0]), ValueError, r"^outputs must have 1 or 2 dimension\(s\)"),
+    (lambda: train.accuracy("ab", [1, 0]), TypeError, r"^outputs must hold numbers"),
+    (lambda: train.accuracy([0.5], [1], threshold="x"), TypeError, r"^threshold must be a real number"),
+    (lambda: train.accuracy(np.ones((0, 2)), np.ones(0)), ValueError,
+     r"^outputs and labels are empty: accuracy needs at least one sample$"),
+])
+def test_accuracy_names_what_is_wrong(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_accuracy_at_its_boundaries():
+    """Two columns are two classes (argmax); one output is class 1 only where it *exceeds* the threshold."""
+    assert train.accuracy([[0.2, 0.8], [0.9, 0.1]], [1, 0]) == 1.0
+    assert train.accuracy([0.0, 0.3], [0, 1]) == 1.0  # 0 is not above 0: class 0
+    assert train.accuracy([0.5, 0.7], [0, 1], threshold=0.5) == 1.0
+
+
+def test_float_targets_of_zeros_and_ones_are_labels(rng):
+    """Targets 0.0/1.0 in a float array are classes too: train records their accuracy."""
+    X, y = blobs(rng, 20)
+    net = MLP.create([2, 1], ["identity"], np.random.default_rng(0))
+    history = train.train(net, X, y.astype(float), rng=rng, loss="binary_cross_entropy", epochs=2, batch_size=5)
+    assert len(history.train_accuracy) == 2
+    assert history.train_accuracy[-1] == train.accuracy(net.predict(X), y, threshold=0.0)  # a logit: split at 0
+    with pytest.raises(TypeError, match=r"^decision_threshold must be a real number"):
+        train.train(net, X, y, rng=rng, loss="binary_cross_entropy", decision_threshold="half")
+
+
+def test_a_progress_bar_shows_by_itself_only_above_its_step_count(rng, capsys, monkeypatch):
+    X, y = blobs(rng, 20)
+    net = MLP.create([2, 1], ["identity"], np.random.default_rng(0))
+    monkeypatch.setattr(train, "PROGRESS_BAR_STEPS", 8)
+    train.train(net, X, y, rng=rng, loss="binary_cross_entropy", epochs=2, batch_size=5)  # 8 steps: no bar
+    assert capsys.readouterr().err == ""
+    train.train(net, X, y, rng=rng, loss="binary_cross_entropy", epochs=3, batch_size=5)  # 12 steps: a bar
+    assert "epoch" in capsys.readouterr().err
 
 
 # --- the training loop -------------------------------------------------------------------
@@ -146,7 +187,7 @@ def test_a_schedule_sets_each_epochs_rate(rng):
     train.train(net, X, y, rng=rng, loss="binary_cross_entropy", lr=rates.__getitem__, epochs=3, batch_size=40)
     for key in net.params:
         np.testing.assert_allclose(net.params[key], manual.params[key], rtol=1e-12)
-    with pytest.raises(ValueError, match="lr"):  # the schedule's value is checked like any rate
+    with pytest.raises(ValueError, match=r"^lr \(the schedule at epoch 0\) must be a finite number > 0, got -1.0$"):
         train.train(net, X, y, rng=rng, loss="binary_cross_entropy", lr=lambda epoch: -1.0, epochs=1)
 
 
@@ -216,21 +257,21 @@ def test_bad_inputs_give_clear_errors(rng):
     X, y = blobs(rng, 20)
     net = MLP.create([2, 1], ["identity"], np.random.default_rng(0))
     kwargs = dict(rng=rng, loss="binary_cross_entropy")
-    with pytest.raises(ValueError, match="same number of rows"):
+    with pytest.raises(ValueError, match=r"^X and y need the same number of rows \(samples\), got shapes \(20, 2\) and \(15,\)$"):
         train.train(net, X, y[:15], **kwargs)
-    with pytest.raises(ValueError, match="batch_size"):
+    with pytest.raises(ValueError, match="^batch_size must be a positive integer, got 0$"):
         train.train(net, X, y, batch_size=0, **kwargs)
-    with pytest.raises(ValueError, match="epochs"):
+    with pytest.raises(ValueError, match="^epochs must be a positive integer, got -1$"):
         train.train(net, X, y, epochs=-1, **kwargs)
-    with pytest.raises(ValueError, match="unknown loss"):
+    with pytest.raises(ValueError, match="^unknown loss 'hinge'; choose one of: binary_cross_entropy, .*, or pass a function$"):
         train.train(net, X, y, rng=rng, loss="hinge")
     with pytest.raises(ValueError, match="unknown optimiser"):
         train.train(net, X, y, optimiser="lbfgs", **kwargs)
-    with pytest.raises(ValueError, match="validation set"):
+    with pytest.raises(ValueError, match="^early stopping needs a validation set: pass X_val and y_val$"):
         train.train(net, X, y, early_stopping=EarlyStopping(), **kwargs)
-    with pytest.raises(ValueError, match="X_val and y_val"):
+    with pytest.raises(ValueError, match="^pass both X_val and y_val for validation, or neither$"):
         train.train(net, X, y, X_val=X, **kwargs)
-    with pytest.raises(ValueError, match="l2"):
+    with pytest.raises(ValueError, match=r"^l2 \(λ\) must be a finite number >= 0, got -1.0$"):
         train.train(net, X, y, l2=-1.0, **kwargs)
     with pytest.raises(TypeError, match="lr must be a real number"):
         train.train(net, X, y, lr="0.1", **kwargs)
@@ -357,11 +398,11 @@ def test_hooks_are_checked_at_entry(rng):
     net = MLP.create([2, 1], ["identity"], np.random.default_rng(0))
     with pytest.raises(TypeError, match="gradient_transforms must be functions"):
         train.train(net, X, y, rng=rng, loss="binary_cross_entropy", gradient_transforms=[0.5])
-    with pytest.raises(TypeError, match="recorders"):
+    with pytest.raises(TypeError, match="^recorders' values must be functions, got str$"):
         train.train(net, X, y, rng=rng, loss="binary_cross_entropy", recorders={"w": "W1"})
     with pytest.raises(TypeError, match="'sgd' takes no hyper-parameters"):
         train.train(net, X, y, rng=rng, loss="binary_cross_entropy", optimiser_options={"momentum": 0.9})
-    with pytest.raises(ValueError, match="rho"):
+    with pytest.raises(ValueError, match=r"^rho must lie in \[0, 1\), got 1.5$"):
         train.train(net, X, y, rng=rng, loss="binary_cross_entropy", optimiser="rmsprop",
                     optimiser_options={"rho": 1.5})
 
@@ -371,7 +412,7 @@ def test_the_loop_steps_like_the_public_optimiser(name, rng):
     """train maps the optimiser's rule over the params: the same path as its public dict step."""
     X, y = blobs(rng, 24)
     net = MLP.create([2, 3, 1], ["tanh", "identity"], np.random.default_rng(0))
-    manual, (init_state, step) = net.copy(), optim.get_optimiser(name)
+    manual, (init_state, step) = net.copy(), STEPS[name]
     state = init_state(manual.params)
     for batch in train.iterate_minibatches(24, 6, np.random.default_rng(4)):
         _, grads = manual.loss_and_gradients(X[batch], y[batch, None], losses.binary_cross_entropy_from_logits)
@@ -389,3 +430,28 @@ def test_labels_are_checked_once_at_entry(rng):
         train.train(net, X, np.where(y == 1, 3, 0), rng=rng, epochs=1)
     with pytest.raises(ValueError, match="y_val"):
         train.train(net, X, y, X_val=X, y_val=y + 5, rng=rng, epochs=1)
+
+
+def test_train_takes_a_rule_of_your_own_and_checks_its_options():
+    """A ``Rule`` record trains like a named one: a hand-written SGD with a decay term equals the
+    course's SGD on the decayed gradients, and its options are checked by its own signature."""
+    def decayed_sgd(param, grad, state, lr, decay=0.0):
+        return param - lr * (grad + decay * param), state
+
+    rule = optim.Rule(lambda param: (), decayed_sgd)
+    X, y = blobs(np.random.default_rng(3), 24)
+    nets = [MLP.create([2, 3, 1], ["tanh", "identity"], np.random.default_rng(0)) for _ in range(2)]
+    options = dict(loss="binary_cross_entropy", lr=0.5, epochs=3, batch_size=6)
+    train.train(nets[0], X, y, rng=np.random.default_rng(4), optimiser=rule, optimiser_options={"decay": 0.1},
+                **options)
+    train.train(nets[1], X, y, rng=np.random.default_rng(4), optimiser="sgd",
+                gradient_transforms=[lambda grads, params: {k: g + 0.1 * params[k] for k, g in grads.items()}],
+                **options)
+    for key, value in nets[0].params.items():
+        np.testing.assert_allclose(value, nets[1].params[key], rtol=1e-12)
+    with pytest.raises(TypeError, match=r"'decayed_sgd' takes \['decay'\], got \['momentum'\]"):
+        train.train(nets[0], X, y, rng=np.random.default_rng(4), optimiser=rule, optimiser_options={"momentum": 0.9},
+                    **options)
+    with pytest.raises(ValueError, match="decay must be a finite number"):
+        train.train(nets[0], X, y, rng=np.random.default_rng(4), optimiser=rule,
+                    optimiser_options={"decay": float("nan")}, **options)

@@ -246,7 +246,7 @@ def test_student_or_reference_lets_other_errors_through():
     def broken(x):
         raise ZeroDivisionError("the student's bug")
 
-    with pytest.raises(ZeroDivisionError):
+    with pytest.raises(ZeroDivisionError, match="the student's bug"):
         notebook.student_or_reference(broken, lambda x: x, 1.0)
 
 

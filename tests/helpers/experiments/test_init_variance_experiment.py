@@ -88,7 +88,7 @@ def test_the_summary_is_the_histogram_of_the_explorer_data():
     assert np.allclose(summary.delta_std, [d.std() for d in deltas])
     relu = init_variance.explorer_summary(1.0, 5, 25, "relu", "he")
     assert np.all(relu.fractions.sum(axis=1) < 0.75)  # only the positive units are counted
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="read-only"):
         summary.fractions[0, 0] = 1.0  # shared by the cache: read-only
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from helpers.experiments import optimisers, loss_surfaces
 from helpers import optim, schedules
+from public_steps import STEPS
 
 HYPER = {"sgd": {}, "momentum": {"momentum": 0.8}, "nesterov": {"momentum": 0.7},
          "adagrad": {"eps": 1e-8}, "rmsprop": {"rho": 0.85, "eps": 1e-8},
@@ -22,7 +23,7 @@ def test_paths_equal_helpers_optim(name):
     surface = loss_surfaces.get_surface("rosenbrock")
     lr = optimisers.RACE_RATES["rosenbrock"][name]
     ours = optimisers.path(surface, name, lr, 60, **HYPER[name])
-    init_state, step = optim.get_optimiser(OPTIM_NAMES[name])
+    init_state, step = STEPS[OPTIM_NAMES[name]]
     params = {"p": np.array(surface.start)}
     state = init_state(params)
     reference = [params["p"]]
@@ -103,7 +104,7 @@ def test_path_shape_start_and_divergence():
     assert np.isnan(diverged[-1]).all() and not np.isnan(diverged[:5]).any()
     with pytest.raises(ValueError, match="unknown optimiser"):
         optimisers.path(valley, "lbfgs", 0.1, 5)
-    with pytest.raises(ValueError, match="lr"):
+    with pytest.raises(ValueError, match="^lr must be a finite number > 0, got -0.1$"):
         optimisers.path(valley, "sgd", -0.1, 5)
 
 
@@ -132,7 +133,7 @@ def _alone(surface, optimiser, lr, n_steps, **hyper):
     """One optimiser's path by the plainest loop: its step, the gradient at one point, stop on leaving
     the box 100 times the plot window (the oracle for ``paths``, which runs several at once)."""
     theta = np.array(surface.start, dtype=float)
-    init_state, step = optim.get_optimiser(optimiser)
+    init_state, step = STEPS[optimiser]
     state = init_state({"p": theta})
     bound = 100.0 * max(abs(v) for v in surface.x_range + surface.y_range)
     points = np.full((n_steps + 1, 2), np.nan)
@@ -272,9 +273,9 @@ def test_excess_cost_is_zero_at_the_minima_and_positive_elsewhere():
 
 
 def test_shrink_factor_rejects_bad_arguments():
-    with pytest.raises(ValueError, match="lr"):
+    with pytest.raises(ValueError, match="^lr must be a finite number > 0, got -0.1$"):
         optimisers.shrink_factor(-0.1, (1.0, 25.0))
-    with pytest.raises(ValueError, match="momentum"):
+    with pytest.raises(ValueError, match=r"^momentum must lie in \[0, 1\), got 1.5$"):
         optimisers.shrink_factor(0.1, (1.0, 25.0), momentum=1.5)
     with pytest.raises(ValueError, match="curvatures"):
         optimisers.shrink_factor(0.1, [])

@@ -87,7 +87,7 @@ def test_shift_images_moves_pixels_and_fills_with_zeros():
     left = regularisation_cures.shift_images(image, 0, -1, side=3).reshape(3, 3)
     assert np.array_equal(down, [[0, 0, 0], [1, 2, 3], [4, 5, 6]])
     assert np.array_equal(left, [[2, 3, 0], [5, 6, 0], [8, 9, 0]])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="a shift of 3 pixels moves an image of side 3 out of view"):
         regularisation_cures.shift_images(image, 3, 0, side=3)
 
 

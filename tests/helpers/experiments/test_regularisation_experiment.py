@@ -130,7 +130,7 @@ def test_fit_grid_orders_models_lambda_major(rng):
 def test_fit_rejects_bad_settings(rng, bad):
     X, labels = moons_like(rng)
     settings = {"epochs": 1, "rng": rng, **bad}
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=rf"^{next(iter(bad))}\b.* must"):  # names the setting
         regularisation_experiment.fit(regularisation_experiment.init_params([2, 3, 2], rng), X, labels, **settings)
 
 

@@ -46,8 +46,8 @@ def test_the_explorer_shows_the_chosen_network(trained):
     live.controls["lam"].value = 1.0
     assert live.render() != before
     assert live.controls["drop_probability"].options == (("0", 0.0), ("0.5", 0.5))
-    with pytest.raises(ValueError):
-        regularisation_figures.ExplorerView(params, curves, lams, drops, split).draw(lam=0.3, drop_probability=0.0)  # not a trained λ
+    with pytest.raises(ValueError, match=r"lam must be one of the trained values \[.*\], got 0.3"):
+        regularisation_figures.ExplorerView(params, curves, lams, drops, split).draw(lam=0.3, drop_probability=0.0)
 
 
 def test_the_explorer_view_replaces_its_boundary_and_returns_it(trained):
