@@ -31,8 +31,19 @@ def autograded_dir(root: Path, student: str, assignment: str) -> Path:
     return Path(root) / "grading" / "autograded" / student / assignment
 
 
+def _process_umask() -> int:
+    mask = os.umask(0)  # reading it means setting it: done once, at import, before any thread starts
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _process_umask()
+
+
 def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that a reader sees the old file or the whole new one, never a part."""
+    """Write ``text`` to ``path`` so that a reader sees the old file or the whole new one, never a part.
+    The file gets the mode ``open()`` would give it (mkstemp's 0600 would keep a feedback page that
+    ``nbgrader release_feedback`` copies into the exchange from its student)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -40,6 +51,7 @@ def write_atomically(path: Path, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

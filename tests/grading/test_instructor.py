@@ -493,3 +493,19 @@ def test_feedback_and_report_read_results_from_the_store(module):
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
                 and node.module == "grading" for alias in node.names}
     assert "store" in imported and "autograde" not in imported
+
+
+def test_written_files_get_the_mode_open_would_give(tmp_path):
+    """mkstemp makes files 0600: a feedback page copied into the exchange stayed unreadable to its student."""
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        path = tmp_path / "page.html"
+        reference = tmp_path / "plain.html"
+        reference.write_text("x")
+        store.write_atomically(path, "<p>feedback</p>")
+        assert path.read_text() == "<p>feedback</p>"
+        assert path.stat().st_mode & 0o777 == reference.stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(mask)

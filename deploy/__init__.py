@@ -1,0 +1,1 @@
+"""A term on one machine: JupyterHub, nbgrader's exchange, a PostgreSQL gradebook (``make hub``)."""
