@@ -19,6 +19,7 @@ from pathlib import Path
 
 from grading import course
 from grading.engine import references
+from grading.engine.names import locked_parse
 from grading.engine.repair import role
 
 MIN_NODES = 25
@@ -59,7 +60,7 @@ def fingerprint(function: ast.FunctionDef) -> str | None:
 
 def functions_in(source: str) -> list[ast.FunctionDef]:
     try:
-        tree = ast.parse(source)
+        tree = locked_parse(source)
     except SyntaxError:
         return []
     return [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]

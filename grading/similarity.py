@@ -38,6 +38,7 @@ from pathlib import Path
 import nbformat
 
 from grading import course
+from grading.engine.names import locked_parse
 from grading.engine.repair import nbgrader, role
 
 K = 8
@@ -56,7 +57,7 @@ def statement_labels(source: str) -> list[list[str]]:
     functions in another order changes nothing either."""
     code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
     try:
-        tree = ast.parse(code)  # IPython's magics (% and ! lines) left out above
+        tree = locked_parse(code)  # IPython's magics (% and ! lines) left out above
     except SyntaxError:
         return []  # an answer that does not parse earns nothing, copied or not
     statements = []
@@ -231,7 +232,7 @@ def function_sources(package: Path) -> dict[str, str]:
     found = {}
     for path in sorted(Path(package).rglob("*.py")):
         text = path.read_text(encoding="utf-8")
-        for node in ast.walk(ast.parse(text)):
+        for node in ast.walk(locked_parse(text)):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 found[f"{path.relative_to(package.parent).as_posix()}:{node.name}"] = ast.get_source_segment(text, node)
     return found

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from grading import course
 
-from .names import imports
+from .names import imports, locked_parse
 from .repair import role
 
 
@@ -94,7 +94,7 @@ def named_in_tests(source) -> set[str]:
     for cell in source.cells:
         if role(cell) != "test":
             continue
-        tree = ast.parse(cell.source)
+        tree = locked_parse(cell.source)
         for call in ast.walk(tree):
             if isinstance(call, ast.Call) and getattr(call.func, "attr", getattr(call.func, "id", "")) == \
                     "reference_unavailable":

@@ -20,6 +20,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .names import locked_parse
+
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
 CACHE = "why-nn-helpers"
 
@@ -76,7 +78,7 @@ def _with_private_helpers(tree: ast.Module, stubbed: set[str]) -> set[str]:
 def stub_source(source: str, module: str, absent: dict[str, str], says: str) -> str:
     """``source`` of ``module`` with the bodies of its absent functions replaced by a
     ``NotImplementedError`` whose message is ``says`` (``WHILE_GRADING``, ``BEFORE_DEADLINE``)."""
-    tree = ast.parse(source)
+    tree = locked_parse(source)
     definitions = _definitions(tree)
     mine = {name.split(":")[1]: assignment for name, assignment in absent.items() if name.split(":")[0] == module}
     stubbed = _with_private_helpers(tree, {q for q in mine if q in definitions})
@@ -87,7 +89,7 @@ def stub_source(source: str, module: str, absent: dict[str, str], says: str) -> 
         first = min([node.lineno] + [d.lineno for d in node.decorator_list])
         indent = lines[first - 1][: len(lines[first - 1]) - len(lines[first - 1].lstrip())]
         why = says.format(function=f"{module}.{qualname}", assignment=owner)
-        raise_line = ast.parse(f"raise NotImplementedError({why!r})").body
+        raise_line = locked_parse(f"raise NotImplementedError({why!r})").body
         stub = ast.FunctionDef(node.name, node.args, raise_line, node.decorator_list, node.returns,
                                type_comment=None, lineno=node.lineno, col_offset=node.col_offset)
         text = "".join(indent + line + "\n" for line in ast.unparse(ast.fix_missing_locations(stub)).splitlines())
