@@ -13,7 +13,7 @@ from typing import Callable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
-from helpers._validate import as_float_array, check_count, check_finite, check_positive, check_real, check_rng, lookup
+from helpers._validate import as_float_array, check_count, check_finite, check_positive, check_real, check_rng
 from helpers.losses import LOSSES, UNCHECKED_LOSSES, class_indices
 from helpers.optim import Rule, check_options, get_rule, map_rule
 from helpers.regularisation import EarlyStopping, l2_transform
