@@ -82,7 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="CSV of grades from the gradebook")
     export.add_argument("--db-url", help="gradebook URL (default: as for autograde)")
 
-    commands.add_parser("report", help="HTML report: distributions, common failures, flags")
+    report = commands.add_parser("report", help="HTML report: distributions, common failures, flags")
+    report.add_argument("--db-url", help="gradebook URL, for the written answers graded by hand (default: as for "
+                                         "autograde)")
     return parser
 
 
@@ -174,7 +176,7 @@ def export_command(root: Path, args) -> None:
 def report_command(root: Path, args) -> None:
     from grading import report
 
-    report.write_report(root)
+    report.write_report(root, args.db_url)
 
 
 COMMANDS = {

@@ -17,6 +17,7 @@ import nbformat
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 COURSE_FILES = ("nbgrader_config.py", "solutions", "notebooks")
+RUBRIC = "**Rubric**"  # in a written answer's solution, what follows the model answer is for graders
 
 
 def assignments(root: Path = REPO_ROOT) -> list[str]:
@@ -68,7 +69,8 @@ def release(assignment: str, root: Path = REPO_ROOT) -> Path:
 
 
 def fill_answers(released: nbformat.NotebookNode, solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A released notebook with every answer cell replaced by the solution's: a correct student."""
+    """A released notebook with every answer cell replaced by the solution's: a correct student
+    (whose written answers are the model answers, without the graders' rubric)."""
     answers = {
         cell.metadata["nbgrader"]["grade_id"]: cell.source
         for cell in solution.cells if cell.metadata.get("nbgrader", {}).get("solution")
@@ -77,7 +79,9 @@ def fill_answers(released: nbformat.NotebookNode, solution: nbformat.NotebookNod
     for cell in filled.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if cell.metadata.get("nbgrader", {}).get("solution") and grade_id in answers:
-            cell.source = _strip_solution_markers(answers[grade_id])
+            answer = answers[grade_id]
+            cell.source = answer.split(RUBRIC)[0].rstrip() if cell.cell_type == "markdown" \
+                else _strip_solution_markers(answer)
     return filled
 
 

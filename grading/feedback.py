@@ -155,7 +155,8 @@ def hide_host_paths(notebook, folders: list[str]) -> None:
 
 
 def summary_cell(record: dict):
-    """A markdown cell with one row per exercise (test cell): points and the first line of its message."""
+    """A markdown cell with one row per exercise (test cell): points and the first line of its
+    message; and one per written answer, which is graded by hand."""
     import nbformat
 
     rows = []
@@ -163,12 +164,18 @@ def summary_cell(record: dict):
         verdict = "passed" if cell["message"] is None else "failed: " + _one_line(cell["message"])
         rows.append(f"| `{cell['grade_id']}` | {float(cell['points']):g} / {float(cell['max_points']):g} | "
                     f"{html.escape(verdict).replace('|', '&#124;')} |")
+    written = record.get("written", [])
+    for answer in written:
+        points, verdict = ("? ", "graded by hand") if answer["answered"] else ("0 ", "not answered")
+        rows.append(f"| `{answer['grade_id']}` (written) | {points}/ {float(answer['max_points']):g} | {verdict} |")
     score = sum(float(c["points"]) for c in record["cells"])
     maximum = sum(float(c["max_points"]) for c in record["cells"])
+    by_hand = sum(float(a["max_points"]) for a in written)
+    later = f" (written answers, up to {by_hand:g} more, are graded by hand)" if by_hand else ""
     return nbformat.v4.new_markdown_cell("\n".join([
-        f"### {record['assignment']}, {record['student']}: {score:g} / {maximum:g} points",
+        f"### {record['assignment']}, {record['student']}: {score:g} / {maximum:g} points{later}",
         "",
-        "| exercise (test cell) | points | result |",
+        "| exercise | points | result |",
         "|---|---|---|",
         *rows,
     ]))

@@ -110,9 +110,9 @@ def _source_grade_cells(root: Path, assignment: str) -> dict[str, float]:
 def record(gradebook, result, timestamp: str | None = None) -> None:
     """Write one ``SubmissionResult`` into the gradebook: student, submission, auto scores, flag.
 
-    Like nbgrader's own autograder, a manual score an instructor gave is kept (the cell is
-    marked for review instead), and cells the autograder does not score (manually graded
-    answers) are left to the instructor.
+    Like nbgrader's own autograder (``SaveAutoGrades``), a manual score an instructor gave is
+    kept (the cell is marked for review instead), and a written answer gets no automatic score
+    and needs a manual grade, unless it was left as released: then it gets 0 at once.
     """
     import warnings
 
@@ -140,11 +140,12 @@ def _record(gradebook, result, timestamp: str | None) -> None:
         )
     notebook = gradebook.find_submission_notebook(result.assignment, result.assignment, result.student)
     points = {cell.grade_id: float(cell.points) for cell in result.cells}
+    points.update({answer.grade_id: None if answer.answered else 0.0 for answer in result.written})
     for grade in notebook.grades:
         if grade.name not in points:
             continue
         grade.auto_score = points[grade.name]
-        grade.needs_manual_grade = grade.manual_score is not None
+        grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
     notebook.flagged = bool(result.flags)
     gradebook.db.commit()
 
@@ -169,15 +170,16 @@ def recorded_scores(gradebook) -> dict[tuple[str, str], dict[str, float | None]]
 def final_scores(gradebook) -> list[dict]:
     """Every grade of every submission, manual scores included: the numbers to export.
 
-    One dict per (student, assignment, test cell) with ``score`` (manual if given, else
-    automatic, as nbgrader counts it) and ``max_score``.
+    One dict per (student, assignment, grade cell) with ``score`` (manual if given, else
+    automatic, as nbgrader counts it), ``max_score``, ``manual`` (a score given by hand) and
+    ``pending`` (a written answer no one has graded yet: no score of either kind).
     """
     from nbgrader.api import Assignment, Grade, GradeCell, SubmittedAssignment, SubmittedNotebook
 
     rows = (
         gradebook.db.query(
             SubmittedAssignment.student_id, Assignment.name, GradeCell.name, Grade.score, GradeCell.max_score,
-            Grade.manual_score,
+            Grade.manual_score, Grade.auto_score,
         )
         .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
         .join(SubmittedNotebook, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
@@ -186,8 +188,8 @@ def final_scores(gradebook) -> list[dict]:
     )
     return [
         {"student": s, "assignment": a, "exercise": g, "score": float(score or 0.0), "max_score": float(m),
-         "manual": manual is not None}
-        for s, a, g, score, m, manual in rows
+         "manual": manual is not None, "pending": manual is None and auto is None}
+        for s, a, g, score, m, manual, auto in rows
     ]
 
 

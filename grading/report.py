@@ -2,13 +2,15 @@
 
 ``export_csv`` reads the gradebook, the authority once an instructor has adjusted a score
 by hand: ``grading/reports/grades.csv`` has one row per student × assignment × exercise
-(test cell) with points and maximum, plus a ``TOTAL`` row per student and assignment
-(students in the gradebook who did not submit get zeros, marked ``not submitted``);
-``grading/reports/totals.csv`` has one row per student and one column per assignment.
+(test cell or written answer) with points and maximum, plus a ``TOTAL`` row per student and
+assignment (students in the gradebook who did not submit get zeros, marked ``not submitted``;
+a written answer nobody has graded yet counts 0 and is marked ``pending``, and so is its
+total); ``grading/reports/totals.csv`` has one row per student and one column per assignment.
 
 ``write_report`` reads the saved results (``grading/autograded/*/*/result.json``) and
 writes ``grading/reports/report.html``: per assignment and exercise, the distribution of
-points (histograms), the most common failure messages (numbers masked so the same mistake
+points (histograms; written answers with the points given by hand in the gradebook, and how
+many are still pending), the most common failure messages (numbers masked so the same mistake
 groups together: that is the concept the class missed), every construct the static scan
 flagged, per student, for a human to look at, answer cells that are near-copies of the
 course's code or of another student's (``grading.similarity``), notes (time-outs, crashes,
@@ -62,8 +64,11 @@ def export_csv(root: Path = course.REPO_ROOT, db_url: str | None = None, log=pri
         everyone = gb.students(gradebook)
         maxima = {(a.name, cell.name): float(cell.max_score)
                   for a in gradebook.assignments for nb in a.notebooks for cell in nb.grade_cells}
+    records = store.graded_records(root)
     messages = {(r["student"], r["assignment"], c["grade_id"]): first_line(c["message"])
-                for r in store.graded_records(root) for c in r["cells"]}
+                for r in records for c in r["cells"]}
+    messages.update({(r["student"], r["assignment"], w["grade_id"]): "not answered"
+                     for r in records for w in r.get("written", []) if not w["answered"]})
     scores = {(r["student"], r["assignment"], r["exercise"]): r for r in rows}
     assignments = sorted({a for a, _ in maxima})
     order = {a: _ordered(exercise_order(root, a), [e for b, e in maxima if b == a]) for a in assignments}
@@ -79,19 +84,20 @@ def export_csv(root: Path = course.REPO_ROOT, db_url: str | None = None, log=pri
         for student in everyone:
             for assignment in assignments:
                 handed_in = (student, assignment) in submitted
-                total = maximum = 0.0
+                total = maximum = pending = 0.0
                 for exercise in order[assignment]:
                     row = scores.get((student, assignment, exercise))
                     points = row["score"] if row else 0.0
                     max_points = maxima[assignment, exercise]
                     message = messages.get((student, assignment, exercise), "")
-                    status = ("manual" if row and row["manual"] else "failed" if message else "passed") \
-                        if handed_in else "not submitted"
+                    status = _status(row, message) if handed_in else "not submitted"
                     writer.writerow([student, assignment, exercise, f"{points:g}", f"{max_points:g}", status, message])
                     total += points
                     maximum += max_points
+                    pending += max_points if status == "pending" else 0.0
+                status = f"submitted, {pending:g} point(s) pending" if pending else "submitted"
                 writer.writerow([student, assignment, "TOTAL", f"{total:g}", f"{maximum:g}",
-                                 "submitted" if handed_in else "not submitted", ""])
+                                 status if handed_in else "not submitted", ""])
                 totals[student][assignment] = total
     course_max = sum(maxima.values())
     with open(totals_path, "w", newline="", encoding="utf-8") as handle:
@@ -102,6 +108,13 @@ def export_csv(root: Path = course.REPO_ROOT, db_url: str | None = None, log=pri
             writer.writerow([student, *(f"{m:g}" for m in marks), f"{sum(marks):g}", f"{course_max:g}"])
     log(f"wrote {grades_path} and {totals_path} ({len(everyone)} student(s), {len(assignments)} assignment(s))")
     return grades_path, totals_path
+
+
+def _status(row: dict | None, message: str) -> str:
+    """pending (a written answer to grade by hand), manual (graded by hand), failed or passed."""
+    if row and row["pending"]:
+        return "pending"
+    return "manual" if row and row["manual"] else "failed" if message else "passed"
 
 
 def _ordered(preferred: list[str], present: list[str]) -> list[str]:
@@ -146,10 +159,21 @@ def histograms_png(assignment: str, exercises: list[str], points: dict[str, list
     return buffer.getvalue()
 
 
-def write_report(root: Path = course.REPO_ROOT, log=print) -> Path:
-    """``grading/reports/report.html`` from every saved result."""
+def hand_scores(root: Path, db_url: str | None, records: list[dict]) -> dict[tuple[str, str, str], float | None]:
+    """``(student, assignment, grade_id) -> points`` given by hand to each written answer in the
+    gradebook (None: still pending); {} when no saved result has a written answer."""
+    if not any(r.get("written") for r in records):
+        return {}
+    with gb.open_gradebook(gb.with_driver(db_url or gb.default_db_url(root))) as gradebook:
+        return {(r["student"], r["assignment"], r["exercise"]): None if r["pending"] else r["score"]
+                for r in gb.final_scores(gradebook)}
+
+
+def write_report(root: Path = course.REPO_ROOT, db_url: str | None = None, log=print) -> Path:
+    """``grading/reports/report.html`` from every saved result, and the gradebook's hand grades."""
     root = Path(root).resolve()
     records = store.graded_records(root)
+    by_hand = hand_scores(root, db_url, records)
     by_assignment: dict[str, list[dict]] = defaultdict(list)
     for record in records:
         by_assignment[record["assignment"]].append(record)
@@ -172,7 +196,7 @@ def write_report(root: Path = course.REPO_ROOT, log=print) -> Path:
         parts.append(f"<li><code>{e(sandbox)}</code>: {count} notebook(s){warn}</li>")
     parts.append("</ul>")
     for assignment in sorted(by_assignment):
-        parts.extend(_assignment_section(root, assignment, by_assignment[assignment]))
+        parts.extend(_assignment_section(root, assignment, by_assignment[assignment], by_hand))
     parts.extend(_flags_section(records))
     parts.extend(_copies_section(root, by_assignment))
     parts.extend(_notes_section(records))
@@ -183,17 +207,25 @@ def write_report(root: Path = course.REPO_ROOT, log=print) -> Path:
     return path
 
 
-def _assignment_section(root: Path, assignment: str, records: list[dict]) -> list[str]:
+def _assignment_section(root: Path, assignment: str, records: list[dict],
+                        by_hand: dict[tuple[str, str, str], float | None]) -> list[str]:
     import numpy as np
 
     e = html.escape
-    maxima = {c["grade_id"]: float(c["max_points"]) for r in records for c in r["cells"]}
+    maxima = {c["grade_id"]: float(c["max_points"]) for r in records for c in [*r["cells"], *r.get("written", [])]}
     exercises = _ordered(exercise_order(root, assignment), list(maxima))
     points: dict[str, list[float]] = {name: [] for name in [*exercises, "TOTAL"]}
     failures: dict[str, Counter] = {name: Counter() for name in exercises}
+    pending: Counter = Counter()
     example: dict[tuple[str, str], str] = {}
     for record in records:
         got = {c["grade_id"]: c for c in record["cells"]}
+        for answer in record.get("written", []):
+            given = by_hand.get((record["student"], assignment, answer["grade_id"]))
+            if answer["answered"] and given is None:
+                pending[answer["grade_id"]] += 1
+            got[answer["grade_id"]] = {"points": given or 0.0,
+                                       "message": None if answer["answered"] else "not answered"}
         for name in exercises:
             cell = got.get(name)
             points[name].append(float(cell["points"]) if cell else 0.0)
@@ -201,7 +233,7 @@ def _assignment_section(root: Path, assignment: str, records: list[dict]) -> lis
                 key = normalise(cell["message"])
                 failures[name][key] += 1
                 example.setdefault((name, key), first_line(cell["message"]))
-        points["TOTAL"].append(sum(float(c["points"]) for c in record["cells"]))
+        points["TOTAL"].append(sum(float(got[name]["points"]) for name in exercises if name in got))
     maxima["TOTAL"] = sum(maxima[name] for name in exercises)
     png = base64.b64encode(histograms_png(assignment, exercises, points, maxima)).decode()
     out = [f"<h2>{e(assignment)}</h2>",
@@ -213,6 +245,8 @@ def _assignment_section(root: Path, assignment: str, records: list[dict]) -> lis
         top = maxima[name]
         common = failures.get(name, Counter()).most_common(TOP_MESSAGES)
         listed = "<br>".join(f"{count}× <code>{e(example[name, key])}</code>" for key, count in common)
+        if pending[name]:
+            listed = f"<span class='warn'>{pending[name]} answer(s) still to grade by hand</span><br>{listed}"
         out.append(f"<tr><td><code>{e(name)}</code></td><td>{top:g}</td><td>{values.mean():.2f}</td>"
                    f"<td>{np.mean(values >= top) * 100:.0f}%</td><td>{np.mean(values == 0) * 100:.0f}%</td>"
                    f"<td>{listed}</td></tr>")

@@ -18,12 +18,14 @@ def autograde(root: Path, assignment: str, *, student: str = "*", force: bool = 
 
 
 def scores(root: Path, assignment: str, student: str) -> dict[str, tuple[float, float]]:
-    """``grade_id -> (score, max_score)`` for every graded cell of one autograded submission."""
+    """``grade_id -> (score, max_score)`` for every autograded (code) cell of one autograded
+    submission; written answers wait for a human."""
     from nbgrader.api import Gradebook
 
     with Gradebook("sqlite:///" + str(Path(root) / "grading" / "gradebook.db")) as gradebook:
         submission = gradebook.find_submission_notebook(assignment, assignment, student)
-        return {grade.name: (float(grade.score), float(grade.max_score)) for grade in submission.grades}
+        return {grade.name: (float(grade.score), float(grade.max_score)) for grade in submission.grades
+                if grade.cell.cell_type == "code"}
 
 
 def test_cell_messages(root: Path, assignment: str, student: str) -> dict[str, str]:

@@ -3,8 +3,9 @@
 ``build(assignment, destination)`` writes, in nbgrader's submitted layout
 (``DESTINATION/STUDENT/ASSIGNMENT/ASSIGNMENT.ipynb``), and returns with what each must get:
 
-* ``correct``: the released notebook with the solution's answers; ``blank``: as released;
-  ``partial``: only the first answer cell solved;
+* ``correct``: the released notebook with the solution's answers (written answers included:
+  the model answer); ``blank``: as released ("YOUR ANSWER HERE"); ``partial``: only the first
+  code answer cell solved;
 * ``alternatives.yml``: other correct answers (whole answer cells replaced): full marks;
 * ``mistakes.yml``: common mistakes (``old`` replaced by ``new`` in one answer cell): lose
   exactly the points of the test cell ``breaks``, whose message contains ``message``;
@@ -71,7 +72,7 @@ def build(assignment: str, destination: Path | None = None, root: Path = course.
     solution = nbformat.read(course.notebook_path(root, "solutions", assignment), as_version=4)
     correct = course.fill_answers(released, solution)
     tests = [nbgrader(c)["grade_id"] for c in solution.cells if role(c) == "test"]
-    answers = [nbgrader(c)["grade_id"] for c in solution.cells if role(c) == "answer"]
+    answers = [nbgrader(c)["grade_id"] for c in solution.cells if role(c) == "answer" and c.cell_type == "code"]
     examples = [Example("correct", "correct", correct, full=tests), Example("blank", "blank", released, zero=tests),
                 Example("partial", "partial", _partial(correct, released, answers[0]))]
     for entry in load(EXAMPLES / assignment / "alternatives.yml"):

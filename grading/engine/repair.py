@@ -11,7 +11,8 @@ Cells are matched to the course's source notebook by nbgrader ``grade_id``:
   cells whose metadata was stripped) is the student's code and runs where it stood:
   after the last course cell above it.
 
-Edits of locked cells and test cells, and duplicates, are flagged for a human.
+Edits of locked cells and test cells, and duplicates, are flagged for a human. Manually
+graded markdown answers (written questions) are listed for the instructor, not graded.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-from .results import Flag
+from .results import Flag, WrittenAnswer
 
 
 @dataclass
@@ -36,6 +37,7 @@ class Repaired:
     cells: list[Cell] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     flags: list[Flag] = field(default_factory=list)
+    written: list[WrittenAnswer] = field(default_factory=list)
 
 
 def nbgrader(cell) -> dict:
@@ -98,8 +100,12 @@ def _course_cell(out: Repaired, cell, kind: str, grade_id: str, released: str, h
             out.cells.append(Cell("code", theirs.source, grade_id, grade_id))
         else:
             out.cells.append(Cell("answer-markdown", theirs.source, grade_id, grade_id))
+        if cell.cell_type == "markdown" and nbgrader(cell).get("grade"):
+            answered = theirs is not None and theirs.get("cell_type") == "markdown" \
+                and differs(theirs.source, released)
+            out.written.append(WrittenAnswer(grade_id, float(nbgrader(cell).get("points", 0)), answered))
         return
-    if theirs is not None and cell.cell_type == "code" and _differs(theirs.source, released):
+    if theirs is not None and cell.cell_type == "code" and differs(theirs.source, released):
         what = "test" if kind == "test" else "locked"
         out.notes.append(f"the {what} cell '{grade_id}' was edited; the course's version was used")
         out.flags.append(Flag(grade_id, 1, f"edited-{what}-cell", _first_change(theirs.source, released)))
@@ -113,7 +119,8 @@ def _course_cell(out: Repaired, cell, kind: str, grade_id: str, released: str, h
         out.cells.append(Cell("markdown", released, grade_id, grade_id))
 
 
-def _differs(theirs: str, ours: str) -> bool:
+def differs(theirs: str, ours: str) -> bool:
+    """Whether a cell's text differs from the course's, blank lines around it aside."""
     return theirs.strip().splitlines() != ours.strip().splitlines()
 
 

@@ -26,6 +26,18 @@ class CellResult:
 
 
 @dataclass
+class WrittenAnswer:
+    """A manually graded markdown answer cell: left to the instructor (formgrader), as nbgrader does.
+
+    ``answered`` is False when the cell is missing or still as released ("YOUR ANSWER HERE"):
+    nbgrader then gives 0 points at once instead of asking for a hand grade."""
+
+    grade_id: str
+    max_points: float
+    answered: bool
+
+
+@dataclass
 class Flag:
     """Something in a submission for a human to look at, whether or not it changed a score.
 
@@ -54,6 +66,7 @@ class SubmissionResult:
     sandbox: str
     seconds: float
     feedback: nbformat.NotebookNode = field(repr=False)
+    written: list[WrittenAnswer] = field(default_factory=list)  # not in score: graded by hand
 
     @property
     def score(self) -> float:
@@ -70,6 +83,7 @@ class SubmissionResult:
             "cells": [asdict(cell) for cell in self.cells], "flags": [asdict(flag) for flag in self.flags],
             "notes": list(self.notes), "sandbox": self.sandbox, "seconds": self.seconds,
             "score": self.score, "max_score": self.max_score, "feedback": self.feedback,
+            "written": [asdict(answer) for answer in self.written],
         }
 
     @classmethod
@@ -82,4 +96,5 @@ class SubmissionResult:
             flags=[Flag(**flag) for flag in data["flags"]],
             notes=list(data["notes"]), sandbox=data["sandbox"], seconds=float(data["seconds"]),
             feedback=nbformat.from_dict(data["feedback"]),
+            written=[WrittenAnswer(**answer) for answer in data.get("written", [])],
         )

@@ -108,9 +108,10 @@ def _mistake(assignment: str, student: str) -> dict:
 
 
 def _points(assignment: str) -> dict[str, float]:
+    """Autograded points per test cell (written answers are graded by hand, later)."""
     solution = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
     return {cell.metadata["nbgrader"]["grade_id"]: float(cell.metadata["nbgrader"]["points"])
-            for cell in solution.cells if cell.metadata.get("nbgrader", {}).get("grade")}
+            for cell in solution.cells if cell.metadata.get("nbgrader", {}).get("grade") and cell.cell_type == "code"}
 
 
 # --- the browser ------------------------------------------------------------------------

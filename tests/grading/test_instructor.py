@@ -36,10 +36,12 @@ FLAGGED_LINE = "import os; _ = os.listdir('.')"
 
 # --- the small class -------------------------------------------------------------------
 
-def _points(assignment: str) -> dict[str, float]:
+def _points(assignment: str, written: bool = True) -> dict[str, float]:
+    """Points per grade cell; without the written answers (graded by hand) if ``written`` is False."""
     source = nbformat.read(course.notebook_path(course.REPO_ROOT, "solutions", assignment), as_version=4)
     return {c.metadata["nbgrader"]["grade_id"]: float(c.metadata["nbgrader"]["points"])
-            for c in source.cells if c.metadata.get("nbgrader", {}).get("grade")}
+            for c in source.cells if c.metadata.get("nbgrader", {}).get("grade")
+            and (written or c.cell_type == "code")}
 
 
 def _first_mistake(assignment: str) -> dict | None:
@@ -65,8 +67,8 @@ def _class(root: Path) -> dict[str, nbformat.NotebookNode]:
 
 
 def _expected(student: str) -> float | None:
-    """The total a student of the small class must get (None for the mistake: see below)."""
-    points = _points(ASSIGNMENT)
+    """The autograded total a student of the small class must get (None for the mistake: see below)."""
+    points = _points(ASSIGNMENT, written=False)
     if student == "blank":
         return 0.0
     if student == "mistake":
@@ -384,7 +386,7 @@ def test_feedback_keeps_messages_and_hides_the_hidden_tests(graded):
         page = path.read_text()
         text = _visible_text(page)
         assert not [line for line in secret if line in text or line in page], path
-        assert " points" in text and "exercise (test cell)" in text
+        assert " points" in text and "exercise" in text and "result" in text
     mistake = _first_mistake(ASSIGNMENT)
     if mistake:
         page = _visible_text(feedback.feedback_path(root, "mistake", ASSIGNMENT).read_text())
@@ -425,7 +427,7 @@ def test_export_csv_has_every_exercise_and_totals(graded, reference):
         row = next(r for r in rows if r["student"] == "mistake" and r["exercise"] == broken["breaks"])
         assert row["points"] == "0" and row["status"] == "failed" and broken["message"] in row["message"]
     table = {r["student"]: r for r in csv.DictReader(open(totals))}
-    assert float(table["correct"]["total"]) == sum(points.values())
+    assert float(table["correct"]["total"]) == sum(_points(ASSIGNMENT, written=False).values())
 
 
 @pytest.mark.notebook
