@@ -17,11 +17,12 @@ process guards anything, so there is nothing there to switch off; what a submiss
 (reaching the engine, introspection, file and process access, other course code) is flagged
 for a human by the static scan.
 
-Modules: ``core`` (``grade_submission``: reads the notebooks, starts the grader process),
+Modules: ``core`` (``grade_submission``: reads the notebooks, hands the job to a grader process),
 ``repair`` (maps the submission onto the course's cells), ``static`` (flags suspicious code),
-``names`` (what a cell imports, reads and binds), ``references`` (which helpers functions answer which
-assignment) and ``staged`` (a helpers without them), ``sandbox`` (how the student's process
-is started), ``grader`` (the grader process), ``link`` and ``proxy`` (its end of the student's
+``names`` (what a cell imports, reads and binds, and which cells grading needs), ``references``
+(which helpers functions answer which assignment) and ``staged`` (a helpers without them),
+``sandbox`` (how the student's process is started), ``graders`` (warm grader processes, kept
+between submissions), ``grader`` (the grader process), ``link`` and ``proxy`` (its end of the student's
 process), ``student`` and ``capture`` (the student's process), ``wire`` (all the two share),
 ``outputs`` and ``feedback`` (the feedback notebook), ``examples`` (example submissions).
 """

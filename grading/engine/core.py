@@ -3,16 +3,13 @@
 In this (the calling) process: read the course's source and released notebooks and the
 submission, repair the submission (``repair``), flag suspicious code (``static``), choose
 the sandbox (``sandbox``) and the ``helpers`` it gets (``staged``: without the functions
-``references`` finds for this assignment), then start the grader process (``grader``), which
-runs the course's setup and test cells and drives the sandboxed student process (``student``).
+``references`` finds for this assignment) and the cells grading needs (``names.cells_needed``),
+then hand the job to a warm grader process (``graders``, ``grader``), which runs the
+course's setup and test cells and drives the sandboxed student process (``student``).
 Only this process reads ``solutions/``; nothing here writes a gradebook.
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import asdict
@@ -20,12 +17,10 @@ from pathlib import Path
 
 import nbformat
 
-from . import feedback, names, references, staged, static
+from . import feedback, graders, names, outputs, references, staged, static
 from .repair import repair, role
 from .results import CellResult, Flag, Limits, SubmissionResult
 from .sandbox import choose
-
-PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder holding grading/ (and helpers/)
 
 
 def course_notebooks(course_root: Path, assignment: str) -> tuple[nbformat.NotebookNode, nbformat.NotebookNode]:
@@ -37,10 +32,17 @@ def course_notebooks(course_root: Path, assignment: str) -> tuple[nbformat.Noteb
     return tuple(nbformat.read(path, as_version=4) for path in paths)
 
 
-def grade_submission(course_root: Path, assignment: str, student: str,
-                     submission: Path, limits: Limits = Limits()) -> SubmissionResult:
+def grade_submission(course_root: Path, assignment: str, student: str, submission: Path,
+                     limits: Limits = Limits(), run_all_cells: bool = False,
+                     timings: dict | None = None) -> SubmissionResult:
     """Grade ``submission`` (a notebook file) of ``student`` for ``assignment`` of the course at
-    ``course_root``. Raises only for the instructor's errors (unknown assignment, missing files)."""
+    ``course_root``. Raises only for the instructor's errors (unknown assignment, missing files).
+
+    Only the cells grading needs run: the setup, the answer cells, the test cells, the cells
+    the static scan flags, and the cells these depend on (``names.cells_needed``); the others
+    (experiments, figures, widgets) show a note in the feedback. ``run_all_cells`` runs every
+    cell, as a notebook run would. ``timings``, if given, receives the seconds of each phase
+    and the grader's round trips (for ``bench/``)."""
     started = time.monotonic()
     course_root = Path(course_root).resolve()
     source, release = course_notebooks(course_root, assignment)
@@ -60,30 +62,39 @@ def grade_submission(course_root: Path, assignment: str, student: str,
     sandbox = choose(limits.sandbox, str(helpers_dir), str(course_root))
     owner = references.owners(course_root)
     absent = {name: owner[name] for name in references.absent_while_grading(assignment, course_root)}
-    job, shown, flags = _job(source, release, repaired, limits, set(absent))
+    job, shown, flags = _job(source, release, repaired, limits, set(absent), run_all_cells)
     job["sandbox"] = {"kind": sandbox.kind, "helpers_dir": str(staged.cached(helpers_dir, absent)),
                       "drop_uid": sandbox.drop_uid}
     job["absent"] = sorted(absent)
+    job["preload"] = names.import_statements([cell.source for cell in repaired.cells if cell.kind == "setup"])
     release_dir = course_root / "notebooks" / assignment
     job["data_files"] = [str(p) for p in sorted(release_dir.iterdir())
                          if p.is_file() and p.suffix != ".ipynb" and not p.name.startswith(".")]
+    prepared = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="submission-", ignore_cleanup_errors=True) as workdir:
         job["workdir"] = workdir  # removed here, even if the grader process is killed
-        outcome = _run_grader(job, release_dir, limits)
+        outcome = graders.run({**job, "cwd": str(release_dir)}, limits.notebook_timeout_s + 120)
+    graded = time.monotonic()
     cells = [CellResult(r["grade_id"], float(r["points"]), float(r["max_points"]), r["message"])
              for r in outcome["results"]]
     flags += [Flag(label, 0, kind, "") for label, kind in outcome["events"]]
     notes += repaired.notes + outcome["notes"]
     cell_outputs = {int(index): items for index, items in outcome["outputs"].items()}
+    cell_outputs.update({index: [outputs.not_run()] for index, cell in enumerate(job["cells"]) if cell.get("skip")})
     notebook = feedback.build(release, repaired.cells, shown, cell_outputs, cells, notes)
+    if timings is not None:
+        timings.update(outcome["seconds"], requests=outcome["requests"])
+        timings.update({"read, repair, scan": prepared - started, "feedback notebook": time.monotonic() - graded,
+                        "grader process start and exit": graded - prepared - timings["grader, in all"]})
     return SubmissionResult(assignment, student, cells, repaired.flags + flags, notes, sandbox.kind,
-                            round(time.monotonic() - started, 3), notebook)
+                            round(time.monotonic() - started, 3), notebook, repaired.written)
 
 
-def _job(source, release, repaired, limits: Limits, absent: set[str]) -> tuple[dict, dict[int, str], list[Flag]]:
-    """The grader's job (cells with what the grader needs to know about each), the student's
-    own text of each code cell, and the static flags (``absent``: the functions the sandbox
-    lacks, whose use is flagged)."""
+def _job(source, release, repaired, limits: Limits, absent: set[str],
+         run_all_cells: bool) -> tuple[dict, dict[int, str], list[Flag]]:
+    """The grader's job (cells with what the grader needs to know about each, and whether it
+    is skipped), the student's own text of each code cell, and the static flags (``absent``:
+    the functions the sandbox lacks, whose use is flagged)."""
     setup = [c.source for c in repaired.cells if c.kind == "setup"]
     students = {i: c for i, c in enumerate(repaired.cells) if c.kind == "code"}
     aliases = names.imports(setup + [c.source for c in students.values()])
@@ -119,19 +130,12 @@ def _job(source, release, repaired, limits: Limits, absent: set[str]) -> tuple[d
             entry.update(names=[n for n in names.names_read(cell.source) if n in answer_names or n not in local],
                          assigns=names.names_bound(cell.source))
         cells.append(entry)
+    # Suspicious code always runs: what it does at run time is flagged too.
+    flagged = {flag.cell for flag in flags}
+    code = [entry for entry in cells if entry["kind"] in ("setup", "code", "test")]
+    graded = [entry["kind"] != "code" or entry["grade_id"] is not None or entry["label"] in flagged or run_all_cells
+              for entry in code]
+    for entry, needed in zip(code, names.cells_needed([entry["source"] for entry in code], graded)):
+        entry["skip"] = not needed
     job = {"cells": cells, "limits": asdict(limits), "answer_names": sorted(answer_names)}
     return job, shown, flags
-
-
-def _run_grader(job: dict, cwd: Path, limits: Limits) -> dict:
-    env = {**os.environ, "MPLBACKEND": "agg", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")]))}
-    try:
-        finished = subprocess.run([sys.executable, "-m", "grading.engine.grader"], input=json.dumps(job),
-                                  capture_output=True, text=True, cwd=cwd, env=env,
-                                  timeout=limits.notebook_timeout_s + 120)
-    except subprocess.TimeoutExpired:
-        raise RuntimeError("the grader process overran its time limit; see grading/engine/grader.py") from None
-    if finished.returncode != 0:
-        raise RuntimeError(f"the grader process failed ({finished.returncode}):\n{finished.stderr[-4000:]}")
-    return json.loads(finished.stdout)

@@ -1,10 +1,12 @@
 """The grader process: the course's own setup and test cells, in a Python of their own.
 
-``python -m grading.engine.grader`` reads a job (JSON, from ``grading.engine.core``) on
-stdin and writes the results (JSON) on stdout. It runs only trusted code: the source
-notebook's setup cells and test cells, hidden tests included, and ``helpers``. The
-student's cells run in the sandboxed process started through ``Link``, in notebook order:
-each test cell runs when its turn comes, so it sees the submission as a notebook would.
+``python -m grading.engine.grader`` reads jobs (JSON, one per line, from
+``grading.engine.graders``) on stdin and writes the results (JSON, one per line) on stdout;
+it stays up between jobs, with the setup's modules imported, and grades each job in a
+forked child. It runs only trusted code: the source notebook's setup cells and test cells,
+hidden tests included, and ``helpers``. The student's cells run in the sandboxed process
+started through ``Link``, in notebook order (those that grading needs: ``skip`` marks the
+others): each test cell runs when its turn comes, so it sees the submission as a notebook would.
 
 Before a test cell runs, each name it reads that the submission provides is bound to the
 student's value: a ``Remote`` for a function or object, a copy for data. Names the course
@@ -24,6 +26,8 @@ import resource
 import shutil
 import sys
 import time
+import traceback
+from collections import Counter
 from pathlib import Path
 
 from .link import Link, SubmissionStopped
@@ -31,6 +35,7 @@ from .sandbox import Sandbox
 
 
 GRADER_MEMORY_MB = 1024
+_PHASES = {"setup": "setup cells, student", "test": "test cells"}
 
 
 class _Sink(io.TextIOBase):
@@ -60,19 +65,29 @@ class Grader:
 
     def run(self) -> dict:
         outputs, results, notes = {}, [], []
+        seconds = Counter()  # per phase, for bench/grading_bench.py
         for index, cell in enumerate(self.job["cells"]):
+            if cell.get("skip"):
+                continue
+            started = time.monotonic()
             if cell["kind"] == "setup":
                 try:
                     with _quiet():
                         exec(compile(cell["source"], f"<setup {cell['label']}>", "exec"), self.namespace)
                 except Exception as exc:
                     notes.append(f"the course's setup cell {cell['label']} failed in the grader: {describe(exc)}")
+                seconds["setup cells, grader"] += time.monotonic() - started
+                started = time.monotonic()
             if cell["kind"] in ("setup", "code"):
                 outputs[index] = self.link.run_cell(cell["label"], cell["source"])
             elif cell["kind"] == "test":
                 results.append(self.run_test(cell))
+            seconds[_PHASES.get(cell["kind"]) or ("answer cells" if cell["grade_id"] else "other cells")] += (
+                time.monotonic() - started)
+        seconds["setup cells, student"] -= self.link.startup_s  # the first request waited for it
+        seconds["student process start"] = self.link.startup_s
         return {"results": results, "outputs": outputs, "notes": notes + self.link.notes,
-                "events": self.link.events}
+                "events": self.link.events, "seconds": dict(seconds), "requests": self.link.requests}
 
     def run_test(self, cell: dict) -> dict:
         self.link.current = cell["grade_id"]
@@ -139,7 +154,7 @@ def grade(job: dict) -> dict:
     limits = job["limits"]
     deadline = time.monotonic() + limits["notebook_timeout_s"]
     workdir = Path(job["workdir"])
-    link = Link(Sandbox(**job["sandbox"]), str(workdir), limits, deadline, job["absent"])
+    link = Link(Sandbox(**job["sandbox"]), str(workdir), limits, deadline, job["absent"], job["preload"])
     try:
         prepare_workdir(workdir, job["data_files"], link.uid)
         link.start()
@@ -158,13 +173,43 @@ def limit_memory(limits: dict) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
 
-def main() -> None:
-    job = json.loads(sys.stdin.read())
-    limit_memory(job["limits"])
-    result = grade(job)
-    sys.stdout.write(json.dumps(result))
-    sys.stdout.flush()
+def serve() -> None:
+    """One job per line on stdin, one result per line on stdout, until stdin closes. Each job
+    is graded in a forked child, so it starts from this process's clean state with the
+    setup's modules already imported (``job["preload"]``, run here first) and leaves nothing
+    behind for the next."""
+    for line in sys.stdin:
+        job = json.loads(line)
+        with _quiet(), contextlib.suppress(Exception):  # a failing import is the setup cell's to report
+            exec(job["preload"], {})
+        reading, writing = os.pipe()
+        child = os.fork()
+        if child == 0:
+            os.close(reading)
+            _grade_in_child(job, writing)
+        os.close(writing)
+        with open(reading, encoding="utf-8") as pipe:
+            result = pipe.read()
+        os.waitpid(child, 0)
+        sys.stdout.write((result or json.dumps({"failed": "the grader's child process died"})) + "\n")
+        sys.stdout.flush()
+
+
+def _grade_in_child(job: dict, writing: int) -> None:
+    started = time.monotonic()
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)  # stdout is the parent's channel to the calling process: nothing else writes to it
+    try:
+        os.chdir(job["cwd"])
+        limit_memory(job["limits"])
+        result = grade(job)
+        result["seconds"]["grader, in all"] = time.monotonic() - started
+    except BaseException:
+        result = {"failed": traceback.format_exc()[-4000:]}
+    with open(writing, "w", encoding="utf-8") as pipe:
+        pipe.write(json.dumps(result))
+    os._exit(0)
 
 
 if __name__ == "__main__":
-    main()
+    serve()

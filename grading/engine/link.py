@@ -17,6 +17,8 @@ starts a new process and replays the cells that ran before, without the ones tha
 """
 from __future__ import annotations
 
+import contextlib
+import glob
 import itertools
 import os
 import signal
@@ -25,12 +27,22 @@ import tempfile
 import time
 
 from . import outputs, wire
-from .proxy import Remote, copy_back, numeric_context, student_error
+from .proxy import Remote, numeric_context, student_error
 from .sandbox import Sandbox
 
 BY_NAME = ("numpy", "math")  # functions the student's process resolves itself
 STARTUP_S = 60.0
 TOTAL_OUTPUT_CELLS = 16  # a submission's outputs may fill this many cells' worth in all
+
+
+def _children(pid: int) -> list[int]:
+    children = []
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            with open(stat) as file:
+                if int(file.read().rsplit(")", 1)[1].split()[1]) == pid:
+                    children.append(int(stat.split("/")[2]))
+    return children
 
 
 class SubmissionStopped(BaseException):
@@ -42,8 +54,9 @@ class SubmissionStopped(BaseException):
 
 
 class Link(wire.Codec):
-    def __init__(self, sandbox: Sandbox, workdir: str, limits: dict, deadline: float, absent=()):
+    def __init__(self, sandbox: Sandbox, workdir: str, limits: dict, deadline: float, absent=(), preload=""):
         self.sandbox, self.workdir, self.limits, self.deadline = sandbox, workdir, limits, deadline
+        self.preload = preload                       # the setup's imports, run before the process is ready
         self.absent = frozenset(absent)              # module:qualname of what the sandbox lacks
         self.uid = 100_000 + os.getpid() % 800_000 if sandbox.drop_uid else None
         self.generation, self.process, self.channel, self.ready = 0, None, None, False
@@ -58,6 +71,7 @@ class Link(wire.Codec):
         self.violation = ""                          # set once the student's code wrote into the channel
         self.output_left = TOTAL_OUTPUT_CELLS * limits["output_kb"] * 1024
         self.current = ""                            # label of the cell being run or graded
+        self.requests, self.startup_s = 0, 0.0       # for the bench: round trips, waiting for the process
 
     # --- the process ------------------------------------------------------------------
     def start(self) -> None:
@@ -66,7 +80,7 @@ class Link(wire.Codec):
         to_parent, from_child = os.pipe()
         config = {"uid": self.uid, "memory_mb": self.limits["memory_mb"], "fsize_mb": 64,
                   "cpu_s": int(self.limits["notebook_timeout_s"]) + 10, "output_kb": self.limits["output_kb"],
-                  "paths": [self.sandbox.helpers_path], "die_with_parent": not self.sandbox.bubblewrap}
+                  "paths": [self.sandbox.helpers_path], "preload": self.preload}
         argv, cwd = self.sandbox.command(self.workdir)
         self.errors = tempfile.TemporaryFile()  # what bwrap or Python say if the process cannot start
         self.process = subprocess.Popen(
@@ -81,10 +95,11 @@ class Link(wire.Codec):
 
     def stop(self) -> None:
         if self.process is not None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            # bubblewrap's child first: it has a session of its own, and once its uid has changed
+            # it no longer dies with bubblewrap. Killing it ends every process of its namespace.
+            for pid in [*_children(self.process.pid), self.process.pid]:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL) if pid == self.process.pid else os.kill(pid, signal.SIGKILL)
             self.process.wait()
             os.close(self.channel.read_fd), os.close(self.channel.write_fd)
             self.errors.close()
@@ -96,8 +111,9 @@ class Link(wire.Codec):
             self.start()
         if self.ready:
             return
+        waiting = time.monotonic()
         try:
-            message = self.channel.receive(time.monotonic() + STARTUP_S)
+            message = self.channel.receive(waiting + STARTUP_S)
         except (wire.ChannelClosed, wire.ChannelTimeout):
             self.errors.seek(0)
             problem = self.errors.read(2000).decode(errors="replace").strip()
@@ -108,6 +124,7 @@ class Link(wire.Codec):
             raise self._stopped("the restart", "process-ended",
                                 "ProcessExitError: the student's process could not be started again") from None
         self.ready = message.get("ready") is True
+        self.startup_s += time.monotonic() - waiting
         for label, source in list(self.history):  # replay: the state the next cells expect
             try:
                 self._send({"op": "run", "source": source, "label": label}, self.limits["cell_timeout_s"], label,
@@ -168,6 +185,7 @@ class Link(wire.Codec):
         if self.violation:  # no new process for a submission that wrote into the channel
             raise SubmissionStopped(self.violation, "channel-tampering")
         self._ensure()
+        self.requests += 1
         started = time.monotonic()
         seconds = self.budget if self.budget is not None else self.limits["cell_timeout_s"]
         try:
@@ -217,8 +235,8 @@ class Link(wire.Codec):
         reply = self.request(message, label)
         result = self._value(reply, label, returned=True)
         try:
-            copy_back(list(args), self.decode(reply["args"]))
-            copy_back(kwargs, self.decode(reply["kwargs"]))
+            wire.copy_back(list(args), self.decode(reply["args"]), opaque=(Remote,))
+            wire.copy_back(kwargs, self.decode(reply["kwargs"]), opaque=(Remote,))
         except Exception:
             raise TypeError(f"{label} left its arguments in a state the grader cannot read") from None
         return result
@@ -268,8 +286,13 @@ class Link(wire.Codec):
             function = self.callbacks[int(message["id"])] if message.get("op") == "callback" else None
             if function is None:
                 return {"error": {"type": "RuntimeError", "bases": ["RuntimeError"], "message": "no such callback"}}
-            result = function(*self.decode(message["args"]), **self.decode(message["kwargs"]))
-            return {"result": self.encode(result)}
+            args, kwargs = self.decode(message["args"]), self.decode(message["kwargs"])
+            result = function(*args, **kwargs)
+            # What the test's function did to its arguments goes back too (a training step that
+            # updates the parameters in place); a returned argument stays the student's object.
+            same = next((index for index, arg in enumerate(args) if result is arg), None)
+            reply = {"args": self.encode(args), "kwargs": self.encode(kwargs)}
+            return {**reply, "same": same} if same is not None else {**reply, "result": self.encode(result)}
         except SubmissionStopped:
             raise
         except Exception as exc:

@@ -8,6 +8,7 @@ not valid Python has no names.
 from __future__ import annotations
 
 import ast
+import builtins
 import threading
 
 
@@ -23,6 +24,12 @@ def imports(sources: list[str]) -> dict[str, str]:
                 for alias in node.names:
                     aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
     return aliases
+
+
+def import_statements(sources: list[str]) -> str:
+    """The top-level import statements of ``sources``, as code."""
+    return "\n".join(ast.unparse(node) for source in sources for node in parse(source).body
+                     if isinstance(node, (ast.Import, ast.ImportFrom)))
 
 
 def dotted(node, aliases: dict[str, str]) -> str | None:
@@ -78,8 +85,12 @@ def names_local(source: str) -> set[str]:
 
 def names_bound(source: str) -> list[str]:
     """The names a cell binds at its top level (``def``, ``class``, assignments, imports)."""
+    return sorted(_bound_at_top(parse(source)))
+
+
+def _bound_at_top(tree: ast.Module) -> set[str]:
     bound: set[str] = set()
-    pending = list(parse(source).body)
+    pending = list(tree.body)
     while pending:
         node = pending.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -94,4 +105,105 @@ def names_bound(source: str) -> list[str]:
             elif isinstance(child, (ast.stmt, ast.expr, ast.withitem, ast.excepthandler)) and not isinstance(
                     child, (ast.Lambda, ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp)):
                 pending.append(child)
-    return sorted(bound)
+    return bound
+
+
+# Calls through which a cell can reach names this reading cannot see: a cell that makes one runs.
+DYNAMIC = frozenset({"exec", "eval", "compile", "globals", "locals", "vars", "setattr", "delattr",
+                     "__import__", "__builtins__"})
+
+
+def cells_needed(sources: list[str], always: list[bool]) -> list[bool]:
+    """Which cells of a notebook must run so that the ``always`` cells see what they would
+    see in a run from top to bottom.
+
+    Walking back from the last cell, a cell runs if it rebinds a name that a later running
+    cell reads before binding it, if it may change such a name's value in place (stores into
+    it, calls a method of it or passes it to a function; unless every binding of the name is
+    to a function, a class, a module or a constant), or if this reading cannot follow it (a
+    syntax error, ``exec``, ``globals()``, ...). What a running cell reads before binding it
+    is then wanted from the cells above it.
+    """
+    trees = [_parsed(source) for source in sources]
+    fixed = _unchangeable([tree for tree in trees if tree is not None])
+    wanted: set[str] = set()
+    needed = []
+    for tree, must in zip(reversed(trees), reversed(always)):
+        runs = must or tree is None or bool(_names_loaded(tree) & DYNAMIC) or bool(
+            (_rebound(tree) | (_changed(tree) - fixed)) & wanted)
+        if runs and tree is not None:
+            wanted |= _free(tree)
+        needed.append(runs)
+    return needed[::-1]
+
+
+def _parsed(source: str) -> ast.Module | None:
+    try:
+        return locked_parse(source)
+    except SyntaxError:
+        return None
+
+
+def _names_loaded(tree: ast.AST) -> set[str]:
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+
+
+def _rebound(tree: ast.Module) -> set[str]:
+    """The names a cell binds at its top level or declares ``global`` anywhere."""
+    declared = {name for node in ast.walk(tree) if isinstance(node, ast.Global) for name in node.names}
+    return _bound_at_top(tree) | declared
+
+
+def _changed(tree: ast.AST) -> set[str]:
+    """Names whose value a cell may change in place: ``x[i] = ...``, ``x.a = ...``,
+    ``x.method(...)``, ``f(x)``."""
+    roots = [node.value for node in ast.walk(tree)
+             if isinstance(node, (ast.Attribute, ast.Subscript)) and not isinstance(node.ctx, ast.Load)]
+    for call in (node for node in ast.walk(tree) if isinstance(node, ast.Call)):
+        roots += [*call.args, *(keyword.value for keyword in call.keywords)]
+        if isinstance(call.func, ast.Attribute):
+            roots.append(call.func.value)
+    changed = set()
+    for root in roots:
+        while isinstance(root, (ast.Attribute, ast.Subscript, ast.Starred)):
+            root = root.value
+        if isinstance(root, ast.Name):
+            changed.add(root.id)
+    return changed
+
+
+def _unchangeable(trees: list[ast.Module]) -> set[str]:
+    """Names every binding of which, in every cell, is a ``def``, a ``class``, an import or a
+    constant (and builtins): a cell that passes them on cannot change them."""
+    fixed, other = set(dir(builtins)), set()
+    for tree in trees:
+        constant = {id(target) for node in ast.walk(tree)
+                    if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) for target in node.targets}
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                fixed.add(node.name)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                fixed.update(alias.asname or alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+                (fixed if id(node) in constant else other).add(node.id)
+            elif isinstance(node, ast.arg):
+                other.add(node.arg)
+    return fixed - other
+
+
+def _free(tree: ast.AST) -> set[str]:
+    """The names a cell reads before it binds them: on an earlier line, or on the same line
+    unless it is an argument (``lambda x: x``)."""
+    first_read: dict[str, tuple] = {}
+    first_bound: dict[str, tuple] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            name, seen, at = node.id, first_read, (node.lineno, 0)
+        elif isinstance(node, ast.Name):
+            name, seen, at = node.id, first_bound, (node.lineno, 1)
+        elif isinstance(node, (ast.arg, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            name, seen, at = getattr(node, "arg", None) or node.name, first_bound, (node.lineno, -1)
+        else:
+            continue
+        seen[name] = min(seen.get(name, at), at)
+    return {name for name, at in first_read.items() if at < first_bound.get(name, (float("inf"), 0))}

@@ -17,6 +17,13 @@ def error(ename: str, evalue: str) -> dict:
     return {"output_type": "error", "ename": ename, "evalue": evalue, "traceback": [f"{ename}: {evalue}"]}
 
 
+def not_run() -> dict:
+    """What the feedback shows under a cell the grader skipped."""
+    return {"output_type": "display_data", "metadata": {}, "data": {"text/plain": (
+        "[Not run by the grader: no test cell depends on this cell, so it was skipped to save time. "
+        "Run it in your own notebook to see its output.]")}}
+
+
 def clean(items, limit: int) -> list[dict]:
     """Keep the well-formed outputs of ``items``, at most about ``limit`` characters in all."""
     kept: list[dict] = []

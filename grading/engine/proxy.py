@@ -1,9 +1,9 @@
 """The grader's side of values that belong to the student's process.
 
 ``Remote`` stands in the grader's namespace for a function or object that lives in the
-student's process (calls and attribute access go through the ``Link``); ``copy_back`` writes
-what a call did to its arguments into the grader's own objects, so ``call_checked`` still
-sees in-place mutation; ``student_error`` rebuilds an exception the student's code raised
+student's process (calls and attribute access go through the ``Link``, which copies what a
+call did to its arguments back with ``wire.copy_back``, so ``call_checked`` still sees in-place
+mutation); ``student_error`` rebuilds an exception the student's code raised
 as a plain exception of the grader's (a builtin type, or ``DelegationError``), never as an
 object of the student's; ``numeric_context`` is what a call must run under.
 """
@@ -88,38 +88,3 @@ def student_error(error) -> Exception:
         return cls(message)
     except Exception:
         return type(name if name.isidentifier() else "Error", (Exception,), {})(message)
-
-
-def copy_back(original, returned) -> None:
-    """Write what a call did to its arguments back into the grader's own objects."""
-    if isinstance(original, np.random.Generator) and isinstance(returned, np.random.Generator):
-        original.bit_generator.state = returned.bit_generator.state
-    elif isinstance(original, np.random.RandomState) and isinstance(returned, np.random.RandomState):
-        original.set_state(returned.get_state(legacy=False))
-    elif isinstance(original, np.ndarray) and isinstance(returned, np.ndarray):
-        if original.shape == returned.shape and original.flags.writeable:
-            np.copyto(original, returned, casting="unsafe")
-    elif isinstance(original, list) and isinstance(returned, list):
-        if len(original) == len(returned):
-            for index, (mine, theirs) in enumerate(zip(original, returned)):
-                _copy_item(original, index, mine, theirs)
-        else:
-            original[:] = returned
-    elif isinstance(original, dict) and isinstance(returned, dict):
-        for key in [k for k in original if k not in returned]:
-            del original[key]
-        for key, theirs in returned.items():
-            _copy_item(original, key, original.get(key), theirs)
-    elif isinstance(original, tuple) and isinstance(returned, tuple) and len(original) == len(returned):
-        for mine, theirs in zip(original, returned):
-            copy_back(mine, theirs)
-    elif (type(original) is type(returned) and hasattr(original, "__dict__")
-          and not isinstance(original, (tuple, Remote))):
-        copy_back(vars(original), vars(returned))
-
-
-def _copy_item(container, key, mine, theirs) -> None:
-    if isinstance(mine, (np.ndarray, list, dict, np.random.Generator)) and type(mine) is type(theirs):
-        copy_back(mine, theirs)
-    else:
-        container[key] = theirs

@@ -20,6 +20,7 @@ Once started, the server hides itself: its modules leave ``sys.modules`` and ``s
 from __future__ import annotations
 
 import builtins
+import ctypes
 import itertools
 import os
 import re
@@ -53,10 +54,9 @@ def limit_and_drop_privileges(config: dict) -> None:
         os.setgroups([])
         os.setresgid(config["uid"], config["uid"], config["uid"])
         os.setresuid(config["uid"], config["uid"], config["uid"])
-    if config.get("die_with_parent"):  # without bubblewrap's --die-with-parent
-        import ctypes
-
-        ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+    # Die with the parent (the grader, or bubblewrap): after a change of uid, which clears
+    # bubblewrap's --die-with-parent, a cell stuck in a loop would otherwise outlive grading.
+    ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
     os.umask(0o077)
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):  # the student's code may write to the raw descriptors: nowhere
@@ -137,7 +137,9 @@ class Student(wire.Codec):
                                           "kwargs": self.encode(kwargs)})
             if "error" in reply:
                 raise rebuild_error(reply["error"])
-            return self.decode(reply["result"])
+            wire.copy_back(list(args), self.decode(reply["args"]))
+            wire.copy_back(kwargs, self.decode(reply["kwargs"]))
+            return args[reply["same"]] if "same" in reply else self.decode(reply["result"])
         return callback
 
     # --- requests -----------------------------------------------------------------------
@@ -220,6 +222,15 @@ def hide_the_server(namespace: dict) -> dict:
     return notebook.__dict__
 
 
+def preload(imports: str) -> None:
+    """Run the setup cell's imports now, while the grader runs its own copy of the setup, so
+    the setup cell finds its modules loaded. A failure is the setup cell's to report."""
+    try:
+        exec(imports, {})
+    except BaseException:
+        pass
+
+
 def main() -> None:
     read_fd, write_fd = os.dup(0), os.dup(1)  # the channel; 0, 1 and 2 then lead nowhere
     channel = wire.Channel(read_fd, write_fd, None, send_limit=wire.MAX_REPLY)
@@ -231,6 +242,7 @@ def main() -> None:
     student = Student(config["output_kb"] * 1024)
     student.namespace = hide_the_server(student.namespace)
     channel.serve, student.channel = student.serve, channel
+    preload(config.get("preload", ""))
     try:
         channel.send({"reply": True, "ready": True})
         while True:

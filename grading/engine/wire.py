@@ -208,6 +208,43 @@ def random_generator(kind: str, state: dict):
     return np.random.Generator(bits)
 
 
+def copy_back(original, returned, opaque: tuple[type, ...] = ()) -> None:
+    """Write what a call in the other process did to its arguments back into this process's
+    own objects, in place. ``opaque``: types whose instances stand for objects of the other
+    process (the grader's ``Remote``), never copied field by field."""
+    if isinstance(original, np.random.Generator) and isinstance(returned, np.random.Generator):
+        original.bit_generator.state = returned.bit_generator.state
+    elif isinstance(original, np.random.RandomState) and isinstance(returned, np.random.RandomState):
+        original.set_state(returned.get_state(legacy=False))
+    elif isinstance(original, np.ndarray) and isinstance(returned, np.ndarray):
+        if original.shape == returned.shape and original.flags.writeable:
+            np.copyto(original, returned, casting="unsafe")
+    elif isinstance(original, list) and isinstance(returned, list):
+        if len(original) == len(returned):
+            for index, (mine, theirs) in enumerate(zip(original, returned)):
+                _copy_item(original, index, mine, theirs, opaque)
+        else:
+            original[:] = returned
+    elif isinstance(original, dict) and isinstance(returned, dict):
+        for key in [k for k in original if k not in returned]:
+            del original[key]
+        for key, theirs in returned.items():
+            _copy_item(original, key, original.get(key), theirs, opaque)
+    elif isinstance(original, tuple) and isinstance(returned, tuple) and len(original) == len(returned):
+        for mine, theirs in zip(original, returned):
+            copy_back(mine, theirs, opaque)
+    elif (type(original) is type(returned) and hasattr(original, "__dict__")
+          and not isinstance(original, (tuple, *opaque))):
+        copy_back(vars(original), vars(returned), opaque)
+
+
+def _copy_item(container, key, mine, theirs, opaque) -> None:
+    if isinstance(mine, (np.ndarray, list, dict, np.random.Generator)) and type(mine) is type(theirs):
+        copy_back(mine, theirs, opaque)
+    else:
+        container[key] = theirs
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 

@@ -28,8 +28,10 @@ import numpy as np
 import pytest
 
 from grading import course
-from grading.engine import Flag, Limits, SubmissionResult, examples, grade_submission, names, sandbox, static, wire
-from grading.engine.link import Link, Remote, SubmissionStopped, copy_back
+from grading.engine import (Flag, Limits, SubmissionResult, examples, grade_submission, graders, names, sandbox,
+                            static, wire)
+from grading.engine.link import Link, Remote, SubmissionStopped
+from grading.engine.wire import copy_back
 
 ROOT = course.REPO_ROOT
 FIRST = "01_why_sigmoid"
@@ -152,6 +154,66 @@ def test_feedback_hides_hidden_tests_and_solutions(graded, student):
     nbformat.validate(result.feedback)
 
 
+@pytest.mark.notebook
+def test_feedback_shows_every_cell_and_says_which_the_grader_skipped(graded):
+    released = nbformat.read(course.notebook_path(ROOT, "notebooks", FIRST), as_version=4)
+    feedback = graded[FIRST, "correct"].feedback
+    free = [c for c in feedback.cells if c.cell_type == "code" and "nbgrader" not in c.metadata]
+    assert [c.source for c in free] == [c.source for c in released.cells
+                                        if c.cell_type == "code" and "nbgrader" not in c.metadata], "a cell is missing"
+    skipped = [c for c in free if "Not run by the grader" in json.dumps(c.outputs)]
+    assert skipped, "01's experiment cells feed no test: the grader should skip them"
+    assert all(len(c.outputs) == 1 for c in skipped), "a skipped cell shows the note and nothing else"
+
+
+@pytest.mark.notebook
+def test_a_grader_process_is_reused_and_dropped_when_it_fails(graded):
+    idle = list(graders._idle)
+    assert idle and all(grader.poll() is None for grader in idle), "the graders should wait for the next job"
+    with pytest.raises(RuntimeError, match="the grader process failed"):
+        graders.run({"preload": ""}, 30)  # no working directory: the job fails in the grader
+    assert graders._idle == idle[:-1], "an idle grader should have taken the job, and not come back"
+    assert idle[-1].poll() is not None, "a grader whose job failed must end"
+
+
+def _cells_needed(*cells: tuple[bool, str]) -> str:
+    """``cells_needed`` of (always runs?, source) pairs, as a string: R runs, s is skipped."""
+    needed = names.cells_needed([source for _, source in cells], [always for always, _ in cells])
+    return "".join("R" if runs else "s" for runs in needed)
+
+
+SETUP = (True, "import numpy as np\nfrom helpers import figures\nSEED = 1\nX = np.ones((3, 2))")
+
+
+def test_cells_no_test_depends_on_are_skipped():
+    assert _cells_needed(SETUP, (True, "def f(x):\n    return 2 * x"),
+                         (False, "figures.show(f, X, seed=SEED)\nlosses = [f(x) for x in X]"),  # reads only
+                         (False, "for label in 'ab':\n    print(label)"),
+                         (True, "for label in 'cd':\n    assert f(1) == 2, label")) == "RRssR"
+
+
+def test_cells_a_test_depends_on_run_with_what_they_depend_on():
+    assert _cells_needed(SETUP, (False, "w = np.zeros(2)"), (False, "scale = 3\nv = w * scale"),
+                         (False, "v2 = 1"), (True, "assert v.sum() == 0")) == "RRRsR"
+
+
+def test_cells_that_may_change_a_value_a_test_reads_run():
+    changed_by = ["train(net, X)", "net.fit(X)", "net.W[0] = 1.0", "net.lr = 0.1", "net += 1",
+                  "def f():\n    global net\n    net = 2"]
+    for cell in changed_by:
+        got = _cells_needed(SETUP, (False, "net = object()"), (False, cell), (True, "assert net is not None"))
+        assert got == "RRRR", (cell, got)
+    assert _cells_needed(SETUP, (False, "np.random.shuffle(X)"), (True, "assert X[0, 0] == 1")) == "RRR"
+    # a constant in one cell, an array in another: it can be changed in place
+    assert _cells_needed(SETUP, (False, "w = 0"), (False, "w = np.zeros(2)"), (False, "np.copyto(w, 1.0)"),
+                         (True, "assert w[0] == 1")) == "RRRRR"
+
+
+def test_cells_this_reading_cannot_follow_run():
+    for cell in ["exec('v = 1')", "globals()['v'] = 1", "x = (", "setattr(np, 'v', 1)"]:
+        assert _cells_needed(SETUP, (False, cell), (True, "assert v == 1")) == "RRR", cell
+
+
 def _between(text: str, begin: str, end: str):
     inside = False
     for line in text.splitlines():
@@ -260,6 +322,46 @@ def test_a_timeout_while_cells_are_run_again_says_what_to_do(tmp_path):
         link._send({"op": "run"}, 30, "neuron", replaying=True)
     assert "after ProcessExitError: cell 7 ended" in stop.value.message
     assert "ran your cells again" in stop.value.message and "make your cells faster" in stop.value.message
+
+
+def _descendants(pid: int) -> set[int]:
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, new = set(), {pid}
+    while new:
+        found |= new
+        new = {child for child, parent in parents.items() if parent in new} - found
+    return found - {pid}
+
+
+@pytest.mark.notebook
+def test_a_student_process_stuck_in_a_loop_ends_with_grading(tmp_path):
+    limits = {"output_kb": 1, "notebook_timeout_s": 60, "cell_timeout_s": 30, "memory_mb": 1024}
+    link = Link(sandbox.choose("auto", str(ROOT / "helpers"), str(ROOT)), str(tmp_path), limits,
+                time.monotonic() + 60)
+    link.start()
+    link._ensure()
+    link.channel.send({"op": "run", "source": "while True:\n    pass", "label": "loop"})
+    started = _descendants(link.process.pid)
+    assert started, "no student process to watch"
+    link.stop()
+    deadline = time.monotonic() + 5
+    while (alive := {pid for pid in started if _running(pid)}) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive, "the student's process outlived its grader"
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has ended; only its parent has not collected it yet
 
 
 def test_copy_back_writes_a_call_s_mutations_in_place():
