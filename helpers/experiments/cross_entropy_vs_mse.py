@@ -45,6 +45,20 @@ def output_delta(z, y, cost: str) -> np.ndarray:
     return rule.delta(z, _sigmoid(z), y)
 
 
+
+WRONG_DELTAS = {
+    "mse": "you left out σ'(z): a depends on z through the sigmoid, so δ needs the link ∂a/∂z after ∂C_x/∂a",
+    "cross_entropy": ("you kept a factor σ'(z): multiply ∂C_x/∂a by σ'(z) written in terms of a, "
+                      "then simplify: it cancels"),
+}
+
+
+def wrong_output_deltas(z, y, cost: str) -> dict:
+    """``{sentence: δ}``: the usual wrong derivation of ``cost``'s output error (``output_delta``),
+    for ``checks.check_gradient``'s ``known_mistakes``: the other cost's treatment of σ'(z)."""
+    other = COSTS[1 - COSTS.index(get_cost(cost).name)]
+    return {WRONG_DELTAS[cost]: output_delta(z, y, other)}
+
 # --- one neuron, one input: Nielsen's slowdown experiment -----------------------------------
 
 class NeuronRun(NamedTuple):

@@ -77,3 +77,32 @@ def neuron_fit(x, y, w, b, title: str = "") -> Figure:
     ax.set(xlabel="x", ylabel="output", ylim=(-0.05, 1.05), title=title)
     ax.legend(loc="upper left")
     return fig
+
+
+def xor_regions(X, y, linear_unit, network_probability, *, linear_correct: int, hidden_units: int,
+                resolution: int = 201) -> Figure:
+    r"""XOR's points over two decision regions: left, the linear unit ``(w, b)``'s half-planes
+    :math:`x\cdot w + b > 0`; right, where ``network_probability`` (a function of an (m, 2) array)
+    exceeds 1/2, shaded by the probability. ``linear_correct``: how many points the unit gets right;
+    ``hidden_units``: the network's width, for the title."""
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    axis = np.linspace(-0.5, 1.5, resolution)
+    grid = np.stack(np.meshgrid(axis, axis), axis=-1).reshape(-1, 2)
+    w, b = linear_unit
+    network = np.asarray(network_probability(grid)).reshape(resolution, resolution)
+    network_correct = int(np.sum((np.asarray(network_probability(X)) > 0.5) == (y > 0.5)))
+    fig, axes = panels(2, width=4.2, height=3.9)
+    shading = {
+        f"one linear unit: {linear_correct} of {len(y)} right at best": (grid @ w + b > 0).reshape(resolution, resolution),
+        f"2-{hidden_units}-1 sigmoid network: {network_correct} of {len(y)} right": network,
+    }
+    for ax, (title, region) in zip(axes, shading.items()):
+        ax.contourf(axis, axis, region.astype(float), levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.55)
+        ax.contour(axis, axis, region.astype(float), levels=[0.5], colors="k", linewidths=1.5)
+        for label, marker in ((0.0, "o"), (1.0, "s")):
+            chosen = y == label
+            ax.scatter(X[chosen, 0], X[chosen, 1], s=120, marker=marker, edgecolors="k", zorder=3,
+                       color="C0" if label == 0 else "C3", label=f"label {label:g}")
+        ax.set(xlabel="$x_1$", ylabel="$x_2$", title=title, aspect="equal")
+    axes[0].legend(loc="center", fontsize=8, framealpha=1.0)
+    return fig

@@ -55,6 +55,25 @@ def test_output_delta_formulas_and_the_missing_sigma_prime():
     np.testing.assert_allclose(cross_entropy_vs_mse.output_delta(Z, Y, "mse"), (A - Y) * A * (1 - A), rtol=1e-14)
 
 
+
+@pytest.mark.parametrize("cost, wrong_factor", [
+    ("mse", lambda A: np.ones_like(A)),               # σ'(z) left out
+    ("cross_entropy", lambda A: A * (1 - A)),         # σ'(z) kept
+])
+def test_wrong_output_deltas_are_the_usual_slips_and_not_the_gradient(cost, wrong_factor):
+    Z, Y = np.array([[4.0, -1.0], [0.5, 2.0]]), np.array([[0.0, 1.0], [1.0, 1.0]])
+    A = sigma(Z)
+    ((text, wrong),) = cross_entropy_vs_mse.wrong_output_deltas(Z, Y, cost).items()
+    assert "σ'(z)" in text
+    np.testing.assert_allclose(wrong, (A - Y) * wrong_factor(A), rtol=1e-14)
+    numeric = numerical_gradient(lambda: summed_textbook_cost(Z, Y, cost), Z)
+    assert rel_error(wrong, numeric) > 0.1
+
+
+def test_wrong_output_deltas_name_an_unknown_cost():
+    with pytest.raises(ValueError, match="cost"):
+        cross_entropy_vs_mse.wrong_output_deltas(np.zeros((1, 1)), np.zeros((1, 1)), "hinge")
+
 def test_output_delta_is_finite_at_extreme_logits_and_checks_input():
     Z, Y = np.array([[-1e4, 1e4, -800.0]]), np.array([[1.0, 0.0, 0.0]])
     with np.errstate(all="raise", under="ignore"):

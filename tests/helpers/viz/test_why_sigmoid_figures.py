@@ -1,5 +1,5 @@
 """Tests for notebook 01's figures (helpers.viz.why_sigmoid): the sigmoid-versus-step view behind
-the sigmoid explorer, the activation gallery and one neuron's fitted curve."""
+the sigmoid explorer, the activation gallery, one neuron's fitted curve and XOR's decision regions."""
 from __future__ import annotations
 
 import numpy as np
@@ -84,3 +84,21 @@ def test_neuron_fit_curve_covers_the_data():
     grid = curve.get_xdata()
     assert grid.min() < -1.0 and grid.max() > 3.0
     np.testing.assert_allclose(curve.get_ydata(), sigma(2.0 * grid - 1.0), rtol=1e-12)
+
+
+def test_xor_regions_shade_each_model_and_count_what_it_gets_right():
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = np.array([0.0, 1.0, 1.0, 0.0])
+    calls = []
+
+    def probability(points):  # right on (0,0), (0,1), (1,0); wrong on (1,1)
+        calls.append(len(points))
+        return sigma(10 * (points[:, 0] + points[:, 1] - 0.5))
+
+    fig = why_sigmoid_figures.xor_regions(X, y, (np.array([1.0, 1.0]), -0.5), probability,
+                                          linear_correct=3, hidden_units=2, resolution=21)
+    left, right = fig.axes[:2]
+    assert "3 of 4" in left.get_title()
+    assert right.get_title() == "2-2-1 sigmoid network: 3 of 4 right"
+    assert sorted(calls) == [4, 21 * 21]
+    assert figures.figure_png(fig).startswith(PNG_SIGNATURE)
