@@ -76,11 +76,40 @@ def back_propagate(forward: Propagation, weights: Sequence[np.ndarray], activati
     """The errors δ^[l] = dC/dZ^[l] of every layer (list of L arrays shaped like A^[l]), given the
     forward pass ``forward`` and ``grad_output`` = dC/dA^[L]."""
     record = get_activation(activation)
-    grad, deltas = as_float_array(grad_output, "grad_output"), [None] * len(weights)
+    local = [_local_derivative(record, Z, A) for Z, A in zip(forward.pre_activations, forward.outputs)]
+    return _chain(local, weights, as_float_array(grad_output, "grad_output"))
+
+
+def _chain(local_derivatives, weights, grad, transposed: bool = True) -> list[np.ndarray]:
+    """δ^[l] for l = L, ..., 1 from each layer's f'; ``transposed=False`` is a wrong derivation."""
+    deltas = [None] * len(weights)
     for layer in range(len(weights) - 1, -1, -1):
-        deltas[layer] = grad * _local_derivative(record, forward.pre_activations[layer], forward.outputs[layer])
-        grad = deltas[layer] @ weights[layer].T
+        deltas[layer] = grad * local_derivatives[layer]
+        if layer:  # the data X need no gradient
+            grad = deltas[layer] @ (weights[layer].T if transposed else weights[layer])
     return deltas
+
+
+NO_DERIVATIVE = ("you left out the activation's derivative: Z^[l] reaches the cost only through "
+                 "A^[l] = f(Z^[l]), and that step has a local derivative too")
+NOT_TRANSPOSED = ("you multiplied by W^[l] where its transpose belongs: the input a_i feeds unit j through "
+                  "w_ij, and the sum on the way back runs over j, the second index")
+DERIVATIVE_OF_OUTPUT = ("you applied f' to the activations A instead of the weighted inputs Z "
+                        "(from A, use .derivative_from_output)")
+
+
+def wrong_derivations(X, weights: Sequence[np.ndarray], activation: str, grad_output) -> dict:
+    """Notebook 05's usual wrong results for the standard deviations of δ^[l] (one per layer),
+    each under the sentence a test cell shows for it."""
+    record = get_activation(activation)
+    forward = propagate(X, weights, activation)
+    grad_output = as_float_array(grad_output, "grad_output")
+    local = [_local_derivative(record, Z, A) for Z, A in zip(forward.pre_activations, forward.outputs)]
+    wrong = {NO_DERIVATIVE: _chain([np.ones_like(A) for A in forward.outputs], weights, grad_output),
+             DERIVATIVE_OF_OUTPUT: _chain([record.derivative(A) for A in forward.outputs], weights, grad_output)}
+    if all(W.shape[0] == W.shape[1] for W in weights[1:]):  # otherwise the shapes refuse it
+        wrong[NOT_TRANSPOSED] = _chain(local, weights, grad_output, transposed=False)
+    return {message: np.array([delta.std() for delta in deltas]) for message, deltas in wrong.items()}
 
 
 def layer_statistics(X, weights: Sequence[np.ndarray], activation: str, grad_output) -> LayerStatistics:

@@ -1,5 +1,6 @@
 r"""Notebook 04's cures for overfitting: the penalties and early stopping as its exercises state
-them, more data for free (shifted digits), and every cure compared over several random draws.
+them, exercise E's network with dropout and L2 (its cost, gradient and the usual wrong
+derivations), more data for free (shifted digits), and every cure compared over several random draws.
 
 One run on one data set cannot tell cures apart: with :math:`m` validation points an accuracy
 near :math:`a` has a standard error of :math:`\sqrt{a(1-a)/m}` (1.5 points for 90 % on 400
@@ -24,8 +25,10 @@ import numpy as np
 
 from helpers import datasets
 from helpers.experiments import regularisation as regularisation_experiment
-from helpers._validate import as_float_array, check_positive
-from helpers.regularisation import EarlyStopping, add_gradients, l1_gradient, l1_penalty, l2_gradient, l2_penalty
+from helpers._validate import as_float_array, check_count, check_positive, check_probability
+from helpers.losses import categorical_cross_entropy_from_logits
+from helpers.regularisation import (EarlyStopping, add_gradients, is_weight, l1_gradient, l1_penalty, l2_gradient,
+                                    l2_penalty)
 
 
 # --- the penalties as notebook 04's exercises state them, and early stopping ------------------
@@ -56,6 +59,71 @@ def train_with_early_stopping(step: Callable, validate: Callable, params: dict, 
         if stopper.update(epoch, history[-1], params):
             break
     return stopper.best_epoch, stopper.best_params, history
+
+
+# --- exercise E: the backward pass of a two-layer network with inverted dropout and L2 ---------
+
+def dropout_l2_cost(X, labels, params, keep, drop_probability, lam, n) -> float:
+    r"""Notebook 04's exercise E cost: the mean cross-entropy of the logits
+    :math:`\big(\mathrm{relu}(XW_1 + b_1) \odot K/(1-p)\big)W_2 + b_2` against ``labels``, plus
+    :math:`\frac{\lambda}{2n}\sum_w w^2` over W1 and W2. ``keep`` (K) is the 0/1 mask of the
+    hidden units, shape (samples, hidden); ``n`` is the training-set size."""
+    X, keep, p, lam, n = _exercise_inputs(X, keep, drop_probability, lam, n)
+    logits = _forward(X, params, keep, p)[2]
+    return categorical_cross_entropy_from_logits(logits, labels)[0] + l2_penalty(params, lam, n)
+
+
+def dropout_l2_gradients(X, labels, params, keep, drop_probability, lam, n) -> dict:
+    """The gradient of ``dropout_l2_cost`` with respect to W1, b1, W2 and b2 (a new dict)."""
+    X, keep, p, lam, n = _exercise_inputs(X, keep, drop_probability, lam, n)
+    return _gradients(X, labels, params, keep, p, lam, n)
+
+
+PENALTY_TWICE = ("the penalty's part is twice too large: the cost has λ/(2n) Σ w², and the 2 that comes "
+                 "down from w² cancels the ½")
+UNSCALED_MASK = ("you used the keep mask but not the factor 1/(1 - p): the forward pass divides every kept "
+                 "unit by 1 - p, so the gradient that flows back through it is divided by 1 - p as well")
+NO_MASK = ("you sent gradient to the hidden units that were dropped: a dropped unit contributed nothing "
+           "to the cost, so its gradient is 0")
+NO_RELU_DERIVATIVE = "you left out the ReLU's derivative between the hidden activations and Z = X W1 + b1"
+PENALISED_BIASES = "you added a penalty gradient to a bias: only the weights W are in the penalty"
+
+
+def wrong_derivations(X, labels, params, keep, drop_probability, lam, n) -> dict:
+    """The usual wrong results of exercise E, each a gradient dict under the sentence a test cell shows."""
+    X, keep, p, lam, n = _exercise_inputs(X, keep, drop_probability, lam, n)
+    ones = np.ones_like(keep)
+    wrong = {PENALTY_TWICE: dict(penalty_factor=2.0), UNSCALED_MASK: dict(mask=keep),
+             NO_MASK: dict(mask=ones / (1.0 - p)), NO_RELU_DERIVATIVE: dict(relu_derivative=False),
+             PENALISED_BIASES: dict(penalise_biases=True)}
+    return {message: _gradients(X, labels, params, keep, p, lam, n, **options) for message, options in wrong.items()}
+
+
+def _exercise_inputs(X, keep, drop_probability, lam, n):
+    X, keep = as_float_array(X, "X", ndim=2), as_float_array(keep, "keep", ndim=2)
+    if not np.all((keep == 0) | (keep == 1)):
+        raise ValueError("keep must hold 0 (dropped) or 1 (kept) only")
+    return (X, keep, check_probability(drop_probability, "drop_probability"),
+            check_positive(lam, "lam (λ)", allow_zero=True), check_count(n, "n (the number of training samples)"))
+
+
+def _forward(X, params, keep, p):
+    """(Z, dropped hidden activations, logits) of exercise E's network."""
+    Z = X @ params["W1"] + params["b1"]
+    dropped = np.maximum(Z, 0.0) * keep / (1.0 - p)
+    return Z, dropped, dropped @ params["W2"] + params["b2"]
+
+
+def _gradients(X, labels, params, keep, p, lam, n, *, penalty_factor=1.0, mask=None, relu_derivative=True,
+               penalise_biases=False) -> dict:
+    """Exercise E's gradient; the options make each wrong derivation of ``wrong_derivations``."""
+    Z, dropped, logits = _forward(X, params, keep, p)
+    grad_logits = categorical_cross_entropy_from_logits(logits, labels)[1]
+    mask = keep / (1.0 - p) if mask is None else mask
+    grad_Z = grad_logits @ params["W2"].T * mask * ((Z > 0) if relu_derivative else 1.0)
+    data = {"W1": X.T @ grad_Z, "b1": grad_Z.sum(axis=0), "W2": dropped.T @ grad_logits, "b2": grad_logits.sum(axis=0)}
+    return {key: grad + penalty_factor * lam / n * params[key] if penalise_biases or is_weight(key) else grad
+            for key, grad in data.items()}
 
 
 # --- more data for free -------------------------------------------------------------------------

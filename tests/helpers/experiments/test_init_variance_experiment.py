@@ -118,3 +118,36 @@ def test_histogram_range_follows_the_registry(name):
     expected = init_variance.LOG_RANGE if np.isfinite(low) and not np.isfinite(high) else (
         (low, high) if np.isfinite(high) else init_variance.UNBOUNDED_RANGE)
     assert init_variance.histogram_range(name) == expected
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])  # relu'(a) = relu'(z): one mistake is harmless there
+def test_each_wrong_derivation_is_the_backward_pass_with_that_mistake(rng, activation):
+    """Each entry, recomputed by hand with its one mistake, and different from the right standard deviations."""
+    X, weights, G = small_network(rng, widths=(3, 4, 4, 4))
+    record = ACTIVATIONS[activation]
+    right = init_variance.layer_statistics(X, weights, activation, G).gradient_std
+    wrong = init_variance.wrong_derivations(X, weights, activation, G)
+    outputs = init_variance.propagate(X, weights, activation).outputs
+    pre_activations = init_variance.propagate(X, weights, activation).pre_activations
+
+    def by_hand(derivative, transposed=True):
+        stds, grad = [], G
+        for layer in (2, 1, 0):
+            delta = grad * derivative(pre_activations[layer], outputs[layer])
+            stds.insert(0, delta.std())
+            if layer:
+                grad = delta @ (weights[layer].T if transposed else weights[layer])
+        return np.array(stds)
+
+    expected = {init_variance.NO_DERIVATIVE: by_hand(lambda Z, A: 1.0),
+                init_variance.DERIVATIVE_OF_OUTPUT: by_hand(lambda Z, A: record.derivative(A)),
+                init_variance.NOT_TRANSPOSED: by_hand(lambda Z, A: record.derivative(Z), transposed=False)}
+    assert set(wrong) == set(expected)
+    for message, stds in expected.items():
+        np.testing.assert_allclose(wrong[message], stds, err_msg=message)
+        assert not np.allclose(wrong[message], right), message
+
+
+def test_a_transpose_mistake_is_only_listed_where_the_shapes_allow_it(rng):
+    X, weights, G = small_network(rng)  # 3 -> 5 -> 4 -> 2: no square layer after the first
+    assert init_variance.NOT_TRANSPOSED not in init_variance.wrong_derivations(X, weights, "tanh", G)

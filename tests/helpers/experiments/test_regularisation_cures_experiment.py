@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from helpers.experiments import regularisation_cures
+from helpers.gradcheck import numerical_gradient
 from helpers.experiments import regularisation as regularisation_experiment
 
 SMALL = dict(layer_sizes=(2, 6, 2), epochs=60, check_every=20, patience=1, n_train=20, n_val=30, n_test=40)
@@ -102,3 +103,52 @@ def test_early_stopping_keeps_a_first_score_of_minus_infinity():
     best, params, history = regularisation_cures.train_with_early_stopping(lambda p: {"W1": p["W1"] + 1}, lambda p: -np.inf,
                                                          {"W1": np.zeros(1)}, 5, 2)
     assert (best, float(params["W1"][0]), len(history)) == (0, 1.0, 3)
+
+
+def _dropout_l2_case(seed, p=0.4):
+    rng = np.random.default_rng(seed)
+    params = {"W1": rng.normal(size=(3, 6)), "b1": rng.normal(size=6), "W2": rng.normal(size=(6, 4)),
+              "b2": rng.normal(size=4)}
+    X, labels = rng.normal(size=(5, 3)), rng.integers(0, 4, size=5)
+    return X, labels, params, (rng.random((5, 6)) >= p).astype(float), p, 2.0, 10
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_dropout_l2_gradients_match_finite_differences(seed):
+    case = _dropout_l2_case(seed)
+    params = case[2]
+    grads = regularisation_cures.dropout_l2_gradients(*case)
+    for key, value in params.items():
+        numeric = numerical_gradient(lambda: regularisation_cures.dropout_l2_cost(*case), value)
+        np.testing.assert_allclose(grads[key], numeric, rtol=1e-6, atol=1e-8, err_msg=key)
+
+
+def test_dropout_l2_cost_is_the_cross_entropy_of_the_scaled_network_plus_the_penalty():
+    X, labels, params, keep, p, lam, n = _dropout_l2_case(3)
+    hidden = np.maximum(X @ params["W1"] + params["b1"], 0.0) * keep / (1 - p)
+    logits = hidden @ params["W2"] + params["b2"]
+    log_probs = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    expected = -log_probs[np.arange(5), labels].mean() + lam / (2 * n) * (np.sum(params["W1"] ** 2) + np.sum(params["W2"] ** 2))
+    assert regularisation_cures.dropout_l2_cost(X, labels, params, keep, p, lam, n) == pytest.approx(expected)
+
+
+def test_each_wrong_derivation_differs_where_its_mistake_acts():
+    case = _dropout_l2_case(4)
+    right = regularisation_cures.dropout_l2_gradients(*case)
+    wrong = regularisation_cures.wrong_derivations(*case)
+    changed = {message: {key for key in right if not np.allclose(grads[key], right[key])} for message, grads in wrong.items()}
+    assert changed == {regularisation_cures.PENALTY_TWICE: {"W1", "W2"},
+                       regularisation_cures.UNSCALED_MASK: {"W1", "b1"},
+                       regularisation_cures.NO_MASK: {"W1", "b1"},
+                       regularisation_cures.NO_RELU_DERIVATIVE: {"W1", "b1"},
+                       regularisation_cures.PENALISED_BIASES: {"b1", "b2"}}
+
+
+@pytest.mark.parametrize("keep, p, lam, n, message", [(np.full((5, 6), 0.5), 0.4, 2.0, 10, "keep must hold 0"),
+                                                       (np.ones((5, 6)), 1.0, 2.0, 10, "drop_probability must lie in"),
+                                                       (np.ones((5, 6)), 0.4, -1.0, 10, "lam"),
+                                                       (np.ones((5, 6)), 0.4, 2.0, 0, "n \\(the number of training")])
+def test_dropout_l2_gradients_reject_bad_input(keep, p, lam, n, message):
+    X, labels, params = _dropout_l2_case(5)[:3]
+    with pytest.raises(ValueError, match=message):
+        regularisation_cures.dropout_l2_gradients(X, labels, params, keep, p, lam, n)
