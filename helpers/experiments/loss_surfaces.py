@@ -75,10 +75,10 @@ def _rosenbrock_value(p):
     return (1.0 - x) ** 2 + 100.0 * (y - x * x) ** 2
 
 
-def _rosenbrock_gradient(p):
+def _rosenbrock_gradient(p, steepness=100.0):
     x, y = p[..., 0], p[..., 1]
     inner = y - x * x
-    return _pair(-2.0 * (1.0 - x) - 400.0 * x * inner, 200.0 * inner)
+    return _pair(-2.0 * (1.0 - x) - 4.0 * steepness * x * inner, 2.0 * steepness * inner)
 
 
 def _saddle_value(p):
@@ -98,6 +98,44 @@ SADDLE = Surface("saddle", "a saddle point at the origin", _saddle_value, _saddl
 
 SURFACES: dict[str, Surface] = {"valley": valley(), "tilted valley": valley(angle_degrees=30.0),
                                 "rosenbrock": ROSENBROCK, "saddle": SADDLE}
+
+
+def rosenbrock_derivatives(x: float, y: float, steepness: float = 100.0):
+    r"""Gradient (2,) and Hessian (2, 2) of :math:`(1 - x)^2 + b\,(y - x^2)^2` with :math:`b` =
+    ``steepness`` (notebook 06's exercise F; ``ROSENBROCK`` is :math:`b = 100`)."""
+    inner = y - x * x
+    hessian = np.array([[2.0 - 4.0 * steepness * inner + 8.0 * steepness * x * x, -4.0 * steepness * x],
+                        [-4.0 * steepness * x, 2.0 * steepness]])
+    return _rosenbrock_gradient(np.array([x, y], dtype=float), steepness), hessian
+
+
+def wrong_rosenbrock_derivatives(x: float, y: float, steepness: float = 100.0) -> tuple[dict, dict]:
+    """The usual wrong gradients and Hessians, each under the sentence a test cell shows for it."""
+    b, inner = steepness, y - x * x
+    gradient, hessian = rosenbrock_derivatives(x, y, b)
+    with_xx = lambda value: np.array([[value, hessian[0, 1]], [hessian[1, 0], hessian[1, 1]]])
+    return ({
+        "∂f/∂x misses the chain rule's inner factor: the derivative of y − x² with respect to x is −2x":
+            np.array([-2.0 * (1.0 - x) + 2.0 * b * inner, gradient[1]]),
+        "∂f/∂x has the inner factor +2x: the derivative of y − x² with respect to x is −2x":
+            np.array([-2.0 * (1.0 - x) + 4.0 * b * x * inner, gradient[1]]),
+        "the first term's sign is wrong: the derivative of (1 − x)² is −2(1 − x), its inner factor is −1":
+            np.array([2.0 * (1.0 - x) - 4.0 * b * x * inner, gradient[1]]),
+    }, {
+        "∂²f/∂x² misses a product-rule term: −4bx·(y − x²) has two factors that both depend on x":
+            with_xx(2.0 + 8.0 * b * x * x),
+        "∂²f/∂x² misses the term from differentiating y − x² inside −4bx·(y − x²)":
+            with_xx(2.0 - 4.0 * b * inner),
+    })
+
+
+def with_pointwise_gradient(surface: Surface, gradient_at: Callable) -> Surface:
+    """``surface`` with its gradient computed by ``gradient_at(x, y) -> (2,)`` (e.g. a student's),
+    one point at a time, so that optimisers can run on it."""
+    def gradient(p):
+        rows = np.reshape(p, (-1, 2))
+        return np.array([np.asarray(gradient_at(x, y), dtype=float) for x, y in rows]).reshape(np.shape(p))
+    return surface._replace(gradient=gradient)
 
 
 def get_surface(name: str) -> Surface:

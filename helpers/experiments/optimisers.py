@@ -103,6 +103,13 @@ def excess_cost(surface: Surface | str, points) -> np.ndarray:
     return surface.value(np.asarray(points, dtype=float)) - lowest
 
 
+def observed_factor(points, minimum, first: int, last: int) -> float:
+    """The factor by which a path's distance to ``minimum`` shrank per step between steps
+    ``first`` and ``last`` (geometric mean), to hold against ``shrink_factor``'s prediction."""
+    distances = np.linalg.norm(np.asarray(points, dtype=float) - np.asarray(minimum, dtype=float), axis=-1)
+    return float((distances[last] / distances[first]) ** (1.0 / (last - first)))
+
+
 class TunedRates(NamedTuple):
     """The best constant settings on a quadratic, and the factor by which each shrinks the
     distance to the minimum per step (its worst direction, in the long run)."""

@@ -1,6 +1,6 @@
 r"""Choosing hyper-parameters (notebook 10): samplers, searches, the landscape they explore, the
-learning-rate range test, batch size against learning rate, decoupled weight decay, and how
-optimistic the best of many validation scores is.
+learning-rate range test, the learning rate's gradient over one step, batch size against learning
+rate, decoupled weight decay, and how optimistic the best of many validation scores is.
 
 Every trial trains a small ``MLP`` on a subset of scikit-learn's digits through ``helpers.train``,
 so one trial costs a few hundredths of a second and a search of dozens of them stays cheap. A run
@@ -150,6 +150,41 @@ def best_rates(data: Split, batch_sizes, lrs, *, epochs: int = 4, seed: int = 0)
     """Validation loss for every batch size (rows) and rate (columns), the same epochs each."""
     return np.array([[validation_loss(data, lr, epochs=epochs, batch_size=b, seed=seed) for lr in lrs]
                      for b in batch_sizes])
+
+
+# --- a gradient for the learning rate: one step on L2-regularised least squares ------------------
+
+def _training_gradient(w, l2, X, y):
+    return X.T @ (X @ w - y) / len(y) + l2 * w
+
+
+def stepped_validation_loss(w, lr, l2, X_train, y_train, X_val, y_val, steps: int = 1) -> float:
+    r""":math:`\frac{1}{2m}\lVert X_v w_k - y_v\rVert^2` after ``steps`` steps :math:`w_{t+1} = w_t - \eta\nabla C(w_t)`
+    on the training cost :math:`C = \frac{1}{2n}\lVert Xw - y\rVert^2 + \frac\lambda2\lVert w\rVert^2`."""
+    for _ in range(check_count(steps, "steps")):
+        w = w - lr * _training_gradient(w, l2, X_train, y_train)
+    return 0.5 * float((X_val @ w - y_val) @ (X_val @ w - y_val)) / len(y_val)
+
+
+def learning_rate_gradient(w, lr, l2, X_train, y_train, X_val, y_val) -> float:
+    """The derivative of one step's ``stepped_validation_loss`` with respect to ``lr`` (notebook 10's exercise D)."""
+    grad = _training_gradient(w, l2, X_train, y_train)
+    return -float((X_val @ (w - lr * grad) - y_val) @ (X_val @ grad)) / len(y_val)
+
+
+def wrong_learning_rate_gradients(w, lr, l2, X_train, y_train, X_val, y_val) -> dict:
+    """The usual wrong derivatives, each under the sentence a test cell shows for it."""
+    derivative = lambda *changed: np.array(learning_rate_gradient(w, *changed))
+    return {
+        "the sign is wrong: a larger η moves w₁ further along −∇C, so ∂w₁/∂η = −∇C(w)":
+            -derivative(lr, l2, X_train, y_train, X_val, y_val),
+        "∇C lacks the L2 term λw: the step is taken on the regularised training cost":
+            derivative(lr, 0.0, X_train, y_train, X_val, y_val),
+        "the validation residual is taken at w instead of w₁ = w − η∇C(w)":
+            derivative(0.0, l2, X_train, y_train, X_val, y_val),
+        "the validation loss is measured on the training data: w₁ is judged on X_val, y_val":
+            derivative(lr, l2, X_train, y_train, X_train, y_train),
+    }
 
 
 # --- Adam with L2, and decoupled weight decay -----------------------------------------------

@@ -1,6 +1,6 @@
 """Figures for notebook 10 (tuning): log-uniform draws, grid against random search on a measured
-landscape, the learning-rate range test, batch size against rate, L2 in Adam against decoupled
-weight decay, and the optimism of a search's winner.
+landscape, the learning-rate range test, the learning rate's derivative over one step, batch size
+against rate, L2 in Adam against decoupled weight decay, and the optimism of a search's winner.
 
 Each function builds and returns a matplotlib ``Figure`` (no pyplot), like ``helpers.viz.figures``.
 """
@@ -123,6 +123,24 @@ def range_test(rates, losses, suggestion: float) -> Figure:
     ax.axvline(suggestion, color="C2", ls="-", label=f"suggested η = {suggestion:.2g}")
     ax.set(xscale="log", ylim=(0, np.log(10) * 1.3), xlabel="learning rate η (growing every epoch)",
            ylabel="training loss", title="learning-rate range test")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def one_step_rate(rates, losses, slopes: Mapping[float, float], best: float) -> Figure:
+    """The validation loss after one step against its rate, with a tangent of slope ``slopes[rate]``
+    (the derivative with respect to the rate) at each of a few rates, and the rate ``best`` where it is 0."""
+    fig, (ax,) = panels(1, width=6.0, height=3.4)
+    rates, losses = np.asarray(rates, dtype=float), np.asarray(losses, dtype=float)
+    ax.plot(rates, losses, lw=1.8, color="C0", label="validation loss after one step")
+    half_width = 0.08 * (rates[-1] - rates[0])
+    for index, (rate, slope) in enumerate(slopes.items()):
+        at = np.interp(rate, rates, losses)
+        ax.plot([rate - half_width, rate + half_width], [at - slope * half_width, at + slope * half_width],
+                color="C3", lw=1.4, label="your derivative as a tangent" if index == 0 else None)
+        ax.plot(rate, at, "o", color="C3", ms=4)
+    ax.axvline(best, color="C2", ls="--", label=f"derivative 0 at η = {best:.3g}")
+    ax.set(xlabel="learning rate η of the one step", ylabel="validation loss", title="a gradient for η, over one step")
     ax.legend(fontsize=8)
     return fig
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from helpers.experiments import loss_surfaces
@@ -82,3 +82,55 @@ def test_start_inside_the_plot_window():
 def test_unknown_surface_lists_the_names():
     with pytest.raises(ValueError, match="unknown surface 'bowl'"):
         loss_surfaces.get_surface("bowl")
+
+
+@given(x=st.floats(-2.0, 2.0), y=st.floats(-1.0, 3.0), steepness=st.floats(1.0, 200.0))
+def test_rosenbrock_derivatives_match_central_differences(x, y, steepness):
+    def value(p):
+        return (1.0 - p[0]) ** 2 + steepness * (p[1] - p[0] ** 2) ** 2
+
+    def numeric(function, point, eps=1e-5):
+        return np.array([(function(point + eps * unit) - function(point - eps * unit)) / (2 * eps) for unit in np.eye(2)])
+
+    point = np.array([x, y])
+    gradient, hessian = loss_surfaces.rosenbrock_derivatives(x, y, steepness)
+    assert np.allclose(gradient, numeric(value, point), rtol=1e-6, atol=1e-4)
+    for i in range(2):  # row i of the Hessian: the derivative of ∂f/∂p_i, from f itself
+        row = numeric(lambda q: numeric(value, q, 1e-4)[i], point, 1e-4)
+        assert np.allclose(hessian[i], row, rtol=1e-4, atol=1e-2 * steepness)
+
+
+def test_rosenbrock_derivatives_are_the_surface_at_steepness_100():
+    gradient, hessian = loss_surfaces.rosenbrock_derivatives(-1.2, 1.0)
+    assert np.allclose(gradient, loss_surfaces.ROSENBROCK.gradient(np.array([-1.2, 1.0])))
+    # at the minimum: [[2 + 8b, -4b], [-4b, 2b]], condition number about 2508
+    _, at_minimum = loss_surfaces.rosenbrock_derivatives(1.0, 1.0)
+    assert np.allclose(at_minimum, [[802.0, -400.0], [-400.0, 200.0]])
+    low, high = np.linalg.eigvalsh(at_minimum)
+    assert high / low == pytest.approx(2508.0, rel=1e-3)
+
+
+@given(x=st.floats(-2.0, 2.0).filter(lambda v: abs(v) > 0.1), y=st.floats(-1.0, 3.0))
+def test_wrong_rosenbrock_derivatives_are_wrong(x, y):
+    assume(abs(y - x * x) > 0.1)  # on the valley's floor y = x² some mistakes give the right numbers
+    gradient, hessian = loss_surfaces.rosenbrock_derivatives(x, y, 100.0)
+    wrong_gradients, wrong_hessians = loss_surfaces.wrong_rosenbrock_derivatives(x, y, 100.0)
+    assert len(wrong_gradients) == 3 and len(wrong_hessians) == 2
+    for wrong in wrong_hessians.values():  # each differs where a mistaken derivation would
+        assert wrong.shape == (2, 2) and not np.allclose(wrong, hessian, rtol=1e-6, atol=1e-9)
+    for wrong in wrong_gradients.values():
+        assert wrong.shape == (2,)
+        assert wrong[1] == gradient[1]
+
+
+def test_surface_with_a_pointwise_gradient_runs_like_the_original():
+    calls = []
+
+    def gradient_at(x, y):
+        calls.append((x, y))
+        return loss_surfaces.rosenbrock_derivatives(x, y)[0]
+
+    surface = loss_surfaces.with_pointwise_gradient(loss_surfaces.ROSENBROCK, gradient_at)
+    points = np.array([[[-1.2, 1.0], [0.5, 0.3]], [[1.0, 1.0], [2.0, -1.0]]])
+    assert np.allclose(surface.gradient(points), loss_surfaces.ROSENBROCK.gradient(points))
+    assert len(calls) == 4 and surface.value is loss_surfaces.ROSENBROCK.value

@@ -279,3 +279,12 @@ def test_shrink_factor_rejects_bad_arguments():
         optimisers.shrink_factor(0.1, (1.0, 25.0), momentum=1.5)
     with pytest.raises(ValueError, match="curvatures"):
         optimisers.shrink_factor(0.1, [])
+
+
+def test_observed_factor_matches_the_predicted_rate_on_a_quadratic():
+    valley = loss_surfaces.valley(condition=25.0)
+    points = optimisers.path(valley, "sgd", 0.05, 200)
+    predicted = optimisers.shrink_factor(0.05, (1.0, 25.0))
+    assert optimisers.observed_factor(points, (0.0, 0.0), 100, 200) == pytest.approx(predicted, rel=1e-9)
+    halving = np.array([[8.0, 0.0], [4.0, 0.0], [2.0, 0.0], [1.0, 0.0]])
+    assert optimisers.observed_factor(halving, (0.0, 0.0), 0, 3) == pytest.approx(0.5)

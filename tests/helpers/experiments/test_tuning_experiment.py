@@ -198,3 +198,45 @@ def test_winners_optimism_measures_validation_minus_test_of_the_best_validation_
     hits[1, :10], hits[0, 10:] = True, True
     gaps = tuning.winners_optimism(hits, 2, 10, 50, np.random.default_rng(0))
     assert np.all(gaps >= 0) and gaps.mean() > 0
+
+
+def _regression(seed):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(50, 4)) * np.array([2.0, 1.0, 0.5, 0.1])
+    y = X @ rng.normal(size=4) + 0.2 * rng.normal(size=50)
+    return rng.normal(size=4), X[:30], y[:30], X[30:], y[30:]
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("lr, l2", [(0.0, 0.0), (0.05, 0.1), (0.3, 1.0)])
+def test_learning_rate_gradient_matches_central_differences(seed, lr, l2):
+    w, X_train, y_train, X_val, y_val = _regression(seed)
+    loss = lambda rate: tuning.stepped_validation_loss(w, rate, l2, X_train, y_train, X_val, y_val)
+    numeric = (loss(lr + 1e-6) - loss(lr - 1e-6)) / 2e-6
+    analytic = tuning.learning_rate_gradient(w, lr, l2, X_train, y_train, X_val, y_val)
+    assert analytic == pytest.approx(numeric, rel=1e-6, abs=1e-9)
+
+
+def test_stepped_validation_loss_takes_one_step_of_the_regularised_cost():
+    w, X_train, y_train, X_val, y_val = _regression(7)
+    assert tuning.stepped_validation_loss(w, 0.0, 5.0, X_train, y_train, X_val, y_val) == pytest.approx(
+        0.5 * np.mean((X_val @ w - y_val) ** 2))
+    step = X_train.T @ (X_train @ w - y_train) / 30 + 0.5 * w  # written out: ∇C with λ = 0.5
+    assert tuning.stepped_validation_loss(w, 0.1, 0.5, X_train, y_train, X_val, y_val) == pytest.approx(
+        0.5 * np.mean((X_val @ (w - 0.1 * step) - y_val) ** 2))
+    after_three = w.copy()
+    for _ in range(3):
+        after_three -= 0.1 * (X_train.T @ (X_train @ after_three - y_train) / 30 + 0.5 * after_three)
+    assert tuning.stepped_validation_loss(w, 0.1, 0.5, X_train, y_train, X_val, y_val, steps=3) == pytest.approx(
+        0.5 * np.mean((X_val @ after_three - y_val) ** 2))
+    with pytest.raises(ValueError, match="steps"):
+        tuning.stepped_validation_loss(w, 0.1, 0.5, X_train, y_train, X_val, y_val, steps=0)
+
+
+def test_wrong_learning_rate_gradients_differ_from_the_right_one():
+    w, X_train, y_train, X_val, y_val = _regression(3)
+    right = tuning.learning_rate_gradient(w, 0.05, 0.2, X_train, y_train, X_val, y_val)
+    wrong = tuning.wrong_learning_rate_gradients(w, 0.05, 0.2, X_train, y_train, X_val, y_val)
+    assert len(wrong) == 4
+    for description, value in wrong.items():
+        assert np.ndim(value) == 0 and not np.isclose(value, right, rtol=1e-3), description

@@ -4,6 +4,7 @@ no network is trained here)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from matplotlib.figure import Figure
 
 from helpers.experiments import tuning
@@ -89,4 +90,19 @@ def test_optimism_plots_the_mean_gap_per_number_of_trials():
     gaps = {50: np.array([[0.0, 0.02], [0.04, 0.06]])}
     fig = tuning_figures.optimism([1, 10], gaps)
     np.testing.assert_allclose(fig.axes[0].get_lines()[0].get_ydata(), [1.0, 5.0])
+    _draws(fig)
+
+
+def test_one_step_rate_draws_each_tangent_with_its_slope_through_the_curve():
+    rates = np.linspace(0.0, 1.0, 11)
+    losses = (rates - 0.4) ** 2
+    fig = tuning_figures.one_step_rate(rates, losses, {0.2: -0.4, 0.8: 0.8}, best=0.4)
+    lines = fig.axes[0].get_lines()
+    tangents = [line.get_xydata() for line in lines if len(line.get_xdata()) == 2 and line.get_color() == "C3"]
+    assert len(tangents) == 2
+    for (start, end), (rate, slope) in zip(tangents, [(0.2, -0.4), (0.8, 0.8)]):
+        assert (end[1] - start[1]) / (end[0] - start[0]) == pytest.approx(slope)
+        assert (start + end)[0] / 2 == pytest.approx(rate)
+        assert (start + end)[1] / 2 == pytest.approx((rate - 0.4) ** 2)
+    assert lines[-1].get_xdata()[0] == 0.4  # the vertical line at the best rate
     _draws(fig)
