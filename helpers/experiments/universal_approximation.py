@@ -1,11 +1,9 @@
-r"""Universal approximation, built by hand: steps, bumps, towers; and what depth buys (parity, sawtooth).
+r"""Universal approximation, built by hand: steps, bumps, towers; training the bumps; what depth buys.
 
-**Step.** A sigmoid neuron :math:`\sigma(wx + b)` with a large weight :math:`w` is nearly a step
-at :math:`s = -b/w`; so we write it with its position and steepness, :math:`w = k`,
-:math:`b = -ks`: :math:`\sigma(k(x - s))`. Its rise takes a width of about :math:`10/k`.
-
-**Bump.** Two steps, weighted :math:`+h` and :math:`-h` by the output neuron, make a bump of
-height :math:`h` on :math:`[s_1, s_2]`: :math:`h[\sigma(k(x - s_1)) - \sigma(k(x - s_2))]`.
+**Step and bump.** A sigmoid neuron :math:`\sigma(wx + b)` with a large weight is nearly a step at
+:math:`s = -b/w`; with its position and steepness, :math:`w = k`, :math:`b = -ks`: :math:`\sigma(k(x - s))`,
+whose rise takes a width of about :math:`10/k`. Two steps weighted :math:`\pm h` by the output neuron
+make a bump of height :math:`h` on :math:`[s_1, s_2]`: :math:`h[\sigma(k(x - s_1)) - \sigma(k(x - s_2))]`.
 
 **A network of bumps.** Cut :math:`[a, b]` into N equal pieces; put a bump on each, of height
 :math:`f` at the piece's centre. One hidden layer of 2N sigmoid neurons and a linear output
@@ -24,7 +22,9 @@ from helpers._validate import as_float_array, check_count, check_positive
 from helpers.activations import sigmoid
 from helpers.datasets import get_target_function
 from helpers.network import MLP, parameter_names
+from helpers.optim import get_rule, map_rule
 
+(W1, b1), (W2, b2) = parameter_names(1), parameter_names(2)  # the bump network's parameters
 GRID = np.linspace(0.0, 1.0, 601)  # where notebook 08's figures and challenge evaluate [0, 1]
 CHALLENGE_BUMPS = 10
 
@@ -113,16 +113,55 @@ def average_deviation(heights, target: str = "wiggly") -> float:
     return float(np.mean(np.abs(get_target_function(target)(GRID) - network_output(params, GRID))))
 
 
+# --- training the bumps: notebook 08's derived gradient, and what Adam makes of it -----------------
+
+def _forward(params: dict, x, y):
+    """x, z = w x + b and a = σ(z) (m, n), and ∂C/∂output = (net − y)/m (m,)."""
+    x, y = as_float_array(x, "x", ndim=1), as_float_array(y, "y", ndim=1)
+    z = np.outer(x, params[W1][0]) + params[b1]
+    return x, z, sigmoid(z), (sigmoid(z) @ params[W2][:, 0] + params[b2][0] - y) / x.size
+
+
+def bump_network_gradients(params: dict, x, y) -> dict:
+    r"""Gradients of :math:`C = \frac{1}{2m}\sum_j (\text{net}(x_j) - y_j)^2` for the samples x, y (m,) and a
+    [1, n, 1] network (sigmoid hidden layer, linear output, laid out as ``bump_network``), like ``params``."""
+    x, _, a, residual = _forward(params, x, y)
+    delta = np.outer(residual, params[W2][:, 0]) * a * (1.0 - a)  # ∂C/∂z
+    return {W1: (x @ delta)[None, :], b1: delta.sum(axis=0), W2: (a.T @ residual)[:, None], b2: residual.sum(keepdims=True)}
+
+
+DROPPED_SLOPE = "you left out σ′(z): a hidden output σ(w x + b) changes with w and b through σ′(w x + b)"
+SLOPE_OF_OUTPUT = "you evaluated σ′ at the hidden output a = σ(z) instead of at z (σ′(z) = a(1 − a))"
+DROPPED_INPUT = "you left out x: z = w x + b changes with w at the rate x (and with b at the rate 1)"
+PRE_ACTIVATION = "you used z = w x + b where the output uses the hidden output a = σ(z)"
+
+
+def wrong_derivations(params: dict, x, y) -> dict:
+    """The usual wrong gradients, ``{key: {the sentence a test cell shows: that gradient}}``."""
+    x, z, a, residual = _forward(params, x, y)
+    upstream = np.outer(residual, params[W2][:, 0])  # ∂C/∂a
+    deltas = {DROPPED_SLOPE: upstream, SLOPE_OF_OUTPUT: upstream * sigmoid(a) * (1.0 - sigmoid(a))}
+    return {W1: {**{m: (x @ d)[None, :] for m, d in deltas.items()},
+                 DROPPED_INPUT: (upstream * a * (1.0 - a)).sum(axis=0)[None, :]},
+            b1: {m: d.sum(axis=0) for m, d in deltas.items()}, W2: {PRE_ACTIVATION: (z.T @ residual)[:, None]}}
+
+
+def fit(gradient: Callable, params: dict, x, y, steps: int, lr: float) -> dict:
+    """``params`` after ``steps`` full-batch Adam steps on the samples x, y (m,) along ``gradient(params, x, y)``."""
+    rule = get_rule("adam")
+    states = {key: rule.init(value) for key, value in params.items()}
+    for _ in range(check_count(steps, "steps")):
+        params, states = map_rule(rule, params, gradient(params, x, y), states, lr)
+    return params
+
+
 # --- two inputs: towers ----------------------------------------------------------------
 
 def tower_network(f: Callable, n: int, steepness: float, output_steepness: float = 50.0):
-    r"""A [2, 4n, n², 1] sigmoid network of n × n towers approximating f(x, y) on the unit square.
-
+    r"""A [2, 4n, n², 1] sigmoid ``MLP`` of n × n towers approximating f(x, y) on the unit square.
     Layer 1: steps in x and in y at the piece edges (2n each). Layer 2: one unit per cell,
-    :math:`\sigma(K(\text{x-bump} + \text{y-bump} - 1.5))`, which is near 1 only where both bumps
-    are (the sum is 2 there, 1 on the arms of the cross, 0 elsewhere). Output: each tower
-    weighted by f at the cell's centre. Returns an ``MLP``.
-    """
+    :math:`\sigma(K(\text{x-bump} + \text{y-bump} - 1.5))`, near 1 only where both bumps are (their
+    sum is 2 there, 1 on the arms of the cross, 0 elsewhere). Output: each tower times f(centre)."""
     n = check_count(n, "n")
     edges, centres = bump_edges(n)
     k, K = check_positive(steepness, "steepness"), check_positive(output_steepness, "output_steepness")

@@ -61,12 +61,32 @@ def chain_gradients(x: float, y: float, weights, biases, activation: str = "sigm
     :math:`C = \tfrac12(a_L - y)^2`. (:math:`\partial C/\partial w_l = \delta_l\, a_{l-1}`.)"""
     w, _ = _chain_inputs(weights, biases)
     z, a = chain_forward(x, weights, biases, activation)
-    derivative = get_activation(activation).derivative(z)
-    delta = np.empty_like(w)
-    delta[-1] = (a[-1] - y) * derivative[-1]
-    for layer in range(w.size - 2, -1, -1):
-        delta[layer] = delta[layer + 1] * w[layer + 1] * derivative[layer]
+    return _chain_backward(a[-1] - y, get_activation(activation).derivative(z), w)
+
+
+def _chain_backward(error: float, slopes: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """δ_L = error · slopes[L], then back one layer at a time: δ_l = δ_{l+1} · weights[l+1] · slopes[l]."""
+    delta = np.empty_like(slopes)
+    delta[-1] = error * slopes[-1]
+    for layer in range(slopes.size - 2, -1, -1):
+        delta[layer] = delta[layer + 1] * weights[layer + 1] * slopes[layer]
     return delta
+
+
+LAST_SLOPE_MISSING = "δ_L is missing its factor σ′(z_L): the output a_L = σ(z_L) changes with b_L through σ′ too"
+OWN_LAYER_WEIGHT = ("going back from layer l + 1 to layer l you multiplied by w_l; the weight that carries a_l "
+                    "into layer l + 1 is w_(l+1)")
+SLOPE_AT_OUTPUT = "you evaluated σ′ at the output a = σ(z) instead of at z"
+
+
+def chain_wrong_derivations(x: float, y: float, weights, biases) -> dict:
+    """The usual wrong results of the sigmoid chain's ``chain_gradients``, under the sentence a test cell shows."""
+    w, _ = _chain_inputs(weights, biases)
+    z, a = chain_forward(x, weights, biases)
+    slope = get_activation("sigmoid").derivative
+    right = _chain_backward(a[-1] - y, slope(z), w)
+    return {LAST_SLOPE_MISSING: right / slope(z[-1]), OWN_LAYER_WEIGHT: _chain_backward(a[-1] - y, slope(z), np.roll(w, 1)),
+            SLOPE_AT_OUTPUT: _chain_backward(a[-1] - y, slope(a), w)}
 
 
 def chain_product(x: float, y: float, weights, biases, activation: str = "sigmoid") -> float:
@@ -103,6 +123,29 @@ def layer_gradient_norms(net: MLP, X, targets, loss: str = "categorical_cross_en
     _, grads = net.loss_and_gradients(X, targets, lookup(LOSSES, loss, "loss"))
     index = 0 if parameter == "W" else 1
     return np.array([np.linalg.norm(grads[parameter_names(l)[index]]) for l in range(1, net.n_layers + 1)])
+
+
+NO_SLOPE = "you left out f′: a layer's output A = f(Z) changes with Z through f′"
+SLOPE_OF_A_AS_Z = ("you applied f′ to the layer's output A as if it were Z; derivative_from_output(A) computes "
+                   "f′(Z) from A")
+SLOPE_NOT_PASSED_BACK = "you passed the gradient back to the layer below without the factor f′ of this layer"
+
+
+def norm_wrong_derivations(net: MLP, X, labels) -> dict:
+    """The usual wrong results of notebook 07's ``layer_gradient_norms`` (softmax cross-entropy), under the
+    sentence a test cell shows for each."""
+    output, cache = net.forward(X)
+    top = LOSSES["categorical_cross_entropy"](output, labels)[1]
+
+    def norms(slope, pass_back_slope=True):
+        grad, result = top, np.zeros(net.n_layers)
+        for layer in range(net.n_layers, 0, -1):
+            delta = grad * slope(get_activation(net.activations[layer - 1]), cache.layer_outputs[layer - 1])
+            result[layer - 1] = np.linalg.norm(cache.layer_inputs[layer - 1].T @ delta)
+            grad = (delta if pass_back_slope else grad) @ net.params[parameter_names(layer)[0]].T
+        return result
+    return {NO_SLOPE: norms(lambda f, A: 1.0), SLOPE_OF_A_AS_Z: norms(lambda f, A: f.derivative(A)),
+            SLOPE_NOT_PASSED_BACK: norms(lambda f, A: f.derivative_from_output(A), pass_back_slope=False)}
 
 
 def deep_network(depth: int, activation: str, rng, width: int = 30, n_inputs: int = 64,

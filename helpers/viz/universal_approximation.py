@@ -19,6 +19,7 @@ from matplotlib.colors import PowerNorm
 from matplotlib.figure import Figure
 
 from helpers.datasets import get_target_function
+from helpers.network import MLP
 from helpers.experiments import universal_approximation
 from helpers.experiments.universal_approximation import CHALLENGE_BUMPS, GRID
 from helpers.viz.live import LiveView
@@ -124,16 +125,26 @@ def sawtooth_curves(depths: Sequence[int] = (1, 2, 3, 4)) -> Figure:
     return fig
 
 
-def built_and_trained(target: str, curves: Mapping[str, np.ndarray], x=GRID) -> Figure:
-    """The target with the outputs of several networks (label → outputs on ``x``)."""
+def built_and_trained(target: str, curves: Mapping[str, np.ndarray], units: Mapping[str, dict] | None = None,
+                      x=GRID) -> Figure:
+    """Top: the target with the outputs of several networks (label → outputs on ``x``). Below, one panel per
+    network in ``units`` (label → its params): what each hidden unit adds to the output, v σ(w x + b)."""
+    units = units or {}
     f = get_target_function(target)
-    fig = Figure(figsize=(6.6, 3.4), layout="constrained")
-    ax = fig.subplots()
+    fig = Figure(figsize=(6.6, 3.4 + 2.4 * bool(units)), layout="constrained")
+    grid = fig.add_gridspec(1 + bool(units), max(1, len(units)), height_ratios=(3.4, 2.4)[:1 + bool(units)])
+    ax = fig.add_subplot(grid[0, :])
     ax.plot(x, f(x), color="0.3", lw=3, label="target")
     for index, (label, output) in enumerate(curves.items()):
         ax.plot(x, output, lw=1.6, color=f"C{index + 1}", label=label)
     ax.set(xlabel="x", ylabel="output", title=f"the same architecture, built or trained ({target})")
     ax.legend(fontsize=8)
+    for column, (label, params) in enumerate(units.items()):
+        panel = fig.add_subplot(grid[1, column], sharey=fig.axes[-1] if column else None)
+        _, cache = MLP(params, ["sigmoid", "identity"]).forward(x[:, None])
+        panel.plot(x, cache.layer_outputs[0] * params[universal_approximation.W2][:, 0], lw=1.0)
+        panel.set(xlabel="x", title=f"{label}: each hidden unit's share", xlim=X_LIMITS)
+        panel.title.set_fontsize(9)
     return fig
 
 

@@ -1,12 +1,16 @@
 """Tests for helpers.experiments.universal_approximation: steps and bumps, the bump network's layout and its 1/N
-error, towers, and the parity and sawtooth constructions on every input."""
+error, towers, the parity and sawtooth constructions on every input, and the bump network's gradient (against
+finite differences and the network's own backward pass), its wrong derivations and the Adam fit that uses it."""
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pytest
 
 from helpers.experiments import universal_approximation
-from helpers import datasets
+from helpers import checks, datasets, losses, network, train
+from numgrad import numerical_gradient, rel_error
 
 TARGETS = datasets.TARGET_FUNCTIONS
 
@@ -101,3 +105,67 @@ def test_sawtooth_has_two_to_the_depth_pieces(depth):
 def test_bump_network_needs_an_f_that_returns_one_value_per_point():
     with pytest.raises(ValueError, match="f must return one value per point.*5 bump centres returned 1 value"):
         universal_approximation.bump_network(lambda x: 0.5, 5, 50.0)
+
+
+# --- training the bumps: the gradient notebook 08's students derive ------------------------------
+
+def _random_network(rng, n_hidden, scale=1.0):
+    return {"W1": scale * rng.normal(size=(1, n_hidden)), "b1": rng.normal(size=n_hidden),
+            "W2": rng.normal(size=(n_hidden, 1)), "b2": rng.normal(size=1)}
+
+
+def _cost(params, x, y):
+    return 0.5 * np.mean((universal_approximation.network_output(params, x) - y) ** 2)
+
+
+@pytest.mark.parametrize("n_hidden, m, scale", [(1, 1, 1.0), (3, 5, 1.0), (20, 40, 10.0)])
+def test_bump_network_gradients_against_finite_differences(n_hidden, m, scale):
+    rng = np.random.default_rng([8, n_hidden, m])
+    params = _random_network(rng, n_hidden, scale)
+    x, y = rng.uniform(-0.5, 1.5, size=m), rng.normal(size=m)
+    grads = universal_approximation.bump_network_gradients(params, x, y)
+    assert grads.keys() == params.keys()
+    for key, value in params.items():
+        numeric = numerical_gradient(lambda: _cost(params, x, y), value)
+        assert rel_error(grads[key], numeric) < 1e-7, key
+
+
+def test_bump_network_gradients_agree_with_the_network_s_backward_pass():
+    rng = np.random.default_rng(81)
+    params = _random_network(rng, 6)
+    x, y = rng.uniform(size=9), rng.normal(size=9)
+    net = network.MLP(params, ["sigmoid", "identity"])
+    _, expected = net.loss_and_gradients(x[:, None], y[:, None], losses.mean_squared_error)
+    grads = universal_approximation.bump_network_gradients(params, x, y)
+    for key in params:
+        np.testing.assert_allclose(grads[key], expected[key], rtol=1e-12, atol=1e-15)
+
+
+def test_each_wrong_derivation_is_wrong_and_named_by_check_gradient():
+    rng = np.random.default_rng(82)
+    params = _random_network(rng, 5, 3.0)
+    x, y = rng.uniform(size=11), rng.normal(size=11)
+    right = universal_approximation.bump_network_gradients(params, x, y)
+    wrong = universal_approximation.wrong_derivations(params, x, y)
+    assert sum(map(len, wrong.values())) == 6
+    for key, mistakes in wrong.items():
+        for message, gradient in mistakes.items():
+            assert gradient.shape == right[key].shape
+            assert rel_error(gradient, right[key]) > 1e-2, message
+            with pytest.raises(AssertionError, match=re.escape("common mistake: " + message)):
+                checks.check_gradient(key, gradient, right[key], known_mistakes=mistakes)
+
+
+def test_fit_is_full_batch_adam_on_the_given_gradient():
+    x, y = datasets.sample_1d("wiggly", 50)
+    y = y[:, 0]
+    start = _random_network(np.random.default_rng(83), 4)
+    fitted = universal_approximation.fit(universal_approximation.bump_network_gradients, start, x[:, 0], y, 30, 0.05)
+    net = network.MLP({key: value.copy() for key, value in start.items()}, ["sigmoid", "identity"])
+    train.train(net, x, y, rng=np.random.default_rng(0), loss="mse", optimiser="adam", lr=0.05, epochs=30,
+                batch_size=50)
+    for key in start:
+        np.testing.assert_allclose(fitted[key], net.params[key], rtol=1e-9, atol=1e-12)
+    assert _cost(fitted, x[:, 0], y) < _cost(start, x[:, 0], y)
+    with pytest.raises(ValueError, match="steps"):
+        universal_approximation.fit(universal_approximation.bump_network_gradients, start, x[:, 0], y, 0, 0.05)

@@ -198,3 +198,47 @@ def test_train_clipped_stops_a_diverging_run_without_an_error(rng):
     net = vanishing_gradients.deep_network(2, "relu", rng, width=8, n_inputs=3, n_outputs=2, weight_scale=30.0)
     losses_seen, norms = vanishing_gradients.train_clipped(net, X, labels, lr=1e30, epochs=5, rng=rng)
     assert not np.isfinite(norms[-1]) or not np.isfinite(losses_seen[-1])
+
+
+# --- the wrong derivations notebook 07's test cells name --------------------------------------------
+
+def _by_hand_chain(x, y, weights, biases, *, last_slope=True, weight_offset=1, slope_at_output=False):
+    """The chain's dC/db written out from scratch, with one of the usual mistakes switched on."""
+    z, a, previous = [], [], x
+    for w, b in zip(weights, biases):
+        z.append(w * previous + b)
+        a.append(previous := 1.0 / (1.0 + np.exp(-z[-1])))
+    slopes = [s * (1 - s) for s in (1.0 / (1.0 + np.exp(-np.array(a if slope_at_output else z))))]
+    delta = [(a[-1] - y) * (slopes[-1] if last_slope else 1.0)]
+    for layer in range(len(weights) - 2, -1, -1):
+        delta.insert(0, delta[0] * weights[layer + weight_offset] * slopes[layer])
+    return np.array(delta)
+
+
+def test_chain_wrong_derivations_are_the_mistakes_they_name():
+    x, y = 0.5, 1.0
+    weights, biases = np.array([2.0, -1.5, 0.5, 3.0]), np.array([0.1, -0.3, 0.2, -1.0])
+    np.testing.assert_allclose(_by_hand_chain(x, y, weights, biases),
+                               vanishing_gradients.chain_gradients(x, y, weights, biases), rtol=1e-12)
+    wrong = vanishing_gradients.chain_wrong_derivations(x, y, weights, biases)
+    for message, options in [(vanishing_gradients.LAST_SLOPE_MISSING, {"last_slope": False}),
+                             (vanishing_gradients.OWN_LAYER_WEIGHT, {"weight_offset": 0}),
+                             (vanishing_gradients.SLOPE_AT_OUTPUT, {"slope_at_output": True})]:
+        np.testing.assert_allclose(wrong[message], _by_hand_chain(x, y, weights, biases, **options), rtol=1e-12)
+        assert relative_error(wrong[message], vanishing_gradients.chain_gradients(x, y, weights, biases)) > 1e-2
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+def test_norm_wrong_derivations_differ_from_the_norms_where_the_mistake_matters(activation):
+    rng = np.random.default_rng(7)
+    net = network.MLP.create([3, 5, 4, 2], [activation, activation, "identity"], rng)
+    X, labels = rng.normal(size=(6, 3)), rng.integers(0, 2, size=6)
+    right = vanishing_gradients.layer_gradient_norms(net, X, labels)
+    wrong = vanishing_gradients.norm_wrong_derivations(net, X, labels)
+    assert set(wrong) == {vanishing_gradients.NO_SLOPE, vanishing_gradients.SLOPE_OF_A_AS_Z,
+                          vanishing_gradients.SLOPE_NOT_PASSED_BACK}
+    for message, norms in wrong.items():
+        assert norms[-1] == pytest.approx(right[-1])  # the linear output layer has f' = 1: no mistake there
+        assert relative_error(norms, right) > 1e-3, message
+    # leaving f' out of the pass back spares the layer it belongs to and changes every layer below
+    assert wrong[vanishing_gradients.SLOPE_NOT_PASSED_BACK][1] == pytest.approx(right[1])

@@ -128,3 +128,18 @@ def test_tower_error_panel_shows_the_corner_maxima():
     assert gap.max() > 0.9
     assert error_panel.images[0].norm.vmax >= gap.max()
     assert f"max {gap.max():.2f}" in error_panel.get_title()
+
+
+def test_built_and_trained_draws_each_hidden_unit_s_share():
+    built = universal_approximation.bump_network(datasets.TARGET_FUNCTIONS["sine"], 3, 1000.0)
+    soft = universal_approximation.bump_network(datasets.TARGET_FUNCTIONS["sine"], 3, 30.0)
+    curves = {label: universal_approximation.network_output(params, universal_approximation.GRID)
+              for label, params in [("built", built), ("soft", soft)]}
+    fig = universal_approximation_figures.built_and_trained("sine", curves, units={"built": built, "soft": soft})
+    assert len(fig.axes) == 3 and len(fig.axes[0].get_lines()) == 3
+    for panel, params in zip(fig.axes[1:], (built, soft)):
+        shares = np.array([line.get_ydata() for line in panel.get_lines()])
+        assert shares.shape == (6, universal_approximation.GRID.size)  # one line per hidden unit
+        # the shares add up to the network's output (its output bias is 0)
+        np.testing.assert_allclose(shares.sum(axis=0), universal_approximation.network_output(params, universal_approximation.GRID),
+                                   atol=1e-12)
