@@ -1,7 +1,7 @@
 """The grader's side of values that belong to the student's process.
 
 ``Remote`` stands in the grader's namespace for a function or object that lives in the
-student's process (calls and attribute access go through the ``Link``, which copies what a
+student's process (calls go through the ``Link``, which copies what a
 call did to its arguments back with ``wire.copy_back``, so ``call_checked`` still sees in-place
 mutation); ``student_error`` rebuilds an exception the student's code raised
 as a plain exception of the grader's (a builtin type, or ``DelegationError``), never as an
@@ -24,33 +24,24 @@ class Channel(Protocol):
 
     generation: int
 
-    def call(self, remote: "Remote", attr, args, kwargs): ...
-    def request(self, message: dict, label: str = ...) -> dict: ...
-    def request_value(self, message: dict, label: str): ...
+    def call(self, remote: "Remote", args, kwargs): ...
     def handle_of(self, remote: "Remote") -> int: ...
     def encode(self, value): ...
 
 
 class Remote:
-    """A function or object of the submission, reached through the ``Link``."""
+    """A function of the submission, called through the ``Link``. Nothing else crosses: no
+    answer cell defines a class or returns an object, so the grader never reads or sets an
+    attribute in the student's process."""
 
     def __init__(self, link: Channel, handle: int, label: str):
         vars(self).update(_link=link, _handle=handle, _generation=link.generation, __name__=label)
 
     def __call__(self, *args, **kwargs):
-        return self._link.call(self, None, args, kwargs)
-
-    def __getattr__(self, name: str):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return self._link.request_value({"op": "getattr", "handle": self._link.handle_of(self), "name": name},
-                                        f"{self.__name__}.{name}")
+        return self._link.call(self, args, kwargs)
 
     def __setattr__(self, name: str, value) -> None:
-        reply = self._link.request({"op": "setattr", "handle": self._link.handle_of(self), "name": name,
-                                    "value": self._link.encode(value)})
-        if "error" in reply:
-            raise student_error(reply["error"])
+        raise AttributeError(f"{self.__name__} lives in the student's process: the grader only calls it")
 
     def __repr__(self) -> str:
         return f"<{self.__name__} of the submission>"

@@ -1,4 +1,4 @@
-"""What grading one submission produces (the interface in GRADER_INTERFACE.md)."""
+"""What grading one submission produces: its limits, its cells' results, its flags and notes."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field

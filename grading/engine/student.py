@@ -9,10 +9,9 @@ the grader checks every answer itself. There is nothing here worth switching off
 grader's ``staged`` copy), and what a test cell lends the student's code (``substituted``)
 stays in the grader's process and is called back there.
 
-Requests (``op``): ``run`` a cell; ``lookup`` a name of the notebook; ``call`` an object kept
-here (a function, a method) with arguments, answering the result and the arguments as they
-are after the call; ``getattr``/``setattr`` on such an object; ``substitute``/``restore``
-names of the notebook (``helpers.checks.substituted`` in a test cell).
+Requests (``op``): ``run`` a cell; ``lookup`` a name of the notebook; ``call`` a function kept
+here with arguments, answering the result and the arguments as they are after the call;
+``substitute``/``restore`` names of the notebook (``helpers.checks.substituted`` in a test cell).
 
 Once started, the server hides itself: its modules leave ``sys.modules`` and ``sys.path``,
 ``__main__`` is the notebook's namespace (as in a kernel), and ``sys.argv`` is ``[""]``.
@@ -161,15 +160,8 @@ class Student(wire.Codec):
             return {"missing": True}
         return self.answer(self.namespace[name])
 
-    def op_getattr(self, handle: int, name: str) -> dict:
-        return self.answer(getattr(self.kept[handle], name))
-
-    def op_setattr(self, handle: int, name: str, value) -> dict:
-        setattr(self.kept[handle], name, self.decode(value))
-        return {}
-
-    def op_call(self, handle: int, args, kwargs, context: dict, attr: str | None = None) -> dict:
-        target = self.kept[handle] if attr is None else getattr(self.kept[handle], attr)
+    def op_call(self, handle: int, args, kwargs, context: dict) -> dict:
+        target = self.kept[handle]
         args, kwargs = self.decode(args), self.decode(kwargs)
         with capture.capturing(capture.Outputs(0)), numeric_context(context):
             result = target(*args, **kwargs)

@@ -372,6 +372,17 @@ def test_copy_back_writes_a_call_s_mutations_in_place():
     assert copy.deepcopy(remote) is remote  # call_checked deep-copies the arguments
 
 
+def test_a_remote_function_is_called_and_nothing_else():
+    def no_round_trip(*_, **__):
+        pytest.fail("reading or setting an attribute of a student's function must not reach their process")
+    link = SimpleNamespace(generation=0, request=no_round_trip, request_value=no_round_trip)
+    remote = Remote(link, 1, "sigmoid")
+    with pytest.raises(AttributeError):
+        remote.weights
+    with pytest.raises(AttributeError, match="the grader only calls it"):
+        remote.weights = 1.0
+
+
 def test_static_scan_flags_each_kind():
     aliases = names.imports(["import numpy as np\nfrom helpers import activations, grading"])
     guarded = {"helpers.activations.sigmoid"}
