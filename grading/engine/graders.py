@@ -36,11 +36,13 @@ def run(job: dict, seconds: float) -> dict:
     try:
         grader.stdin.write((json.dumps(job) + "\n").encode())
         grader.stdin.flush()
-        line = _read_line(grader, time.monotonic() + seconds)
-    except (OSError, RuntimeError) as problem:
+        result = json.loads(_read_line(grader, time.monotonic() + seconds))
+    except (OSError, RuntimeError, ValueError) as problem:  # ValueError: a reply that is not JSON
         _kill(grader)
         raise RuntimeError(f"the grader process failed: {problem}; see grading/engine/grader.py") from None
-    result = json.loads(line)
+    except BaseException:  # interrupted: a grader in an unknown state is never reused
+        _kill(grader)
+        raise
     if "failed" in result:
         _kill(grader)
         raise RuntimeError(f"the grader process failed:\n{result['failed']}")

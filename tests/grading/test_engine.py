@@ -209,6 +209,23 @@ def test_cells_that_may_change_a_value_a_test_reads_run():
                          (True, "assert w[0] == 1")) == "RRRRR"
 
 
+def test_cells_that_bind_what_a_function_reads_when_called_run():
+    # answer() reads helper and scale when the test calls it, after the cells below it ran
+    assert _cells_needed(SETUP, (True, "def answer(x):\n    return helper(x) * scale"),
+                         (False, "def helper(x):\n    return x + 1"), (False, "scale = 2"), (False, "unused = 5"),
+                         (True, "assert answer(1) == 4")) == "RRRRsR"
+    # a comprehension's variable is its own: the cell that binds the global one is not needed
+    assert _cells_needed(SETUP, (False, "key = 'x'"), (True, "assert {key: 1 for key in 'ab'}['a'] == 1")) == "RsR"
+
+
+def test_cells_that_change_a_module_s_state_run():
+    for cell in ["np.random.seed(0)", "np.random.shuffle(X.ravel())", "np.seterr(all='raise')", "figures.DPI = 50",
+                 "figures.COLOURS['x'] = 'red'"]:
+        assert _cells_needed(SETUP, (False, cell), (True, "assert np.random.rand() < 2")) == "RRR", cell
+    assert _cells_needed(SETUP, (False, "rng = np.random.default_rng(0)\nshown = np.sum(rng.normal(size=3))"),
+                         (True, "assert X.sum() == 6")) == "RsR"
+
+
 def test_cells_this_reading_cannot_follow_run():
     for cell in ["exec('v = 1')", "globals()['v'] = 1", "x = (", "setattr(np, 'v', 1)"]:
         assert _cells_needed(SETUP, (False, cell), (True, "assert v == 1")) == "RRR", cell
