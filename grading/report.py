@@ -78,6 +78,7 @@ def export_csv(root: Path = course.REPO_ROOT, db_url: str | None = None, log=pri
     out.mkdir(parents=True, exist_ok=True)
     grades_path, totals_path = out / "grades.csv", out / "totals.csv"
     totals: dict[str, dict[str, float]] = defaultdict(dict)
+    pending_by_student: dict[str, float] = defaultdict(float)
     with open(grades_path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["student", "assignment", "exercise", "points", "max_points", "status", "message"])
@@ -99,13 +100,16 @@ def export_csv(root: Path = course.REPO_ROOT, db_url: str | None = None, log=pri
                 writer.writerow([student, assignment, "TOTAL", f"{total:g}", f"{maximum:g}",
                                  status if handed_in else "not submitted", ""])
                 totals[student][assignment] = total
+                pending_by_student[student] += pending
     course_max = sum(maxima.values())
     with open(totals_path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student", *assignments, "total", "max_total"])
+        # pending: points of written answers not graded by hand yet (counted as 0 in the total)
+        writer.writerow(["student", *assignments, "total", "max_total", "pending"])
         for student in everyone:
             marks = [totals[student].get(a, 0.0) for a in assignments]
-            writer.writerow([student, *(f"{m:g}" for m in marks), f"{sum(marks):g}", f"{course_max:g}"])
+            writer.writerow([student, *(f"{m:g}" for m in marks), f"{sum(marks):g}", f"{course_max:g}",
+                             f"{pending_by_student[student]:g}"])
     log(f"wrote {grades_path} and {totals_path} ({len(everyone)} student(s), {len(assignments)} assignment(s))")
     return grades_path, totals_path
 

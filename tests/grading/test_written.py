@@ -157,10 +157,12 @@ def test_formgrader_offers_a_score_box_beside_the_answer(graded):
 @pytest.mark.notebook
 def test_export_and_report_count_points_given_by_hand(graded_copy):
     root = graded_copy
-    grades, _ = report.export_csv(root, log=lambda *_: None)
+    grades, totals = report.export_csv(root, log=lambda *_: None)
     rows = _rows(grades)
     assert rows["correct", WRITTEN["grade_id"]]["status"] == "pending"
     assert rows["correct", "TOTAL"]["status"] == "submitted, 1 point(s) pending"
+    pending = {r["student"]: r["pending"] for r in csv.DictReader(open(totals, encoding="utf-8"))}
+    assert pending == {"correct": "1", "blank": "0"}, "totals.csv must say what is still to grade by hand"
     assert rows["blank", WRITTEN["grade_id"]]["message"] == "not answered"
     page = _visible_text(report.write_report(root, log=lambda *_: None).read_text(encoding="utf-8"))
     assert "1 answer(s) still to grade by hand" in page
@@ -179,7 +181,7 @@ def test_export_and_report_count_points_given_by_hand(graded_copy):
     assert float(rows["correct", "TOTAL"]["points"]) == AUTOGRADED + 1
     assert rows["correct", "TOTAL"]["status"] == "submitted"
     table = {r["student"]: r for r in csv.DictReader(open(totals, encoding="utf-8"))}
-    assert float(table["correct"]["total"]) == AUTOGRADED + 1
+    assert float(table["correct"]["total"]) == AUTOGRADED + 1 and table["correct"]["pending"] == "0"
     page = _visible_text(report.write_report(root, log=lambda *_: None).read_text(encoding="utf-8"))
     assert "still to grade by hand" not in page
     assert f"{WRITTEN['grade_id']} 1 0.50 50%" in page, "mean 0.5 over correct (1, by hand) and blank (0)"
