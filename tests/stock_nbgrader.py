@@ -11,10 +11,23 @@ import nbformat
 
 from grading import course
 
+PORT_RACE = ("Address already in use", "Kernel died before replying to kernel_info")
+
 
 def autograde(root: Path, assignment: str, *, student: str = "*", force: bool = True) -> None:
-    """Autograde every submission of ``assignment`` (``student`` may be a glob)."""
-    course.run_nbgrader(root, "autograde", assignment, f"--student={student}", *(["--force"] if force else []))
+    """Autograde every submission of ``assignment`` (``student`` may be a glob).
+
+    Tried up to three times when a kernel could not start for a port: jupyter_client picks a free
+    TCP port and binds it later, so a kernel started in parallel by another test can take it
+    first ("Address already in use", then "Kernel died before replying to kernel_info")."""
+    for attempt in range(3):
+        try:
+            course.run_nbgrader(root, "autograde", assignment, f"--student={student}",
+                                *(["--force"] if force else []))
+            return
+        except RuntimeError as error:
+            if attempt == 2 or not any(sign in str(error) for sign in PORT_RACE):
+                raise
 
 
 def scores(root: Path, assignment: str, student: str) -> dict[str, tuple[float, float]]:
