@@ -4,11 +4,26 @@ An experiment cell calls the student's function through ``attempt`` or
 ``student_or_reference``. While the exercise is not written yet they use the course's
 reference, where this copy of ``helpers`` has it; before an assignment's deadline the
 student's copy does not (its reference raises ``NotImplementedError``), and then the cell
-stops with ``ExerciseUnfinished``: "finish neuron_gradients to run this cell".
+stops with ``ExerciseUnfinished``: "finish neuron_gradients to run this cell". A later cell
+that reads a name the stopped cell would have defined says the same, not "NameError: name
+'fits' is not defined".
 """
 from __future__ import annotations
 
+import ast
 from typing import Callable
+
+from helpers._absent import ABSENT
+
+#: name -> the unwritten exercise that stopped the cell defining it (see ``_remember_stopped_cell``)
+_waiting: dict[str, str] = {}
+
+
+def is_absent(function: Callable) -> bool:
+    """True when this copy of helpers has only a stub of ``function`` (the course's answer to an
+    exercise whose deadline has not passed)."""
+    function = getattr(function, "__func__", function)
+    return f"{getattr(function, '__module__', '')}:{getattr(function, '__qualname__', '')}" in ABSENT
 
 
 class ExerciseUnfinished(Exception):
@@ -24,8 +39,42 @@ def _name(student: Callable) -> str:
 
 
 def _unfinished(student: Callable) -> ExerciseUnfinished:
+    _remember_stopped_cell(_name(student))
     return ExerciseUnfinished(f"finish {_name(student)} (the exercise above) to run this cell: the course's "
                               "own version is not in your copy of helpers before the assignment's deadline")
+
+
+def _remember_stopped_cell(exercise: str) -> None:
+    """Note the names the running cell would have defined, so that a later cell reading one of
+    them is told which exercise to finish (IPython only; elsewhere nothing to do)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    cells = shell.user_ns.get("In") if shell is not None else None
+    if not cells:
+        return
+    try:
+        tree = ast.parse(cells[-1])
+    except SyntaxError:
+        return
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id not in shell.user_ns:
+            _waiting[node.id] = exercise
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name not in shell.user_ns:
+            _waiting[node.name] = exercise
+    shell.set_custom_exc((NameError,), _explain_name_error)
+
+
+def _explain_name_error(shell, etype, value, tb, tb_offset=None):
+    exercise = _waiting.get(getattr(value, "name", None))
+    if exercise is None:
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+    else:
+        shell._showtraceback(etype, value, [f"{value.name} is not computed yet: a cell above stopped because "
+                                            f"{exercise} is not written; finish {exercise}, then run this "
+                                            "notebook again from that cell"])
 
 
 def _reference_or_stop(student: Callable, reference: Callable, *args, **kwargs):

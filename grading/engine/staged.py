@@ -2,7 +2,8 @@
 
 ``write(helpers_dir, destination, absent, says)`` copies the package and replaces the body of
 each absent function (``module:qualname -> assignment``, see ``references``) by one line that
-raises ``NotImplementedError`` saying why (``says``). Its docstring goes too (it states the formula),
+raises ``NotImplementedError`` saying why (``says``), and lists it in the copy's
+``helpers/_absent.py``. Its docstring goes too (it states the formula),
 and so does every private function (``_name``) of the same module or class that only absent
 functions call (``neuron._gradients`` behind ``neuron.gradients``): copying the source must
 not give the answer back. Everything else is byte for byte the original, so classes,
@@ -104,6 +105,10 @@ def write(helpers_dir: Path, destination: Path, absent: dict[str, str], says: st
     for module in sorted({name.split(":")[0] for name in absent}):
         path = module_file(target, module)
         path.write_text(stub_source(path.read_text(encoding="utf-8"), module, absent, says), encoding="utf-8")
+    registry = target / "_absent.py"  # what the copy's own code asks (checks.substituted, notebook)
+    text = registry.read_text(encoding="utf-8")
+    registry.write_text(text.replace("ABSENT: frozenset[str] = frozenset()",
+                                     f"ABSENT: frozenset[str] = frozenset({sorted(absent)!r})"), encoding="utf-8")
     return target
 
 
