@@ -157,7 +157,8 @@ def build(root: Path = course.REPO_ROOT, out: Path | None = None, log=print, thr
         if not (released / f"{assignment}.ipynb").is_file():
             raise FileNotFoundError(f"{released} has no release: run `make release` first")
         shutil.copytree(released, target / "notebooks" / assignment, ignore=IGNORE)
-    absent = {name: owner for name, owner in references.owners(root).items() if through and owner >= due}
+    missing = references.absent_through(due, root) if through else set()
+    absent = {name: owner for name, owner in references.owners(root).items() if name in missing}
     staged.write(root / "helpers", target, absent, staged.BEFORE_DEADLINE)
     (target / "pyproject.toml").write_text(_student_pyproject(root))
     shutil.copy2(root / "environment.yml", target / "environment.yml")
@@ -235,7 +236,8 @@ def check_bundle(bundle: Path, root: Path = course.REPO_ROOT, due: str | None = 
     or (for a staged bundle) an answer of assignment ``due`` or a later one."""
     secrets = secret_lines(root)
     names = course.assignments(root)
-    problems = answers.leaks(bundle, names[names.index(due):], root) if due else []
+    problems = answers.leaks(bundle, names[names.index(due):], root, shipped=references.shipped_early(due)) \
+        if due else []
     for name, text in _bundle_texts(bundle):
         parts = Path(name.split(":")[-1]).parts
         if "solutions" in parts or "grading" in parts or name.endswith(".db"):

@@ -8,7 +8,8 @@ cell, the loop variable of a ``for`` over a literal table) to functions, and ``o
 each function the first assignment that names it. What is taken away follows from that:
 
 * ``absent_through(N)``: the functions whose assignment is N or later (a staged student
-  bundle for assignment N leaves them out: their deadline has not passed);
+  bundle for assignment N leaves them out: their deadline has not passed), but for the
+  ``EARLY_TOOLS`` that an earlier notebook's experiments need;
 * ``absent_while_grading(N)``: those, and every function N's own tests name (an earlier
   assignment's reference that N asks the student to write again, ``MLP.backward`` say).
 """
@@ -121,9 +122,28 @@ def owners(root: Path = course.REPO_ROOT) -> dict[str, str]:
     return found
 
 
+#: Tools that an earlier notebook's experiments need before the assignment that asks students to
+#: write them: ``function -> the first assignment that needs it``. A staged bundle ships each from
+#: there on, so its source is in students' hands before its own deadline: copying it can be
+#: flagged (``course report``), not prevented. Grading still takes it away while the assignment
+#: that names it is graded (``absent_while_grading``).
+EARLY_TOOLS = {
+    "helpers.init:xavier_normal": "01_why_sigmoid",  # every MLP's default initialiser (01's XOR network)
+    "helpers.train:iterate_minibatches": "02_cross_entropy_vs_mse",  # the loop of train()
+    "helpers.optim:_sgd": "02_cross_entropy_vs_mse",  # train()'s default rule
+    "helpers.init:he_normal": "04_regularisation",  # the ReLU networks that over-fit
+}
+
+
+def shipped_early(assignment: str) -> set[str]:
+    """The early tools a staged bundle for ``assignment`` ships (see ``EARLY_TOOLS``)."""
+    return {function for function, first in EARLY_TOOLS.items() if first <= assignment}
+
+
 def absent_through(assignment: str, root: Path = course.REPO_ROOT) -> set[str]:
-    """The functions a student working on ``assignment`` may not have: theirs and later ones'."""
-    return {function for function, owner in owners(root).items() if owner >= assignment}
+    """The functions a student working on ``assignment`` may not have: theirs and later ones',
+    except the tools an earlier notebook already needed."""
+    return {function for function, owner in owners(root).items() if owner >= assignment} - shipped_early(assignment)
 
 
 def absent_while_grading(assignment: str, root: Path = course.REPO_ROOT) -> set[str]:

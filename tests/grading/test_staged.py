@@ -44,7 +44,18 @@ def test_the_table_comes_from_the_hidden_tests():
 def test_what_is_absent_shrinks_as_deadlines_pass():
     absent = [references.absent_through(name) for name in ASSIGNMENTS]
     assert all(later < earlier for earlier, later in zip(absent, absent[1:]))
-    assert absent[0] == set(references.owners())
+    assert absent[0] == set(references.owners()) - references.shipped_early(FIRST)
+
+
+def test_early_tools_are_answers_of_a_later_assignment_shipped_from_the_first_that_needs_them():
+    owners = references.owners()
+    for function, first in references.EARLY_TOOLS.items():
+        assert first < owners[function], f"{function} is not needed before its own assignment"
+        before = ASSIGNMENTS[ASSIGNMENTS.index(first) - 1] if first != FIRST else None
+        assert function not in references.absent_through(first)
+        if before:
+            assert function in references.absent_through(before)
+        assert function in references.absent_while_grading(owners[function])
 
 
 def _run(code: str, helpers_parent: Path) -> subprocess.CompletedProcess:
@@ -105,7 +116,9 @@ def test_each_weeks_bundle_holds_no_answer_not_yet_due(tmp_path):
         folder = out / bundle.NAME
         shipped = sorted(p.name for p in (folder / "notebooks").iterdir())
         assert shipped == ASSIGNMENTS[: number + 1]
-        assert answers.leaks(folder, ASSIGNMENTS[number:]) == []
+        assert answers.leaks(folder, ASSIGNMENTS[number:], shipped=references.shipped_early(due)) == []
+        early = {name.split(":")[1].split(".")[-1] for name in references.shipped_early(due)}
+        assert {line.split(": ")[1].split(" ")[0] for line in answers.leaks(folder, ASSIGNMENTS[number:])} <= early
         if number:  # the week after a deadline, its reference is back for the experiments
             assert "def gradients(X, y, w, b, cost" in (folder / "helpers" / "neuron.py").read_text()
 
