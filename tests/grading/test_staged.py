@@ -69,6 +69,8 @@ def test_a_staged_helpers_has_stubs_that_say_why_and_the_rest_intact(tmp_path):
     neuron = (folder / "neuron.py").read_text()
     assert "_sigmoid(X @ w + b)" not in neuron and "cost.delta" not in neuron  # the private helper went too
     assert (folder / "layers.py").read_text() == (HELPERS / "layers.py").read_text()
+    listed = _run("from helpers import _absent; print(sorted(_absent.ABSENT))", tmp_path).stdout
+    assert listed.strip() == repr(sorted(absent))  # what checks.substituted and notebook.is_absent read
     done = _run(textwrap.dedent("""
         import numpy as np
         from helpers import activations, neuron, network

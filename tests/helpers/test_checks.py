@@ -249,6 +249,22 @@ def test_substituted_defaults_to_the_callers_globals():
     assert "NEVER_DEFINED" not in globals()
 
 
+def test_substituted_keeps_the_students_function_where_the_course_has_only_a_stub(monkeypatch, capsys):
+    from helpers import activations, notebook
+
+    monkeypatch.setattr(notebook, "ABSENT", frozenset({"helpers.activations:sigmoid"}))
+    mine, tanh = (lambda z: "mine"), activations.tanh
+    namespace = {"sigmoid": mine, "tanh": None}
+    with substituted(namespace, sigmoid=activations.sigmoid, tanh=tanh):
+        assert namespace["sigmoid"] is mine and namespace["tanh"] is tanh
+    assert namespace == {"sigmoid": mine, "tanh": None}
+    note = capsys.readouterr().out
+    assert "runs with your own sigmoid" in note and "the grader uses the course's" in note
+    with substituted(namespace, tanh=tanh):
+        pass
+    assert capsys.readouterr().out == ""  # nothing absent, nothing to say
+
+
 # --- reference_unavailable ---------------------------------------------------------------
 
 Z = np.linspace(-3, 3, 7)

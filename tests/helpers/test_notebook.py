@@ -80,3 +80,56 @@ def test_require_version_names_both_versions(wanted):
         helpers.require_version(wanted)
     message = str(error.value)
     assert f"helpers {wanted}" in message and f"helpers {helpers.__version__}" in message
+
+
+# --- a later cell that reads what a stopped cell would have defined -----------------------
+
+@pytest.fixture
+def shell(monkeypatch):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    monkeypatch.setattr(notebook, "_waiting", {})
+    shell = InteractiveShell.instance()
+    shell.user_ns.update(attempt=notebook.attempt, absent_reference=absent_reference)
+    shell.run_cell("def train_neuron(x):\n    raise NotImplementedError", store_history=True)
+    yield shell
+    shell.set_custom_exc((), None)
+    InteractiveShell.clear_instance()
+
+
+def test_a_name_the_stopped_cell_would_have_defined_says_which_exercise_to_finish(shell, capsys):
+    stopped = shell.run_cell("fits = {}\nfits['w=0'] = attempt(train_neuron, absent_reference, 1)\nbest = 1",
+                             store_history=True)
+    assert isinstance(stopped.error_in_exec, notebook.ExerciseUnfinished)
+    later = shell.run_cell("print(best)", store_history=True)
+    assert isinstance(later.error_in_exec, NameError)
+    shown = capsys.readouterr().out
+    assert "best is not computed yet" in shown and "finish train_neuron" in shown
+    assert "Traceback" not in shown
+
+
+def test_other_name_errors_keep_their_traceback(shell, capsys):
+    shell.run_cell("best = attempt(train_neuron, absent_reference, 1)", store_history=True)
+    capsys.readouterr()
+    typo = shell.run_cell("print(bets)", store_history=True)
+    assert isinstance(typo.error_in_exec, NameError)
+    shown = capsys.readouterr().out
+    assert "name 'bets' is not defined" in shown and "not computed yet" not in shown
+
+
+def test_a_name_that_existed_before_the_stop_is_not_explained_away(shell, capsys):
+    shell.run_cell("best = 0", store_history=True)
+    shell.run_cell("best = attempt(train_neuron, absent_reference, 1)", store_history=True)
+    assert "best" not in notebook._waiting  # its old value is still there to read
+
+
+# --- is_absent: what a staged copy lists in helpers/_absent.py ------------------------------
+
+def test_is_absent_reads_the_copys_list(monkeypatch):
+    from helpers import activations, network
+
+    monkeypatch.setattr(notebook, "ABSENT", frozenset({"helpers.activations:sigmoid", "helpers.network:MLP.backward"}))
+    assert notebook.is_absent(activations.sigmoid)
+    assert notebook.is_absent(network.MLP.backward)
+    assert not notebook.is_absent(activations.tanh)
+    assert not notebook.is_absent(lambda z: z)
