@@ -28,7 +28,7 @@ sys.path.insert(1, str(BENCH.parent))    # helpers and grading, also without an 
 
 from common import CLOCKS, fmt, log, machine, markdown_table, text_table, use_clock  # noqa: E402
 
-SECTIONS = ["training", "digits", "notebooks", "widgets", "gradcheck", "grading"]
+SECTIONS = ["training", "digits", "notebooks", "widgets", "gradcheck", "grading", "dask"]
 OPTIONAL = {"grading"}  # its module is written separately; absent means skipped, not failed
 README_START, README_END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
 
