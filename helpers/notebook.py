@@ -11,6 +11,7 @@ that reads a name the stopped cell would have defined says the same, not "NameEr
 from __future__ import annotations
 
 import ast
+import sys
 from typing import Callable
 
 from helpers._absent import ABSENT
@@ -47,11 +48,8 @@ def _unfinished(student: Callable) -> ExerciseUnfinished:
 def _remember_stopped_cell(exercise: str) -> None:
     """Note the names the running cell would have defined, so that a later cell reading one of
     them is told which exercise to finish (IPython only; elsewhere nothing to do)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return
-    shell = get_ipython()
+    ipython = sys.modules.get("IPython")  # a notebook's kernel has it; elsewhere nothing to do
+    shell = ipython.get_ipython() if ipython is not None else None
     cells = shell.user_ns.get("In") if shell is not None else None
     if not cells:
         return
@@ -72,6 +70,7 @@ def _explain_name_error(shell, etype, value, tb, tb_offset=None):
     if exercise is None:
         shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
     else:
+        _remember_stopped_cell(exercise)  # this cell stopped too: what it defines waits as well
         shell._showtraceback(etype, value, [f"{value.name} is not computed yet: a cell above stopped because "
                                             f"{exercise} is not written; finish {exercise}, then run this "
                                             "notebook again from that cell"])

@@ -108,6 +108,15 @@ def test_a_name_the_stopped_cell_would_have_defined_says_which_exercise_to_finis
     assert "Traceback" not in shown
 
 
+def test_the_explanation_carries_on_down_a_chain_of_cells(shell, capsys):
+    shell.run_cell("fits = attempt(train_neuron, absent_reference, 1)", store_history=True)
+    shell.run_cell("best = fits[0]", store_history=True)
+    capsys.readouterr()
+    third = shell.run_cell("print(best)", store_history=True)
+    assert isinstance(third.error_in_exec, NameError)
+    assert "best is not computed yet" in capsys.readouterr().out
+
+
 def test_other_name_errors_keep_their_traceback(shell, capsys):
     shell.run_cell("best = attempt(train_neuron, absent_reference, 1)", store_history=True)
     capsys.readouterr()
