@@ -129,6 +129,7 @@ def owners(root: Path = course.REPO_ROOT) -> dict[str, str]:
 #: that names it is graded (``absent_while_grading``).
 EARLY_TOOLS = {
     "helpers.init:xavier_normal": "01_why_sigmoid",  # every MLP's default initialiser (01's XOR network)
+    "helpers.init:normal": "01_why_sigmoid",  # what xavier_normal and he_normal draw with
     "helpers.train:iterate_minibatches": "02_cross_entropy_vs_mse",  # the loop of train()
     "helpers.optim:_sgd": "02_cross_entropy_vs_mse",  # train()'s default rule
     "helpers.init:he_normal": "04_regularisation",  # the ReLU networks that over-fit
