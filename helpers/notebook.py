@@ -11,6 +11,7 @@ that reads a name the stopped cell would have defined says the same, not "NameEr
 from __future__ import annotations
 
 import ast
+import functools
 import sys
 from typing import Callable
 
@@ -22,8 +23,14 @@ _waiting: dict[str, str] = {}
 
 def is_absent(function: Callable) -> bool:
     """True when this copy of helpers has only a stub of ``function`` (the course's answer to an
-    exercise whose deadline has not passed)."""
-    function = getattr(function, "__func__", function)
+    exercise whose deadline has not passed), also through a bound method, a
+    ``functools.partial`` or a ``functools.wraps`` wrapper of it."""
+    while True:
+        inner = function.func if isinstance(function, functools.partial) else \
+            getattr(function, "__wrapped__", getattr(function, "__func__", None))
+        if inner is None:
+            break
+        function = inner
     return f"{getattr(function, '__module__', '')}:{getattr(function, '__qualname__', '')}" in ABSENT
 
 

@@ -2,6 +2,8 @@
 and helpers.require_version."""
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 import helpers
@@ -142,3 +144,6 @@ def test_is_absent_reads_the_copys_list(monkeypatch):
     assert notebook.is_absent(network.MLP.backward)
     assert not notebook.is_absent(activations.tanh)
     assert not notebook.is_absent(lambda z: z)
+    assert notebook.is_absent(functools.partial(activations.sigmoid))  # a test cell's stand-ins
+    assert notebook.is_absent(functools.wraps(activations.sigmoid)(lambda z: z))
+    assert not notebook.is_absent(functools.partial(activations.tanh))
