@@ -144,5 +144,5 @@ def proxy(log=print) -> Path:
 
 def build_bundle(folder: Path, through: str | None, log=print) -> Path:
     """The student bundle (``course bundle --through``) in ``folder``; the bundle's folder."""
-    bundle.build(out=folder, log=log, through=through)
+    bundle.build(out=folder, log=log, through=through, whole=through is None)  # no week given: try everything
     return folder / bundle.NAME

@@ -13,13 +13,15 @@
   their server extensions) and JupyterLab's news prompt;
 * ``README.md`` for students.
 
-A bundle can be staged: ``build(through=N)`` ships the notebooks up to assignment N and a
-``helpers`` in which every reference of assignment N and later (``grading.engine.references``)
-is a stub that says so (``grading.engine.staged``); the references of earlier assignments,
-whose deadlines have passed, are there for the experiments that use them. Not ready for
-students yet: some visible tests and figures of notebook N still call N's references, so a
-correct notebook N does not run in bundle N. Without ``through`` it ships every notebook and
-the whole ``helpers``, references included, so that every notebook runs.
+A bundle is staged: ``build(through=N)`` (default: the first assignment) ships the notebooks up
+to assignment N and a ``helpers`` in which every reference of assignment N and later
+(``grading.engine.references``) is a stub that says so (``grading.engine.staged``), but for the
+early tools an earlier notebook needs (``references.EARLY_TOOLS``); the references of earlier
+assignments, whose deadlines have passed, are there for the experiments that use them. Every
+notebook of bundle N runs in it (``tests/course/test_staged_bundles.py``): a visible test
+whose reference is a stub checks with the student's own function and says so, and an experiment
+that needs an unfinished exercise says "finish X to run this cell". ``build(whole=True)`` ships
+every notebook and the whole ``helpers``, every answer included.
 
 ``check_bundle`` looks for every line of every solution and hidden-test block of
 ``solutions/`` in every file of the bundle (notebooks decoded, zip members included), and for
@@ -141,23 +143,28 @@ def assignment_named(name: str, root: Path = course.REPO_ROOT) -> str:
     raise ValueError(f"no assignment {name!r}; the assignments are {', '.join(course.assignments(root))}")
 
 
-def build(root: Path = course.REPO_ROOT, out: Path | None = None, log=print, through: str | None = None) -> Path:
+def build(root: Path = course.REPO_ROOT, out: Path | None = None, log=print, through: str | None = None,
+          whole: bool = False) -> Path:
     """Build the bundle folder and its zip for the week of assignment ``through`` (default: the
-    whole course and the whole ``helpers``); return the zip's path."""
+    first assignment's), or with ``whole`` the whole course and the whole ``helpers``, every
+    answer included (for after the last deadline, or for self-study); return the zip's path."""
     root = Path(root).resolve()
     out = Path(out or root / "build").resolve()
+    names = course.assignments(root)
+    if whole and through:
+        raise ValueError("give either through (one week's bundle) or whole (every answer), not both")
+    due = names[0] if whole else assignment_named(through, root) if through else names[0]
+    staged_through = None if whole else due
     target = out / NAME
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
-    names = course.assignments(root)
-    due = assignment_named(through, root) if through else names[0]  # the first deadline not yet passed
-    shipped = names[: names.index(due) + 1] if through else names
+    shipped = names if whole else names[: names.index(due) + 1]
     for assignment in shipped:
         released = root / "notebooks" / assignment
         if not (released / f"{assignment}.ipynb").is_file():
             raise FileNotFoundError(f"{released} has no release: run `make release` first")
         shutil.copytree(released, target / "notebooks" / assignment, ignore=IGNORE)
-    missing = references.absent_through(due, root) if through else set()
+    missing = references.absent_through(due, root) if staged_through else set()
     absent = {name: owner for name, owner in references.owners(root).items() if name in missing}
     staged.write(root / "helpers", target, absent, staged.BEFORE_DEADLINE)
     (target / "pyproject.toml").write_text(_student_pyproject(root))
@@ -174,10 +181,12 @@ def build(root: Path = course.REPO_ROOT, out: Path | None = None, log=print, thr
         for path in sorted(target.rglob("*")):
             if path.is_file():
                 bundle.write(path, Path(NAME) / path.relative_to(target))
-    problems = check_bundle(target, root, due if through else None)
+    problems = check_bundle(target, root, staged_through)
     if problems:
         raise RuntimeError("the bundle leaks instructor text:\n" + "\n".join(problems[:20]))
-    log(f"wrote {target} and {archive}")
+    week = "the whole course, with the course's answer to every exercise" if whole else \
+        f"notebooks {shipped[0]} to {due}, without the answers of {due} and later"
+    log(f"wrote {target} and {archive}: {week}")
     return archive
 
 

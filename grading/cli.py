@@ -1,7 +1,7 @@
 """course: the instructor's command line, one subcommand per step of the term.
 
     course release [ASSIGNMENT ...]       regenerate notebooks/ from solutions/ (nbgrader)
-    course bundle [--through N]           build/why-nn-student(.zip): what students receive (staged)
+    course bundle [--through N | --whole] build/why-nn-student(.zip): what students receive (staged)
     course collect SOURCE                 a folder or zip of files named by student -> grading/submitted/
     course examples                       an example class in grading/submitted/ to try everything on
     course autograde [--workers N | --scheduler ADDRESS] [--force] [--db-url URL] ...
@@ -41,10 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     bundle = commands.add_parser("bundle", help="build the student bundle (folder and zip)")
     bundle.add_argument("--out", type=Path, help="output folder (default: build/)")
-    bundle.add_argument("--through", metavar="ASSIGNMENT",
-                        help="the week of this assignment (name or number): its notebook and those before it, "
-                             "and the course's answers of earlier assignments only (default: every notebook, "
-                             "no answer of any assignment)")
+    week = bundle.add_mutually_exclusive_group()
+    week.add_argument("--through", metavar="ASSIGNMENT",
+                      help="the week of this assignment (name or number): its notebook and those before it, and "
+                           "the course's answers of earlier assignments only (default: the first assignment)")
+    week.add_argument("--whole", action="store_true",
+                      help="every notebook and the course's answer to every exercise: for after the last "
+                           "deadline, or for self-study")
 
     collect = commands.add_parser("collect", help="collect submissions from a folder or zip named by student")
     collect.add_argument("source", type=Path, help="a folder or a .zip")
@@ -131,7 +134,7 @@ def release_command(root: Path, args) -> None:
 def bundle_command(root: Path, args) -> None:
     from grading import bundle
 
-    bundle.build(root, args.out, through=args.through)
+    bundle.build(root, args.out, through=args.through, whole=args.whole)
 
 
 def collect_command(root: Path, args) -> None:

@@ -112,8 +112,19 @@ def reference(graded):
 @pytest.fixture(scope="module")
 def student_bundle(tmp_path_factory):
     out = tmp_path_factory.mktemp("bundle")
-    archive = bundle.build(course.REPO_ROOT, out, log=lambda *_: None)
+    archive = bundle.build(course.REPO_ROOT, out, log=lambda *_: None, whole=True)
     return out / bundle.NAME, archive
+
+
+def test_the_default_bundle_is_the_first_weeks(tmp_path):
+    said = []
+    bundle.build(course.REPO_ROOT, tmp_path, log=said.append)
+    first = course.assignments()[0]
+    assert sorted(p.name for p in (tmp_path / bundle.NAME / "notebooks").iterdir()) == [first]
+    assert "course's own answer to an exercise of 01" in (tmp_path / bundle.NAME / "helpers" / "activations.py").read_text()
+    assert f"without the answers of {first} and later" in said[-1]
+    with pytest.raises(ValueError, match="either through .* or whole"):
+        bundle.build(course.REPO_ROOT, tmp_path, log=said.append, through="2", whole=True)
 
 
 def test_bundle_holds_what_students_need(student_bundle):
