@@ -23,6 +23,7 @@ import numpy as np
 
 from helpers._validate import as_float_array, check_count, check_positive, check_real, check_same_shape, check_shape
 from helpers.activations import get_activation
+from helpers.gradcheck import numerical_gradient
 from helpers.losses import Cost, get_cost
 from helpers.network import MLP, parameter_names
 from helpers.train import train
@@ -42,8 +43,21 @@ def output_delta(z, y, cost: str) -> np.ndarray:
     z = as_float_array(z, "z")
     y = as_float_array(y, "y")
     check_same_shape(z, y, "z", "y")
+    return _output_delta(z, y, rule)
+
+
+def _output_delta(z, y, rule: Cost) -> np.ndarray:
     return rule.delta(z, _sigmoid(z), y)
 
+
+def mse_output_delta(Z, Y) -> np.ndarray:
+    """``output_delta(Z, Y, "mse")``, called as the notebook's ``delta_mse(Z, Y)`` is."""
+    return output_delta(Z, Y, "mse")
+
+
+def cross_entropy_output_delta(Z, Y) -> np.ndarray:
+    """``output_delta(Z, Y, "cross_entropy")``, called as the notebook's ``delta_cross_entropy(Z, Y)`` is."""
+    return output_delta(Z, Y, "cross_entropy")
 
 
 WRONG_DELTAS = {
@@ -57,7 +71,7 @@ def wrong_output_deltas(z, y, cost: str) -> dict:
     """``{sentence: δ}``: the usual wrong derivation of ``cost``'s output error (``output_delta``),
     for ``checks.check_gradient``'s ``known_mistakes``: the other cost's treatment of σ'(z)."""
     other = COSTS[1 - COSTS.index(get_cost(cost).name)]
-    return {WRONG_DELTAS[cost]: output_delta(z, y, other)}
+    return {WRONG_DELTAS[cost]: _output_delta(as_float_array(z, "z"), as_float_array(y, "y"), get_cost(other))}
 
 # --- one neuron, one input: Nielsen's slowdown experiment -----------------------------------
 
@@ -159,6 +173,7 @@ def two_layer_mistakes(X, Y, params: dict, cost: str) -> dict:
 
     For ``checks.check_gradient``'s ``known_mistakes`` (per key: ``{text: grads[key]}``).
     Wrong signs, factors such as the batch size, and transposes are recognised without help.
+    The other cost's gradients are finite differences: backpropagation is the exercise.
     """
     rule = get_cost(cost)
     net, X = _network(params, X)
@@ -167,11 +182,16 @@ def two_layer_mistakes(X, Y, params: dict, cost: str) -> dict:
     (W1, b1), (W2, _) = parameter_names(1), parameter_names(2)
     hidden_error = delta2 @ net.params[W2].T  # without the hidden layer's sigma'(Z1)
     other = COSTS[1 - COSTS.index(cost)]
+    probe = {key: value.copy() for key, value in net.params.items()}  # nudged in place
+
+    def other_cost():
+        return two_layer_cost(X, Y, probe, other)
+
     return {
         "the hidden layer's error lacks sigma'(Z1) = A1 (1 - A1)": {
             W1: X.T @ hidden_error, b1: hidden_error.sum(axis=0)},
         f"these are the gradients of the {other} cost: check which output error you use for {cost!r}":
-            _two_layer(net, X, Y, get_cost(other))[1],
+            {key: numerical_gradient(other_cost, value) for key, value in probe.items()},
     }
 
 

@@ -3,16 +3,19 @@ and the usual wrong derivations of the neuron's gradient under the quadratic cos
 
 Two linear layers collapse into one: :math:`(XW_1 + b_1)W_2 + b_2 = X(W_1W_2) + (b_1W_2 + b_2)`.
 One linear unit :math:`[x\cdot w + b > 0]` classifies at most three of XOR's four points
-correctly; a network with one hidden sigmoid layer classifies all four.
+correctly; a network with one hidden sigmoid layer classifies all four. Its sigmoid is passed
+in (a student's, in the notebook), and it learns from finite differences, not backpropagation.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
-from helpers._validate import as_float_array, check_count, check_shape
+from helpers._validate import as_float_array, check_count, check_positive, check_shape
 from helpers.activations import get_activation
-from helpers.network import MLP
-from helpers.train import train
+from helpers.gradcheck import numerical_gradient
+from helpers.init import xavier_normal
 
 XOR_INPUTS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_LABELS = np.array([0.0, 1.0, 1.0, 0.0])
@@ -56,18 +59,42 @@ def best_linear_unit(X, y, n_directions: int = 8) -> tuple[np.ndarray, float, in
     return best
 
 
-def xor_network(hidden: int = 3, seed: int = 0, epochs: int = 1000, learning_rate: float = 2.0) -> MLP:
-    """A 2-``hidden``-1 network with sigmoid hidden units, trained on XOR by full-batch gradient
-    descent on the binary cross-entropy (the output is a logit: the sigmoid is in the loss)."""
-    net = MLP.create([2, hidden, 1], ["sigmoid", "identity"], np.random.default_rng(seed))
-    train(net, XOR_INPUTS, XOR_LABELS, rng=np.random.default_rng(seed), loss="binary_cross_entropy",
-          lr=learning_rate, epochs=epochs, batch_size=len(XOR_LABELS), progress=False)
-    return net
+def xor_network(sigmoid: Callable, hidden: int = 3, seed: int = 0, epochs: int = 1000,
+                learning_rate: float = 2.0) -> dict:
+    r"""A 2-``hidden``-1 network with ``sigmoid`` hidden units, trained on XOR: its parameters
+    ``{"W1": (2, hidden), "b1": (hidden,), "W2": (hidden, 1), "b2": (1,)}``.
+
+    Glorot-normal weights and zero biases, then ``epochs`` steps of full-batch gradient descent
+    on the binary cross-entropy of the output logit :math:`z`,
+    :math:`C = \frac14\sum_i [\ln(1 + e^{z_i}) - y_i z_i]`. The gradient is estimated by central
+    finite differences (``helpers.gradcheck``): backpropagation, the exact gradient, is
+    notebook 02's exercise. ``sigmoid``: any function of an array, e.g. a student's.
+    """
+    hidden = check_count(hidden, "hidden")
+    epochs = check_count(epochs, "epochs", minimum=0)
+    learning_rate = check_positive(learning_rate, "learning_rate")
+    rng = np.random.default_rng(seed)
+    params = {"W1": xavier_normal(2, hidden, rng), "b1": np.zeros(hidden),
+              "W2": xavier_normal(hidden, 1, rng), "b2": np.zeros(1)}
+
+    def cost():
+        z = _xor_logits(params, XOR_INPUTS, sigmoid)
+        return float(np.mean(np.logaddexp(0.0, z) - XOR_LABELS * z))
+
+    for _ in range(epochs):
+        gradients = {key: numerical_gradient(cost, value) for key, value in params.items()}
+        for key, gradient in gradients.items():
+            params[key] -= learning_rate * gradient  # in place: cost() reads these arrays
+    return params
 
 
-def xor_probabilities(net: MLP, X) -> np.ndarray:
+def _xor_logits(params: dict, X, sigmoid: Callable) -> np.ndarray:
+    return (sigmoid(X @ params["W1"] + params["b1"]) @ params["W2"] + params["b2"])[:, 0]
+
+
+def xor_probabilities(params: dict, X, sigmoid: Callable) -> np.ndarray:
     """The trained network's probability of label 1 for each row of ``X`` (n, 2): shape (n,)."""
-    return _sigmoid(net.predict(X)[:, 0])
+    return sigmoid(_xor_logits(params, as_float_array(X, "X", ndim=2), sigmoid))
 
 
 # --- the usual wrong derivations of exercise B ----------------------------------------------

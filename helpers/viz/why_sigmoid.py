@@ -4,12 +4,13 @@ their derivatives, and one neuron's fitted curve. Each returns a matplotlib ``Fi
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from helpers.activations import get_activation, sigmoid, sigmoid_derivative_from_output
+from helpers import activations
+from helpers.activations import get_activation
 from helpers.viz.figures import panels
 from helpers.viz.live import LiveView
 
@@ -18,9 +19,12 @@ class SigmoidView(LiveView):
     r"""Left: a sigmoid neuron :math:`\sigma(c(wx + b))` beside a perceptron's step
     :math:`[wx + b > 0]`. Right: :math:`\sigma'(z)`, the factor every gradient through the
     neuron carries; as the steepness :math:`c` grows it collapses to a spike at :math:`x = -b/w`.
-    Both panels keep their limits, so a slider only moves the curves, the threshold and a title."""
+    Both panels keep their limits, so a slider only moves the curves, the threshold and a title.
+    ``sigmoid`` and ``sigmoid_prime`` draw the curves (a student's own, in the notebook)."""
 
-    def __init__(self, x_range=(-4.0, 4.0)):
+    def __init__(self, x_range=(-4.0, 4.0), *, sigmoid: Callable = activations.sigmoid,
+                 sigmoid_prime: Callable = activations.sigmoid_derivative):
+        self.sigmoid, self.sigmoid_prime = sigmoid, sigmoid_prime
         self.x = np.linspace(*x_range, 801)
         self.figure, (left, right) = panels(2)
         # Unicode, not mathtext, in live figures: mathtext is re-parsed on every redraw.
@@ -36,39 +40,43 @@ class SigmoidView(LiveView):
         self.title = left.title
 
     def update(self, w: float = 1.0, b: float = 0.0, steepness: float = 1.0):
-        a = sigmoid(steepness * (w * self.x + b))
+        z = steepness * (w * self.x + b)
         self.step.set_ydata((w * self.x + b > 0).astype(float))
-        self.neuron.set_ydata(a)
+        self.neuron.set_ydata(self.sigmoid(z))
         self.threshold.set_visible(w != 0)
         if w != 0:
             self.threshold.set_xdata([-b / w, -b / w])
-        self.derivative.set_ydata(sigmoid_derivative_from_output(a))
+        self.derivative.set_ydata(self.sigmoid_prime(z))
         self.title.set_text(f"w = {w:.2f}, b = {b:.2f}, steepness c = {steepness:.1f}")
         return [self.step, self.neuron, self.threshold, self.derivative, self.title]
 
 
 def activation_gallery(names: Sequence[str] = ("sigmoid", "tanh", "relu", "leaky_relu"),
-                       z_range=(-5.0, 5.0), *, leaky_alpha: float = 0.1) -> Figure:
+                       z_range=(-5.0, 5.0), *, leaky_alpha: float = 0.1,
+                       functions: Mapping[str, tuple[Callable, Callable]] | None = None) -> Figure:
     """Each named activation (solid) with its derivative (dashed), one panel each.
 
-    Leaky ReLU is drawn with the slope ``leaky_alpha`` for z < 0: the usual default 0.01 would
-    look exactly like ReLU at this scale.
+    ``functions``: ``{name: (f, f′)}`` drawn instead of the registry's, e.g. a student's own
+    sigmoid and its derivative. Leaky ReLU is drawn with the slope ``leaky_alpha`` for z < 0:
+    the usual default 0.01 would look exactly like ReLU at this scale.
     """
     z = np.linspace(*z_range, 501)
     fig, axes = panels(len(names), width=3.2, height=2.8)
     for ax, name in zip(axes, names):
         activation = get_activation(name)
         options = {"alpha": leaky_alpha} if name == "leaky_relu" else {}
-        ax.plot(z, activation.function(z, **options), lw=2.5, label="f(z)")
-        ax.plot(z, activation.derivative(z, **options), lw=2, ls="--", label="f′(z)")
+        function, derivative = (functions or {}).get(name, (activation.function, activation.derivative))
+        ax.plot(z, function(z, **options), lw=2.5, label="f(z)")
+        ax.plot(z, derivative(z, **options), lw=2, ls="--", label="f′(z)")
         ax.axhline(0, color="0.7", lw=0.6)
         ax.set(title=f"{name} (α = {leaky_alpha:g})" if options else name, xlabel="z")
         ax.legend(fontsize=8, loc="upper left")
     return fig
 
 
-def neuron_fit(x, y, w, b, title: str = "") -> Figure:
-    """A one-input sigmoid neuron's curve :math:`\\sigma(wx + b)` over the data points (x, y)."""
+def neuron_fit(x, y, w, b, title: str = "", *, sigmoid: Callable = activations.sigmoid) -> Figure:
+    """A one-input sigmoid neuron's curve :math:`\\sigma(wx + b)` over the data points (x, y),
+    drawn with ``sigmoid`` (a student's own, in the notebook)."""
     x = np.asarray(x, dtype=float).ravel()
     grid = np.linspace(x.min() - 0.5, x.max() + 0.5, 400)
     fig, (ax,) = panels(1, width=5.5)

@@ -171,8 +171,24 @@ def test_two_layer_mistakes_are_wrong_and_named(cost):
         assert any(rel_error(grads[key], correct[key]) > 1e-3 for key in grads), text
     other = "cross_entropy" if cost == "mse" else "mse"
     other_cost = next(grads for text, grads in mistakes.items() if other in text)
+    for key in params:  # finite differences, so that no backward pass is needed (staged bundles)
+        assert rel_error(other_cost[key], cross_entropy_vs_mse.two_layer_gradients(X, Y, params, other)[key]) < 1e-7
+
+
+def test_two_layer_mistakes_leave_params_alone():
+    X, Y, params = network_problem(8, n=4, d=2, h=3, k=2)
+    before = {key: value.copy() for key, value in params.items()}
+    cross_entropy_vs_mse.two_layer_mistakes(X, Y, params, "mse")
     for key in params:
-        np.testing.assert_array_equal(other_cost[key], cross_entropy_vs_mse.two_layer_gradients(X, Y, params, other)[key])
+        np.testing.assert_array_equal(params[key], before[key])
+
+
+@pytest.mark.parametrize("cost, delta", [("mse", cross_entropy_vs_mse.mse_output_delta),
+                                         ("cross_entropy", cross_entropy_vs_mse.cross_entropy_output_delta)])
+def test_output_delta_of_one_cost_takes_the_notebooks_arguments(cost, delta):
+    Z, Y = np.array([[3.0, -0.5], [0.2, 1.5]]), np.array([[0.0, 1.0], [1.0, 0.0]])
+    numeric = numerical_gradient(lambda: summed_textbook_cost(Z, Y, cost), Z)
+    assert rel_error(delta(Z, Y), numeric) < TOL
 
 
 def test_train_two_layer_learns_without_touching_its_input():

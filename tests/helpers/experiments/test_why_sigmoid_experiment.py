@@ -59,17 +59,54 @@ def test_best_linear_unit_checks_its_input():
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_xor_network_classifies_all_four_points_confidently(seed):
-    net = why_sigmoid.xor_network(hidden=3, seed=seed)
-    probabilities = why_sigmoid.xor_probabilities(net, why_sigmoid.XOR_INPUTS)
+    params = why_sigmoid.xor_network(sigma, hidden=3, seed=seed)
+    probabilities = why_sigmoid.xor_probabilities(params, why_sigmoid.XOR_INPUTS, sigma)
     assert probabilities.shape == (4,)
     np.testing.assert_array_equal(probabilities > 0.5, why_sigmoid.XOR_LABELS > 0.5)
     assert np.all(np.abs(probabilities - why_sigmoid.XOR_LABELS) < 0.1)
 
 
 def test_xor_network_is_deterministic():
-    first, second = why_sigmoid.xor_network(seed=1), why_sigmoid.xor_network(seed=1)
-    for key in first.params:
-        np.testing.assert_array_equal(first.params[key], second.params[key])
+    first, second = why_sigmoid.xor_network(sigma, seed=1), why_sigmoid.xor_network(sigma, seed=1)
+    for key in first:
+        np.testing.assert_array_equal(first[key], second[key])
+
+
+def xor_cost(params):
+    """XOR's mean binary cross-entropy, written from its definition with logs."""
+    a = sigma(sigma(why_sigmoid.XOR_INPUTS @ params["W1"] + params["b1"]) @ params["W2"] + params["b2"])[:, 0]
+    y = why_sigmoid.XOR_LABELS
+    return float(-np.mean(y * np.log(a) + (1 - y) * np.log(1 - a)))
+
+
+def test_xor_network_steps_down_the_cross_entropy_gradient():
+    start = why_sigmoid.xor_network(sigma, hidden=2, seed=3, epochs=0)
+    assert set(start) == {"W1", "b1", "W2", "b2"} and start["W1"].shape == (2, 2) and start["W2"].shape == (2, 1)
+    np.testing.assert_array_equal(start["b1"], 0.0)
+    one_step = why_sigmoid.xor_network(sigma, hidden=2, seed=3, epochs=1, learning_rate=0.5)
+    for key, value in start.items():
+        gradient = numerical_gradient(lambda: xor_cost(start), value)
+        assert rel_error(one_step[key], value - 0.5 * gradient) < 1e-7, key
+
+
+def test_xor_network_uses_the_sigmoid_it_is_given():
+    calls = []
+
+    def counting_sigmoid(z):
+        calls.append(np.shape(z))
+        return sigma(z)
+
+    params = why_sigmoid.xor_network(counting_sigmoid, hidden=3, seed=0, epochs=2)
+    assert calls and all(shape == (4, 3) for shape in calls)
+    calls.clear()
+    why_sigmoid.xor_probabilities(params, np.zeros((5, 2)), counting_sigmoid)
+    assert calls == [(5, 3), (5,)]
+
+
+def test_xor_network_checks_its_options():
+    for options, name in (({"hidden": 0}, "hidden"), ({"epochs": -1}, "epochs"), ({"learning_rate": 0.0}, "learning_rate")):
+        with pytest.raises(ValueError, match=name):
+            why_sigmoid.xor_network(sigma, **options)
 
 
 def quadratic_gradients(X, y, w, b):

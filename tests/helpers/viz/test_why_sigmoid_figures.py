@@ -44,6 +44,30 @@ def test_sigmoid_view_draws_the_formula():
     assert derivative.max() <= 0.25
 
 
+def test_sigmoid_view_draws_the_functions_it_is_given():
+    """The notebook passes the student's own sigmoid and sigmoid_prime: the view draws those."""
+    view = why_sigmoid_figures.SigmoidView(sigmoid=lambda z: 0.5 + 0.1 * np.tanh(z), sigmoid_prime=np.cos)
+    view.update(w=1.0, b=0.5, steepness=2.0)
+    x = view.x
+    np.testing.assert_allclose(view.neuron.get_ydata(), 0.5 + 0.1 * np.tanh(2.0 * (x + 0.5)), rtol=1e-12)
+    np.testing.assert_allclose(view.derivative.get_ydata(), np.cos(2.0 * (x + 0.5)), rtol=1e-12)
+
+
+def test_activation_gallery_draws_the_functions_it_is_given():
+    fig = why_sigmoid_figures.activation_gallery(("sigmoid", "tanh"), functions={"sigmoid": (np.sin, np.cos)})
+    sigmoid_ax, tanh_ax = fig.axes
+    z = sigmoid_ax.get_lines()[0].get_xdata()
+    np.testing.assert_allclose(sigmoid_ax.get_lines()[0].get_ydata(), np.sin(z), rtol=1e-12)
+    np.testing.assert_allclose(sigmoid_ax.get_lines()[1].get_ydata(), np.cos(z), rtol=1e-12)
+    np.testing.assert_allclose(tanh_ax.get_lines()[0].get_ydata(), np.tanh(z), rtol=1e-12)  # the registry's
+
+
+def test_neuron_fit_draws_the_sigmoid_it_is_given():
+    fig = why_sigmoid_figures.neuron_fit([0.0, 1.0], [0, 1], 2.0, -1.0, sigmoid=np.tanh)
+    curve = fig.axes[0].get_lines()[0]
+    np.testing.assert_allclose(curve.get_ydata(), np.tanh(2.0 * curve.get_xdata() - 1.0), rtol=1e-12)
+
+
 def test_sigmoid_view_hides_the_threshold_of_a_flat_neuron():
     view = why_sigmoid_figures.SigmoidView()
     view.update(w=2.0, b=1.0)
