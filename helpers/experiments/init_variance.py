@@ -18,6 +18,10 @@ and :math:`\partial C/\partial A^{[l-1]} = \delta^{[l]} W^{[l]\top}`.
 
 The layers are plain products, not ``helpers.layers``' dense layer: the experiment is the linear
 map without a bias, and only δ travels back (no weight gradient is needed, or computed).
+``propagate``, ``back_propagate`` and ``layer_statistics`` answer notebook 05's exercise, so a
+student's copy of helpers lacks them before its deadline: the figures, the explorer and the test
+messages run the same passes through the course's ``MLP`` (``network_forward``,
+``errors_by_network``) or take the student's ``layer_statistics``.
 """
 from __future__ import annotations
 
@@ -29,6 +33,7 @@ import numpy as np
 from helpers import init
 from helpers._validate import as_float_array, check_positive
 from helpers.activations import Activation, get_activation
+from helpers.network import MLP, parameter_names
 from helpers.threads import one_blas_thread
 
 MAX_DEPTH = 20  # the explorer's deepest network
@@ -62,6 +67,33 @@ def propagate(X, weights: Sequence[np.ndarray], activation: str) -> Propagation:
         pre_activations.append(Z)
         outputs.append(A)
     return Propagation(pre_activations, outputs)
+
+
+def _network(weights: Sequence[np.ndarray], activation: str) -> MLP:
+    """The layers ``weights`` as the course's MLP, with zero biases."""
+    params = {}
+    for layer, W in enumerate(weights, start=1):
+        params.update(zip(parameter_names(layer), (W, np.zeros(np.shape(W)[1]))))
+    return MLP(params, [activation] * len(weights))
+
+
+def network_forward(X, weights: Sequence[np.ndarray], activation: str) -> Propagation:
+    """``propagate``'s forward pass, run by the course's MLP (zero biases: the same numbers)."""
+    _, cache = _network(weights, activation).forward(X)
+    return Propagation(cache.pre_activations, cache.layer_outputs)
+
+
+def errors_by_network(forward: Propagation, weights: Sequence[np.ndarray], activation: str,
+                      grad_output) -> list[np.ndarray]:
+    """``back_propagate``'s δ^[l], by notebook 02's back-propagation (the course's MLP): δ^[l] is the
+    weight gradient of a network that is fed the identity matrix and whose first weights are
+    Z^[l] (then its first layer computes Z^[l], and dC/dW = Iᵀ δ^[l]). One network per layer:
+    for the few layers of a figure."""
+    identity, deltas = np.eye(len(grad_output)), []
+    for layer, Z in enumerate(forward.pre_activations):
+        rest = _network([Z, *weights[layer + 1:]], activation)
+        deltas.append(rest.backward(rest.forward(identity)[1], grad_output)["W1"])
+    return deltas
 
 
 def _local_derivative(record: Activation, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
@@ -102,7 +134,7 @@ def wrong_derivations(X, weights: Sequence[np.ndarray], activation: str, grad_ou
     """Notebook 05's usual wrong results for the standard deviations of δ^[l] (one per layer),
     each under the sentence a test cell shows for it."""
     record = get_activation(activation)
-    forward = propagate(X, weights, activation)
+    forward = network_forward(X, weights, activation)
     grad_output = as_float_array(grad_output, "grad_output")
     local = [_local_derivative(record, Z, A) for Z, A in zip(forward.pre_activations, forward.outputs)]
     wrong = {NO_DERIVATIVE: _chain([np.ones_like(A) for A in forward.outputs], weights, grad_output),
@@ -150,20 +182,22 @@ def _draws(width: int, n_samples: int, seed: int):
     return X, G, [rng.standard_normal((width, width)) for _ in range(MAX_DEPTH)]
 
 
-def explorer_data(scale: float, depth: int, width: int, activation: str, scheme: str,
-                  n_samples: int = 200, seed: int = 0):
-    """Forward and backward pass through ``depth`` square layers of ``width`` units, from
-    N(0, 1) inputs and upstream gradients: returns (activations, deltas), lists of L arrays.
+class ExplorerInputs(NamedTuple):
+    """What the explorer pushes through its network."""
+
+    X: np.ndarray                 # (n_samples, width): N(0, 1) inputs
+    weights: list                 # depth matrices (width, width), with the scheme's variance × scale²
+    grad_output: np.ndarray       # (n_samples, width): N(0, 1) upstream gradients dC/dA^[L]
+
+
+def explorer_data(scale: float, depth: int, width: int, scheme: str, n_samples: int = 200,
+                  seed: int = 0) -> ExplorerInputs:
+    """The inputs, weights and upstream gradients of ``depth`` square layers of ``width`` units.
     ``scheme``: a name in ``helpers.init.SCHEMES``."""
     if not 1 <= depth <= MAX_DEPTH:
         raise ValueError(f"depth must lie between 1 and {MAX_DEPTH}, got {depth}")
     X, G, normals = _draws(int(width), int(n_samples), int(seed))
-    weights = scheme_weights(normals[:depth], scheme, scale)
-    # A huge scale may overflow: show it, not warn. One BLAS thread: these products are small.
-    with np.errstate(over="ignore", invalid="ignore"), one_blas_thread():
-        forward = propagate(X, weights, activation)
-        deltas = back_propagate(forward, weights, activation, G)
-    return forward.outputs, deltas
+    return ExplorerInputs(X, scheme_weights(normals[:depth], scheme, scale), G)
 
 
 class ExplorerSummary(NamedTuple):
@@ -190,18 +224,23 @@ def histogram_range(activation: str) -> tuple[float, float]:
 
 
 @lru_cache(maxsize=64)  # a student drags a slider back and forth: revisited settings cost nothing
-def explorer_summary(scale: float, depth: int, width: int, activation: str, scheme: str) -> ExplorerSummary:
-    """Histograms and standard deviations of ``explorer_data``'s layers. The histograms span
-    ``histogram_range``; values beyond it count in its end bins."""
-    outputs, deltas = explorer_data(scale, depth, width, activation, scheme)
+def explorer_summary(scale: float, depth: int, width: int, activation: str, scheme: str,
+                     statistics=layer_statistics) -> ExplorerSummary:
+    """Histograms of the activations of ``explorer_data``'s layers, and the standard deviations
+    that ``statistics`` (the student's ``layer_statistics`` in notebook 05) gives for them. The
+    histograms span ``histogram_range``; values beyond it count in its end bins."""
+    X, weights, G = explorer_data(scale, depth, width, scheme)
     low, high = histogram_range(activation)
     log = log_histogram(activation)
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+    # A huge scale may overflow: show it, not warn. One BLAS thread: these products are small.
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"), one_blas_thread():
+        outputs = network_forward(X, weights, activation).outputs
+        _, activation_std, delta_std = statistics(X, weights, activation, G)
         values = [np.log10(a[a > 0]) if log else a[np.isfinite(a)] for a in outputs]
         # bins as a count and a range: NumPy's fast path for equal bins (no sorting)
         fractions = np.array([np.histogram(np.clip(v, low, high), bins=BINS, range=(low, high))[0] / a.size
                               for v, a in zip(values, outputs)])
-        stds = [np.clip([np.std(x) for x in arrays], 1e-12, 1e12) for arrays in (outputs, deltas)]
+        stds = [np.clip(np.asarray(std, dtype=float), 1e-12, 1e12) for std in (activation_std, delta_std)]
     for array in (fractions, *stds):
         array.setflags(write=False)
     return ExplorerSummary(fractions, *stds)

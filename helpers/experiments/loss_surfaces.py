@@ -109,10 +109,12 @@ def rosenbrock_derivatives(x: float, y: float, steepness: float = 100.0):
     return _rosenbrock_gradient(np.array([x, y], dtype=float), steepness), hessian
 
 
-def wrong_rosenbrock_derivatives(x: float, y: float, steepness: float = 100.0) -> tuple[dict, dict]:
-    """The usual wrong gradients and Hessians, each under the sentence a test cell shows for it."""
+def wrong_rosenbrock_derivatives(x: float, y: float, steepness: float, gradient, hessian) -> tuple[dict, dict]:
+    """The usual wrong gradients and Hessians at (x, y), each under the sentence a test cell shows for
+    it, built on the right ``gradient`` (2,) and ``hessian`` (2, 2) that the test expects (not on
+    ``rosenbrock_derivatives``: a student's copy of helpers lacks it before 06's deadline)."""
     b, inner = steepness, y - x * x
-    gradient, hessian = rosenbrock_derivatives(x, y, b)
+    gradient, hessian = np.asarray(gradient, dtype=float), np.asarray(hessian, dtype=float)
     with_xx = lambda value: np.array([[value, hessian[0, 1]], [hessian[1, 0], hessian[1, 1]]])
     return ({
         "∂f/∂x misses the chain rule's inner factor: the derivative of y − x² with respect to x is −2x":

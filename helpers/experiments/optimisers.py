@@ -1,10 +1,11 @@
 r"""Optimisers' paths on 2-D surfaces, their rates on a quadratic, and SGD's noise ball.
 
 Every path takes the course's update rules, ``helpers.optim.RULES`` (one rule for one array,
-unchecked, so that a widget runs every optimiser for hundreds of steps in a few milliseconds),
-or a student's step in the form of notebook 06's exercises, where the state is spread out
-among the arguments: ``momentum_step(theta, grad, velocity, lr, momentum) -> (theta, velocity)``,
-``adam_step(theta, grad, m, s, t, lr, ...) -> (theta, m, s, t)``, ``sgd_step(theta, grad, lr) -> theta``.
+unchecked: a widget runs every optimiser for hundreds of steps in milliseconds), or a student's
+step in the form of notebook 06's exercises, the state spread out among the arguments:
+``momentum_step(theta, grad, velocity, lr, momentum) -> (theta, velocity)``, ``adam_step(theta, grad,
+m, s, t, lr, ...) -> (theta, m, s, t)``, ``sgd_step(theta, grad, lr) -> theta``. Notebook 06 passes
+the student's steps (``exercise_rule``): a student's copy of helpers lacks the course's before 06's deadline.
 
 On a quadratic with Hessian eigenvalues in :math:`[m, L]`, :math:`\kappa = L/m`, the best
 constant settings are known in closed form (``tuned_rates``): gradient descent with
@@ -20,13 +21,14 @@ minimiser :math:`\hat w`. A mini-batch gradient is an unbiased but noisy estimat
 """
 from __future__ import annotations
 
+import inspect
 from typing import Callable, Collection, NamedTuple
 
 import numpy as np
 
 from helpers._validate import as_float_array, check_positive, check_probability, check_rng, lookup
 from helpers.experiments.loss_surfaces import Surface, get_surface
-from helpers.optim import RULES, check_options
+from helpers.optim import RULES, Rule, check_options
 from helpers.train import iterate_minibatches
 
 
@@ -36,18 +38,43 @@ LABELS = {"sgd": "gradient descent", "momentum": "momentum", "nesterov": "Nester
           "adagrad": "Adagrad", "rmsprop": "RMSProp", "adam": "Adam"}
 
 
-def exercise_update(step: Callable) -> Callable:
-    """A step in the form of notebook 06's exercises as a rule's
-    ``update(theta, grad, state, lr, **hyper) -> (theta, state)``, the state being a tuple."""
+def exercise_rule(optimiser: str, step: Callable) -> Rule:
+    """A step in the exercises' form (e.g. your ``adam_step``) as a ``Rule`` in place of the course's
+    rule ``optimiser``, with its state (a tuple) and hyper-parameters: for ``paths`` and ``helpers.train``."""
     def update(theta, grad, state, lr, **hyper):
         result = step(theta, grad, *state, lr, **hyper)
         return (result[0], tuple(result[1:])) if isinstance(result, tuple) else (result, ())
-    return update
+    update.__signature__ = inspect.signature(RULES[optimiser].update)  # the hyper-parameters train checks
+    return Rule(RULES[optimiser].init, update)
+
+
+def course_step(optimiser: str) -> Callable:
+    """The course's rule ``optimiser`` in the exercises' form: the reference an unwritten exercise
+    falls back on."""
+    rule, hyper_names = RULES[optimiser], list(inspect.signature(RULES[optimiser].update).parameters)[4:]
+    n_state = len(rule.init(np.zeros(())))  # the state's arguments come between grad and lr
+
+    def step(theta, grad, *state_lr_and_hyper, **hyper):
+        state, (lr, *values) = state_lr_and_hyper[:n_state], state_lr_and_hyper[n_state:]
+        new_theta, new_state = rule.update(theta, grad, state, lr, **dict(zip(hyper_names, values)), **hyper)
+        return (new_theta, *new_state) if n_state else new_theta
+
+    step.__name__ = f"{optimiser}_step"
+    return step
+
+
+def nesterov_from(momentum_step: Callable) -> Callable:
+    r"""Nesterov's step in the exercises' form, built on a momentum step of that form (e.g. yours): both
+    make :math:`v' = \mu v - \eta g`; momentum moves to :math:`\theta + v'`, Nesterov (``helpers.optim``'s
+    form) a further :math:`\mu(v' - v)`, to :math:`\theta + \mu v' - \eta g`."""
+    def nesterov_step(theta, grad, velocity, lr, momentum=0.9):
+        moved, new_velocity = momentum_step(theta, grad, velocity, lr, momentum)
+        return moved + momentum * (new_velocity - velocity), new_velocity
+    return nesterov_step
 
 
 class Run(NamedTuple):
-    """One optimiser's run on a surface: ``step``, in the exercises' form, replaces the course's
-    rule (None: the course's)."""
+    """One optimiser's run on a surface; ``step`` (exercises' form) replaces the course's rule if not None."""
 
     optimiser: str
     lr: float
@@ -62,8 +89,8 @@ def paths(surface: Surface | str, runs: list[Run], n_steps: int, start=None) -> 
     which makes a widget's race up to twice as fast as one run after another. A run that
     leaves a box 100 times the plot window is cut there, and its later rows are NaN (it diverged)."""
     surface = get_surface(surface) if isinstance(surface, str) else surface
-    updates = [RULES[run.optimiser].update if run.step is None else exercise_update(run.step) for run in runs]
-    states = [RULES[run.optimiser].init(np.zeros(2)) for run in runs]
+    rules = [RULES[run.optimiser] if run.step is None else exercise_rule(run.optimiser, run.step) for run in runs]
+    updates, states = [rule.update for rule in rules], [rule.init(np.zeros(2)) for rule in rules]
     thetas = np.tile(np.array(surface.start if start is None else start, dtype=float), (len(runs), 1))
     bound = 100.0 * max(abs(v) for v in surface.x_range + surface.y_range)
     points = np.full((len(runs), int(n_steps) + 1, 2), np.nan)
@@ -171,16 +198,18 @@ BETA_PARAMETER = {"momentum": "momentum", "nesterov": "momentum", "adam": "beta1
 
 
 def race(surface: str, lr_scale: float = 1.0, beta: float = 0.9, n_steps: int | None = None,
-         optimisers: Collection[str] | None = None) -> dict:
+         optimisers: Collection[str] | None = None, steps: dict | None = None) -> dict:
     r"""Every optimiser's path on ``surface`` with its ``RACE_RATES`` rate times ``lr_scale``.
 
     ``beta`` is the momentum :math:`\mu` (momentum, Nesterov) and Adam's :math:`\beta_1`.
-    ``n_steps`` defaults to ``RACE_STEPS[surface]``; ``optimisers`` (default: all) picks some.
-    Returns ``{optimiser: (lr, path)}``.
+    ``n_steps`` defaults to ``RACE_STEPS[surface]``; ``optimisers`` (default: all) picks some;
+    ``steps`` maps an optimiser to a step in the exercises' form that replaces the course's rule
+    (notebook 06: the student's). Returns ``{optimiser: (lr, path)}``.
     """
     name = get_surface(surface).name
+    steps = steps or {}
     runs = [Run(optimiser, rate * lr_scale,
-                {BETA_PARAMETER[optimiser]: beta} if optimiser in BETA_PARAMETER else {})
+                {BETA_PARAMETER[optimiser]: beta} if optimiser in BETA_PARAMETER else {}, steps.get(optimiser))
             for optimiser, rate in RACE_RATES[name].items() if optimisers is None or optimiser in optimisers]
     points = paths(surface, runs, RACE_STEPS[name] if n_steps is None else n_steps)
     return {run.optimiser: (run.lr, run_points) for run, run_points in zip(runs, points)}

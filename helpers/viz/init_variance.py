@@ -17,8 +17,8 @@ from matplotlib.ticker import MaxNLocator, NullLocator
 
 from helpers import init
 from helpers.activations import sigmoid
-from helpers.experiments.init_variance import (BINS, MAX_DEPTH, back_propagate, explorer_summary, histogram_range,
-                                               log_histogram, propagate)
+from helpers.experiments.init_variance import (BINS, MAX_DEPTH, errors_by_network, explorer_summary, histogram_range,
+                                               layer_statistics, log_histogram, network_forward)
 from helpers.viz.figures import fixed_panels
 from helpers.viz.live import LiveView, round_up
 
@@ -82,9 +82,9 @@ def glorot_picture(X, weights: Mapping[str, Sequence[np.ndarray]], grad_output) 
     """Glorot & Bengio's picture, for a tanh network: one column per initialisation (name → list
     of weight matrices), per-layer histograms of the activations (top) and of δ = dC/dz (bottom)."""
     fig, axes = fixed_panels(2, len(weights), 4.3, 2.9, hspace=0.6, top=0.92, bottom=0.09)
-    passes = {name: propagate(X, Ws, "tanh") for name, Ws in weights.items()}
+    passes = {name: network_forward(X, Ws, "tanh") for name, Ws in weights.items()}
     outputs = {name: forward.outputs for name, forward in passes.items()}
-    deltas = {name: back_propagate(passes[name], Ws, "tanh", grad_output) for name, Ws in weights.items()}
+    deltas = {name: errors_by_network(passes[name], Ws, "tanh", grad_output) for name, Ws in weights.items()}
     limit = max(float(np.quantile(np.abs(np.concatenate([d.ravel() for d in ds])), 0.995)) for ds in deltas.values())
     for column, name in enumerate(weights):
         top, bottom = axes[0, column], axes[1, column]
@@ -170,9 +170,11 @@ class ExplorerView(LiveView):
     ``background_key`` names what they follow: the activation (the histograms' range and label),
     the histograms' height (``histogram_top``), the layer axis (``layer_axis_end``) and the
     decades of the std axis (``std_axis_decades``), all quantised so that most moves keep them.
-    Plain tick labels (no mathtext) keep it quick to draw."""
+    Plain tick labels (no mathtext) keep it quick to draw. The standard deviations are what
+    ``statistics`` gives: in notebook 05, the student's ``layer_statistics`` (None: the course's)."""
 
-    def __init__(self):
+    def __init__(self, statistics=None):
+        self.statistics = statistics or layer_statistics
         # Margins set by hand to fit every label: the layout stays fixed whatever the values.
         self.figure, ((self.left, self.right),) = fixed_panels(1, 2, 3.9, 3.0, left=0.085, right=0.985,
                                                                bottom=0.17, top=0.9, wspace=0.36)
@@ -191,7 +193,7 @@ class ExplorerView(LiveView):
 
     def update(self, scale: float = 1.0, depth: int = 10, width: int = 100, activation: str = "tanh",
                scheme: str = "xavier"):
-        summary = explorer_summary(scale, depth, width, activation, scheme)
+        summary = explorer_summary(scale, depth, width, activation, scheme, self.statistics)
         low, high, xlabel, ticks = histogram_axis(activation)
         top = histogram_top(summary.fractions.max())  # background: background_key follows it
         self.left.set(xlim=(low, high), ylim=(0, top), xticks=ticks, xlabel=xlabel)
@@ -216,6 +218,6 @@ class ExplorerView(LiveView):
 
     def background_key(self, scale: float = 1.0, depth: int = 10, width: int = 100, activation: str = "tanh",
                        scheme: str = "xavier"):
-        summary = explorer_summary(scale, depth, width, activation, scheme)
+        summary = explorer_summary(scale, depth, width, activation, scheme, self.statistics)
         return (activation, histogram_top(summary.fractions.max()), layer_axis_end(depth),
                 std_axis_decades(summary.activation_std, summary.delta_std))

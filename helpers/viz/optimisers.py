@@ -81,10 +81,13 @@ class RaceView(LiveView):
 
     The sliders (learning-rate multiplier, β) move only the lines, the rates in the legend and
     the right title; the surface menu swaps the contours and the limits, which the background
-    keeps (``background_key``), so a slider move draws no tick, label or contour.
+    keeps (``background_key``), so a slider move draws no tick, label or contour. ``steps`` maps
+    an optimiser to a step in the exercises' form that replaces the course's rule (notebook 06: the
+    student's, see ``optimisers.race``).
     """
 
-    def __init__(self):
+    def __init__(self, steps: dict | None = None):
+        self.steps = steps
         self.figure = Figure(figsize=(10.4, 3.8))
         # Margins that fit the widest tick labels of every surface and the legend (no tight crop: it costs a draw).
         self.figure.subplots_adjust(left=0.065, right=0.785, bottom=0.13, top=0.92, wspace=0.28)
@@ -152,7 +155,7 @@ class RaceView(LiveView):
         if missing:
             if len(self.runs) > 500:
                 self.runs.clear()
-            new = optimisers.race(self.surface.name, lr_scale, beta, optimisers=missing)
+            new = optimisers.race(self.surface.name, lr_scale, beta, optimisers=missing, steps=self.steps)
             self.runs.update({keys[name]: run for name, run in new.items()})
         return {name: self.runs[key] for name, key in keys.items()}
 

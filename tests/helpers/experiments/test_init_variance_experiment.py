@@ -61,35 +61,112 @@ def test_schemes_have_their_variances(rng):
 
 def test_scale_is_geometric_over_depth_for_relu():
     """ReLU is positively homogeneous: weights × c multiply layer l's activations by c^l."""
-    base, _ = init_variance.explorer_data(1.0, 12, 50, "relu", "he")
-    scaled, deltas = init_variance.explorer_data(1.5, 12, 50, "relu", "he")
-    for layer, (a, b) in enumerate(zip(base, scaled), start=1):
+    base = init_variance.network_forward(*init_variance.explorer_data(1.0, 12, 50, "he")[:2], "relu").outputs
+    X, weights, G = init_variance.explorer_data(1.5, 12, 50, "he")
+    scaled = init_variance.network_forward(X, weights, "relu")
+    for layer, (a, b) in enumerate(zip(base, scaled.outputs), start=1):
         assert np.allclose(b, 1.5 ** layer * a)
-    assert all(np.all(np.isfinite(d)) for d in deltas)
+    assert all(np.all(np.isfinite(d)) for d in init_variance.back_propagate(scaled, weights, "relu", G))
 
 
-def test_explorer_data_is_deterministic_and_survives_huge_scales():
-    first, _ = init_variance.explorer_data(1.0, 5, 25, "tanh", "normal")
-    again, _ = init_variance.explorer_data(1.0, 5, 25, "tanh", "normal")
-    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+def test_explorer_data_is_deterministic_and_its_summary_survives_huge_scales():
+    first, again = (init_variance.explorer_data(1.0, 5, 25, "normal") for _ in range(2))
+    assert all(np.array_equal(a, b) for a, b in zip([first.X, first.grad_output, *first.weights],
+                                                      [again.X, again.grad_output, *again.weights]))
+    assert len(first.weights) == 5 and first.weights[0].shape == (25, 25)
     with np.errstate(all="raise"):  # the explorer silences its own overflow; nothing may escape
-        outputs, _ = init_variance.explorer_data(10.0, 20, 400, "relu", "normal")
-    assert len(outputs) == 20
+        summary = init_variance.explorer_summary(10.0, 20, 400, "relu", "normal")
+    assert summary.fractions.shape == (20, init_variance.BINS)
     with pytest.raises(ValueError, match="depth"):
-        init_variance.explorer_data(1.0, init_variance.MAX_DEPTH + 1, 25, "tanh", "normal")
+        init_variance.explorer_data(1.0, init_variance.MAX_DEPTH + 1, 25, "normal")
 
 
 def test_the_summary_is_the_histogram_of_the_explorer_data():
-    outputs, deltas = init_variance.explorer_data(1.3, 5, 25, "tanh", "lecun")
+    X, weights, G = init_variance.explorer_data(1.3, 5, 25, "lecun")
+    outputs = init_variance.propagate(X, weights, "tanh").outputs
     summary = init_variance.explorer_summary(1.3, 5, 25, "tanh", "lecun")
     assert summary.fractions.shape == (5, init_variance.BINS)
     assert np.allclose(summary.fractions.sum(axis=1), 1.0)  # tanh's range holds every unit
     assert np.allclose(summary.fractions[2], np.histogram(outputs[2], init_variance.BINS, (-1.0, 1.0))[0] / outputs[2].size)
-    assert np.allclose(summary.delta_std, [d.std() for d in deltas])
+    expected = init_variance.layer_statistics(X, weights, "tanh", G)
+    assert np.allclose(summary.activation_std, expected.activation_std)
+    assert np.allclose(summary.delta_std, expected.gradient_std)
     relu = init_variance.explorer_summary(1.0, 5, 25, "relu", "he")
     assert np.all(relu.fractions.sum(axis=1) < 0.75)  # only the positive units are counted
     with pytest.raises(ValueError, match="read-only"):
         summary.fractions[0, 0] = 1.0  # shared by the cache: read-only
+
+
+def test_the_summary_shows_the_standard_deviations_of_the_statistics_it_is_given():
+    """Notebook 05 passes the student's layer_statistics: its numbers are the ones drawn."""
+    def constant_statistics(X, weights, activation, grad_output):
+        return np.zeros(len(weights)), np.full(len(weights), 0.5), np.arange(1.0, len(weights) + 1)
+
+    summary = init_variance.explorer_summary(1.0, 4, 25, "tanh", "xavier", constant_statistics)
+    assert np.array_equal(summary.activation_std, [0.5] * 4) and np.array_equal(summary.delta_std, [1, 2, 3, 4])
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "identity"])
+def test_the_passes_through_the_mlp_are_propagate_and_back_propagate(rng, activation):
+    """The same numbers, bit for bit: the figures show what the course's answer would."""
+    X, weights, G = small_network(rng)
+    forward = init_variance.propagate(X, weights, activation)
+    by_network = init_variance.network_forward(X, weights, activation)
+    for mine, theirs in [(by_network.outputs, forward.outputs), (by_network.pre_activations, forward.pre_activations),
+                         (init_variance.errors_by_network(by_network, weights, activation, G),
+                          init_variance.back_propagate(forward, weights, activation, G))]:
+        assert all(np.array_equal(a, b) for a, b in zip(mine, theirs))
+
+
+@pytest.mark.parametrize("activation", list(ACTIVATIONS))
+def test_errors_by_network_match_finite_differences(rng, activation):
+    X, weights, G = small_network(rng)
+    f = ACTIVATIONS[activation].function
+    forward = init_variance.network_forward(X, weights, activation)
+    deltas = init_variance.errors_by_network(forward, weights, activation, G)
+    for layer, Z in enumerate(forward.pre_activations):
+        def cost(layer=layer, Z=Z):
+            A = f(Z)
+            for later in weights[layer + 1:]:
+                A = f(A @ later)
+            return float(np.sum(G * A))
+
+        assert np.allclose(deltas[layer], numerical_gradient(cost, Z), atol=1e-8), layer
+
+
+def test_nothing_but_the_exercise_needs_notebook_05s_answers(rng, monkeypatch):
+    """A student's copy of helpers lacks propagate, back_propagate and layer_statistics before 05's
+    deadline: the test messages, the figure and the explorer (given the student's function) still work."""
+    X, weights, G = small_network(rng, widths=(4, 4, 4, 4))
+    from helpers.viz import init_variance as figures
+
+    for module, name in [(init_variance, "propagate"), (init_variance, "back_propagate"),
+                         (init_variance, "layer_statistics"), (figures, "layer_statistics")]:
+        monkeypatch.setattr(module, name, _absent)
+    assert set(init_variance.wrong_derivations(X, weights, "tanh", G)) == {
+        init_variance.NO_DERIVATIVE, init_variance.DERIVATIVE_OF_OUTPUT, init_variance.NOT_TRANSPOSED}
+    figures.glorot_picture(X, {"one": weights}, G)
+    view = figures.ExplorerView(_students_layer_statistics)
+    view.draw(scale=0.77, depth=3)  # a setting of its own: not one the explorer's cache has seen
+    X, weights, G = init_variance.explorer_data(0.77, 3, 100, "xavier")
+    assert np.allclose(view.d_line.get_ydata(), _students_layer_statistics(X, weights, "tanh", G)[2])
+
+
+def _absent(*args, **kwargs):
+    raise NotImplementedError("the course's answer is not in this copy")
+
+
+def _students_layer_statistics(X, weights, activation, grad_output):
+    """A student's answer to notebook 05's exercise, for tanh."""
+    outputs = [X]
+    for W in weights:
+        outputs.append(np.tanh(outputs[-1] @ W))
+    grad, deltas = grad_output, []
+    for W, A in zip(weights[::-1], outputs[:0:-1]):
+        deltas.insert(0, grad * (1 - A ** 2))
+        grad = deltas[0] @ W.T
+    return (np.array([A.mean() for A in outputs[1:]]), np.array([A.std() for A in outputs[1:]]),
+            np.array([delta.std() for delta in deltas]))
 
 
 def test_layer_statistics_names_the_layer_whose_weights_do_not_chain(rng):

@@ -114,13 +114,30 @@ def test_rosenbrock_derivatives_are_the_surface_at_steepness_100():
 def test_wrong_rosenbrock_derivatives_are_wrong(x, y):
     assume(abs(y - x * x) > 0.1)  # on the valley's floor y = x² some mistakes give the right numbers
     gradient, hessian = loss_surfaces.rosenbrock_derivatives(x, y, 100.0)
-    wrong_gradients, wrong_hessians = loss_surfaces.wrong_rosenbrock_derivatives(x, y, 100.0)
+    wrong_gradients, wrong_hessians = loss_surfaces.wrong_rosenbrock_derivatives(x, y, 100.0, gradient, hessian)
     assert len(wrong_gradients) == 3 and len(wrong_hessians) == 2
     for wrong in wrong_hessians.values():  # each differs where a mistaken derivation would
         assert wrong.shape == (2, 2) and not np.allclose(wrong, hessian, rtol=1e-6, atol=1e-9)
     for wrong in wrong_gradients.values():
         assert wrong.shape == (2,)
         assert wrong[1] == gradient[1]
+
+
+def test_wrong_rosenbrock_derivatives_need_only_the_expected_values(monkeypatch):
+    """A student's copy of helpers lacks rosenbrock_derivatives before 06's deadline: the test cell's
+    messages are built on its expected values instead (here the worked case of the notebook)."""
+    monkeypatch.setattr(loss_surfaces, "rosenbrock_derivatives", _absent)
+    wrong_gradients, wrong_hessians = loss_surfaces.wrong_rosenbrock_derivatives(
+        0.0, 1.0, 100.0, [-2.0, 200.0], [[-398.0, 0.0], [0.0, 200.0]])
+    assert all(wrong[1] == 200.0 for wrong in wrong_gradients.values())
+    by_hand = {(-2.0 + 200.0, 200.0), (-2.0, 200.0), (2.0, 200.0)}  # no inner factor, +2x (= 0 here), sign
+    assert {tuple(wrong) for wrong in wrong_gradients.values()} == by_hand
+    assert sorted(wrong[0, 0] for wrong in wrong_hessians.values()) == [-398.0, 2.0]  # -4bu only; 8bx² = 0
+    assert all(wrong[1, 1] == 200.0 and wrong[0, 1] == 0.0 for wrong in wrong_hessians.values())
+
+
+def _absent(*args, **kwargs):
+    raise NotImplementedError("the course's answer is not in this copy")
 
 
 def test_surface_with_a_pointwise_gradient_runs_like_the_original():

@@ -76,12 +76,66 @@ def test_a_step_in_the_exercises_form_takes_the_courses_path(name):
     np.testing.assert_allclose(ours, optimisers.path("rosenbrock", name, lr, 60, **HYPER[name]), rtol=1e-12, atol=1e-12)
 
 
-def test_exercise_update_keeps_the_state_as_a_tuple():
-    update = optimisers.exercise_update(adam_step)
+def test_an_exercise_rule_keeps_the_state_as_a_tuple_and_the_courses_hyper_parameters():
+    update = optimisers.exercise_rule("adam", adam_step).update
     theta, state = update(np.ones(2), np.full(2, 2.0), (np.zeros(2), np.zeros(2), 0), 0.1)
     assert state[2] == 1 and np.allclose(theta, 0.9, atol=1e-8)  # first step: lr · sign(g)
-    theta, state = optimisers.exercise_update(sgd_step)(np.ones(2), np.full(2, 2.0), (), 0.1)
+    theta, state = optimisers.exercise_rule("sgd", sgd_step).update(np.ones(2), np.full(2, 2.0), (), 0.1)
     assert state == () and np.allclose(theta, 0.8)
+    assert optim.check_options(optimisers.exercise_rule("momentum", momentum_step), {"momentum": 0.5}) == {
+        "momentum": 0.5}
+    with pytest.raises(TypeError, match="rho"):
+        optim.check_options(optimisers.exercise_rule("momentum", momentum_step), {"rho": 0.5})
+
+
+@pytest.mark.parametrize("name", ["sgd", "momentum", "rmsprop", "adam"])
+def test_a_student_rule_trains_a_network_as_the_courses_does(name):
+    """Notebook 06 trains on digits with the student's steps: the same history, to rounding."""
+    from helpers import network, train
+
+    rng = np.random.default_rng(3)
+    X, labels = rng.normal(size=(40, 4)), rng.integers(0, 3, size=40)
+    histories = []
+    for optimiser in (name, optimisers.exercise_rule(name, EXERCISE_STEPS[name])):
+        net = network.MLP.create([4, 5, 3], ["tanh", "identity"], np.random.default_rng(1))
+        histories.append(train.train(net, X, labels, rng=np.random.default_rng(2), optimiser=optimiser, lr=0.05,
+                                     epochs=3, batch_size=8, optimiser_options=HYPER[name]).train_loss)
+    np.testing.assert_allclose(histories[0], histories[1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", list(optimisers.LABELS))
+def test_the_courses_step_in_the_exercises_form_is_the_student_answer(name):
+    """course_step is what an unwritten exercise falls back on: it must act as a right answer would."""
+    rng = np.random.default_rng(4)
+    theta, grad = rng.normal(size=3), rng.normal(size=3)
+    state = optim.RULES[name].init(theta)
+    state = tuple(abs(rng.normal(size=3)) if isinstance(v, np.ndarray) else 5 for v in state)
+    hyper = list(HYPER[name].values())
+    ours, theirs = (step(theta, grad, *state, 0.01, *hyper) for step in (optimisers.course_step(name),
+                                                                         EXERCISE_STEPS[name]))
+    for mine, expected in zip(ours if state else [ours], theirs if state else [theirs]):
+        np.testing.assert_allclose(mine, expected, rtol=1e-12)
+
+
+def test_nesterov_from_a_momentum_step_is_nesterov():
+    theta, velocity = np.array([0.5, -1.0]), np.array([0.1, 0.2])
+    for grad in (np.array([1.0, -2.0]), np.array([0.3, 0.0])):
+        ours = optimisers.nesterov_from(momentum_step)(theta, grad, velocity, 0.1, 0.7)
+        expected = nesterov_step(theta, grad, velocity, 0.1, 0.7)
+        np.testing.assert_allclose(ours, expected, rtol=1e-12)
+        theta, velocity = expected
+
+
+def test_the_race_runs_the_steps_it_is_given():
+    calls = []
+
+    def my_adam(*args, **hyper):
+        calls.append(1)
+        return adam_step(*args, **hyper)
+
+    runs = optimisers.race("saddle", n_steps=20, steps={"adam": my_adam})
+    assert len(calls) == 20
+    np.testing.assert_allclose(runs["adam"][1], optimisers.race("saddle", n_steps=20)["adam"][1], rtol=1e-12)
 
 
 def test_path_accepts_a_replacement_step():

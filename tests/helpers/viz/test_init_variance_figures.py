@@ -128,3 +128,17 @@ def test_the_explorer_draws_every_registered_activation(activation):
     low, high = init_variance.histogram_range(activation)
     assert view.left.get_xlim() == (low, high) and activation in view.left.get_xlabel()
     assert view.right.get_title() == "He 2/n_in, std × 1.00"
+
+
+def test_the_explorer_widget_draws_the_statistics_it_is_given():
+    """Notebook 05 passes the student's layer_statistics: the curves are its numbers."""
+    def halved(X, weights, activation, grad_output):
+        means, stds, gradient_stds = init_variance.layer_statistics(X, weights, activation, grad_output)
+        return means, stds / 2, gradient_stds / 2
+
+    live = widgets.init_variance_explorer(depth=4, width=25, statistics=halved)
+    live.render()
+    X, weights, G = init_variance.explorer_data(1.0, 4, 25, "xavier")
+    expected = init_variance.layer_statistics(X, weights, "tanh", G)
+    assert np.allclose(live.view.a_line.get_ydata(), expected.activation_std / 2)
+    assert np.allclose(live.view.d_line.get_ydata(), expected.gradient_std / 2)

@@ -119,3 +119,18 @@ def test_convergence_rates_draws_runs_and_their_predictions():
     assert flat.get_label() == "no prediction" and len(right.get_lines()) == 2
     assert np.all(right.get_lines()[0].get_ydata() > 0)  # values below the axis stay drawable on a log scale
     assert figures.figure_png(fig).startswith(b"\x89PNG")
+
+
+def test_the_race_widget_runs_the_steps_it_is_given():
+    """Notebook 06 passes the student's steps: the race draws their paths."""
+    calls = []
+
+    def my_sgd(theta, grad, lr):
+        calls.append(1)
+        return theta - lr * grad
+
+    live = widgets.optimiser_race("saddle", steps={"sgd": my_sgd})
+    live.render()
+    assert len(calls) == optimisers.RACE_STEPS["saddle"]
+    expected = optimisers.race("saddle", optimisers=["sgd"])["sgd"][1]
+    np.testing.assert_allclose(live.view.paths["sgd"].get_xdata(), expected[:, 0])
