@@ -8,7 +8,7 @@ Temperature :math:`T > 0` divides the logits before the softmax,
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 from matplotlib.artist import Artist
@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from helpers.viz.figures import fixed_panels  # importing figures also registers the PNG display in Jupyter
 from helpers._validate import as_float_array, check_positive
-from helpers.layers import softmax
+from helpers import layers
 from helpers.viz.live import LiveView
 
 
@@ -28,10 +28,14 @@ def _panels(n_columns: int, width: float, height: float, wspace: float = 0.3):
 
 # --- temperature ---------------------------------------------------------------------------
 
-def softmax_with_temperature(logits, temperature: float) -> np.ndarray:
-    """Row-wise ``softmax(logits / temperature)``; ``logits`` (k,) or (n, k), same shape out."""
+def softmax_with_temperature(logits, temperature: float, softmax: Callable = layers.softmax) -> np.ndarray:
+    """Row-wise ``softmax(logits / temperature)``; ``logits`` (k,) or (n, k), same shape out.
+
+    ``softmax`` maps 2-D logits (n, k) to their rows' softmax: the notebook passes the student's.
+    """
     temperature = check_positive(temperature, "temperature")
-    return softmax(as_float_array(logits, "logits", ndim=(1, 2)) / temperature)
+    logits = as_float_array(logits, "logits", ndim=(1, 2))
+    return np.reshape(softmax(np.atleast_2d(logits) / temperature), logits.shape)
 
 
 def entropy_bits(probabilities) -> float:
@@ -46,10 +50,13 @@ class TemperatureView(LiveView):
     for the slider's :math:`T`, the uniform :math:`1/k` for reference, and the entropy
     :math:`-\sum_k p_k\log_2 p_k` in the title. Both panels keep their limits ([0, 1] on the
     right), so a redraw moves only the right panel's bars, its title, and what they may cross.
+    ``softmax`` is as in ``softmax_with_temperature``.
     """
 
-    def __init__(self, logits, class_names: Sequence[str] | None = None):
+    def __init__(self, logits, class_names: Sequence[str] | None = None,
+                 softmax: Callable = layers.softmax):
         self.logits = as_float_array(logits, "logits", ndim=1).copy()  # the left panel shows these for good
+        self.softmax = softmax
         names = list(class_names) if class_names is not None else [str(k) for k in range(self.logits.size)]
         positions = np.arange(self.logits.size)
         colours = ["C3" if k == np.argmax(self.logits) else "C0" for k in positions]
@@ -66,7 +73,7 @@ class TemperatureView(LiveView):
         self.title = right.set_title(" ", fontsize=10)
 
     def update(self, temperature: float = 1.0) -> list[Artist]:
-        p = softmax_with_temperature(self.logits, temperature)
+        p = softmax_with_temperature(self.logits, temperature, self.softmax)
         for bar, height in zip(self.bars, p):
             bar.set_height(height)
         self.title.set_text(f"softmax(z / T), T = {temperature:.2f}: entropy {entropy_bits(p):.2f} bits")

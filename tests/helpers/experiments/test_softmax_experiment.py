@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers import datasets
+from helpers import datasets, losses
 from helpers.experiments import softmax
 from numgrad import numerical_gradient, rel_error
 
@@ -147,3 +147,30 @@ def test_a_loop_that_skips_the_students_functions_or_the_shuffle_is_named(traine
     assert "at least once" in diagnose(result, initial, digits, calls={**ENOUGH_CALLS, "softmax": 0})
     assert "rng" in diagnose(result, initial, digits, rng_moved=False)
 
+
+# --- the network's own gradients, for the comparison with the student's layer ---------------------
+
+def test_network_gradients_are_the_course_networks(rng):
+    net = softmax.MLP.create([64, 32, 10], list(softmax.ACTIVATIONS), rng)
+    X, labels = rng.uniform(size=(8, 64)), rng.integers(0, 10, size=8)
+    expected = net.loss_and_gradients(X, labels, softmax.categorical_cross_entropy_from_logits)[1]
+    never = lambda *args: pytest.fail("the student's functions are not needed where the course's cost exists")
+    got = softmax.network_gradients(net, X, labels, never, never)
+    for key in expected:
+        np.testing.assert_array_equal(got[key], expected[key])
+
+
+def test_network_gradients_use_the_students_cost_where_the_copy_lacks_the_courses(rng, monkeypatch):
+    net = softmax.MLP.create([64, 32, 10], list(softmax.ACTIVATIONS), rng)
+    X, labels = rng.uniform(size=(8, 64)), rng.integers(0, 10, size=8)
+    expected = net.loss_and_gradients(X, labels, softmax.categorical_cross_entropy_from_logits)[1]
+
+    def stub(*args):
+        raise NotImplementedError("the course's answer, not due yet")
+
+    twice_the_gradient = lambda Z, y: 2 * losses.categorical_cross_entropy_from_logits(Z, y)[1]
+    monkeypatch.setattr(softmax, "categorical_cross_entropy_from_logits", stub)
+    monkeypatch.setattr(softmax, "is_absent", lambda function: function is stub)
+    doubled = softmax.network_gradients(net, X, labels, lambda Z, y: 0.0, twice_the_gradient)
+    for key in expected:
+        np.testing.assert_allclose(doubled[key], 2 * expected[key], rtol=1e-12, atol=1e-15)

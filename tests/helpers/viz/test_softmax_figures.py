@@ -28,6 +28,32 @@ def test_temperature_one_is_softmax_and_the_limits_are_argmax_and_uniform():
             softmax_figures.softmax_with_temperature(LOGITS, bad)
 
 
+def test_temperature_uses_the_softmax_it_is_given_on_rows_of_logits():
+    seen = []
+
+    def uniform_rows(Z):  # a student's softmax: 2-D logits in, rows out
+        seen.append(Z.copy())
+        return np.full(Z.shape, 1.0 / Z.shape[1])
+
+    np.testing.assert_array_equal(softmax_figures.softmax_with_temperature(LOGITS, 2.0, uniform_rows), np.full(5, 0.2))
+    np.testing.assert_array_equal(seen[0], [LOGITS / 2.0])
+    rows = softmax_figures.softmax_with_temperature(np.stack([LOGITS, -LOGITS]), 0.5, softmax=uniform_rows)
+    assert rows.shape == (2, 5)
+    np.testing.assert_array_equal(seen[1], np.stack([LOGITS, -LOGITS]) / 0.5)
+
+
+def test_the_temperature_view_and_explorer_draw_with_the_softmax_they_are_given():
+    def uniform_rows(Z):
+        return np.full(Z.shape, 1.0 / Z.shape[1])
+
+    fig = softmax_figures.TemperatureView(LOGITS, softmax=uniform_rows).draw(temperature=2.0)
+    np.testing.assert_array_equal([bar.get_height() for bar in fig.axes[1].patches], np.full(5, 0.2))
+    explorer = widgets.temperature_explorer(logits=(1.0, 0.0, -1.0), softmax=uniform_rows)
+    assert_shows_same_data(explorer, softmax_figures.TemperatureView((1.0, 0.0, -1.0), softmax=uniform_rows).draw(
+        temperature=1.0))
+    assert [bar.get_height() for bar in explorer.draw(temperature=1.0).axes[1].patches] == pytest.approx([1 / 3] * 3)
+
+
 def test_entropy_bits():
     assert softmax_figures.entropy_bits(np.full(4, 0.25)) == pytest.approx(2.0)
     assert softmax_figures.entropy_bits(np.array([0.0, 1.0, 0.0])) == 0.0
