@@ -8,9 +8,6 @@ with the batch mean). The output layer is the plain dense layer. While training,
 keeps running averages of its batch means and variances,
 :math:`m \leftarrow (1 - \rho)\, m + \rho\, \mu_B` with momentum :math:`\rho`; ``predict``
 normalises with them, so a prediction does not depend on the other samples in its batch.
-
-The batch-norm layer's two passes come in a ``BatchNormLayer`` record: the course's kernels by
-default, the student's functions when a notebook passes them (the experiment then runs on them).
 """
 from __future__ import annotations
 
@@ -25,6 +22,7 @@ from helpers.activations import get_activation
 from helpers.experiments.vanishing_gradients import deep_network, layer_gradient_norms
 from helpers.losses import LOSSES
 from helpers.network import MLP, parameter_names
+from helpers.notebook import student_or_reference
 from helpers.train import train
 
 RUNNING_MOMENTUM = 0.1  # PyTorch's default: the running averages forget with a time scale of ~10 steps
@@ -36,8 +34,8 @@ def norm_parameter_names(layer: int) -> tuple[str, str]:
 
 
 class BatchNormLayer(NamedTuple):
-    """The two passes of batch normalisation, as ``helpers.layers`` writes them."""
-
+    """The two passes of batch normalisation, as ``helpers.layers`` writes them: the course's kernels
+    (``COURSE_LAYER``), or a student's (``student_layer``), and the experiments then run on those."""
     forward: Callable   # (X, gamma, beta) -> (Y, cache)
     backward: Callable  # (grad_Y, cache) -> (grad_X, grad_gamma, grad_beta)
 
@@ -45,9 +43,17 @@ class BatchNormLayer(NamedTuple):
 COURSE_LAYER = BatchNormLayer(layers.batch_norm_forward.kernel, layers.batch_norm_backward.kernel)
 
 
+def student_layer(forward: Callable, backward: Callable) -> BatchNormLayer:
+    """The layer with a student's two passes; one not written yet is replaced by the course's, or, where
+    this copy of helpers lacks that too, the cell stops and names the exercise (``student_or_reference``)."""
+    batch = np.array([[0.0], [1.0]]), np.ones(1), np.zeros(1)
+    forward = student_or_reference(forward, COURSE_LAYER.forward, *batch)
+    backward = student_or_reference(backward, COURSE_LAYER.backward, np.ones((2, 1)), forward(*batch)[1])
+    return BatchNormLayer(forward, backward)
+
+
 class RunningStatistics(NamedTuple):
     """One hidden layer's running averages of its batch means and variances, each (width,)."""
-
     mean: np.ndarray
     variance: np.ndarray
 
@@ -80,9 +86,8 @@ class BatchNormMLP:
             W_key, b_key = parameter_names(layer)
             params[W_key] = net.params[W_key].copy()
             if layer < net.n_layers:
-                gamma_key, beta_key = norm_parameter_names(layer)
-                params[gamma_key] = np.ones(params[W_key].shape[1])
-                params[beta_key] = np.zeros(params[W_key].shape[1])
+                width = params[W_key].shape[1]
+                params.update(zip(norm_parameter_names(layer), (np.ones(width), np.zeros(width))))
             else:
                 params[b_key] = net.params[b_key].copy()
         return cls(params, net.activations, normaliser, momentum)
@@ -167,10 +172,9 @@ def normalisation_jacobian(x, eps: float = layers.BATCH_NORM_EPS) -> np.ndarray:
     return layers.batch_norm_backward(np.eye(np.size(x)), _copies(x, eps))[0].T
 
 
-def wrong_jacobians(x, eps: float = layers.BATCH_NORM_EPS) -> dict:
-    """``normalisation_jacobian`` as each of ``wrong_derivations`` gets it (γ = 1, so not dropping γ)."""
-    cache = _copies(x, eps)
-    wrong = wrong_derivations(np.eye(np.size(x)), cache)
+def wrong_jacobians(x, right, eps: float = layers.BATCH_NORM_EPS) -> dict:
+    """The ``right`` Jacobian of ``x`` as each of ``wrong_derivations`` gets it (γ = 1: no dropped γ)."""
+    wrong = wrong_derivations(np.eye(np.size(x)), _copies(x, eps), np.asarray(right, dtype=float).T)
     return {message: wrong[message].T for message in (CONSTANT_STATISTICS, N_MINUS_ONE)}
 
 
@@ -178,7 +182,7 @@ def _copies(x, eps) -> layers.BatchNormCache:
     """The batch-norm cache of n copies of the batch ``x`` (n,) side by side, with γ = 1."""
     x = as_float_array(x, "x", ndim=1)
     ones = np.ones(x.size)
-    return layers.batch_norm_forward(np.repeat(x[:, None], x.size, axis=1), ones, 0 * ones, eps)[1]
+    return layers.BatchNormCache(np.repeat(x[:, None] - x.mean(), x.size, axis=1), ones / np.sqrt(x.var() + eps), ones)
 
 
 CONSTANT_STATISTICS = ("you treated the batch mean μ and variance σ² as constants, but both depend on every x "
@@ -188,17 +192,18 @@ N_MINUS_ONE = ("you divided by n - 1 in the derivative of the variance; the forw
 DROPPED_GAMMA = "you dropped γ: y = γ x̂ + β, so ∂C/∂x̂ is γ times ∂C/∂y"
 
 
-def wrong_derivations(grad_Y, cache: layers.BatchNormCache) -> dict:
-    """The usual wrong results for ∂C/∂X, each under the sentence a test cell shows for it."""
+def wrong_derivations(grad_Y, cache: layers.BatchNormCache, right) -> dict:
+    """The usual wrong results for ∂C/∂X, each under the sentence a test cell shows for it, from
+    the ``right`` ∂C/∂X (a test's expected value: the course's answer may not be in this copy)."""
     centred, inverse_std, gamma = cache
     n = grad_Y.shape[0]
-    right = layers.batch_norm_backward(grad_Y, cache)[0]
     variance_path = -gamma * inverse_std ** 3 * np.sum(grad_Y * centred, axis=0) * centred / n
-    return {
-        CONSTANT_STATISTICS: gamma * inverse_std * grad_Y,
-        N_MINUS_ONE: right + variance_path * (n / max(n - 1, 1) - 1),
-        DROPPED_GAMMA: layers.batch_norm_backward(grad_Y, cache._replace(gamma=np.ones_like(gamma)))[0],
-    }
+    with np.errstate(divide="ignore", invalid="ignore"):  # a unit with γ = 0 has no such mistake to show
+        return {
+            CONSTANT_STATISTICS: gamma * inverse_std * grad_Y,
+            N_MINUS_ONE: right + variance_path * (n / max(n - 1, 1) - 1),
+            DROPPED_GAMMA: right / gamma,  # every path to x̂ starts with the factor γ
+        }
 
 
 # --- the experiment: notebook 07's network, with and without batch normalisation ---------------
@@ -206,7 +211,6 @@ def wrong_derivations(grad_Y, cache: layers.BatchNormCache) -> dict:
 class Run(NamedTuple):
     """One training run: the training loss before training and after every epoch (inf or NaN
     once it diverged), each layer's gradient norm ‖∂C/∂W‖ at initialisation, and the trained network."""
-
     losses: np.ndarray          # (epochs + 1,)
     gradient_norms: np.ndarray  # (depth + 1,)
     network: MLP | BatchNormMLP

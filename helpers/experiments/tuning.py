@@ -17,6 +17,7 @@ from scipy.interpolate import RegularGridInterpolator
 from helpers import optim
 from helpers._validate import as_float_array, check_count, check_positive, check_rng
 from helpers.datasets import Split
+from helpers.gradcheck import numerical_gradient
 from helpers.network import MLP
 from helpers.train import train
 
@@ -103,11 +104,12 @@ def measure_landscape(data: Split, lrs, l2s, **fit_options) -> Landscape:
     return Landscape(np.asarray(lrs, dtype=float), np.asarray(l2s, dtype=float), losses)
 
 
-def grid_and_random(landscape: Landscape, n_trials: int, rng):
+def grid_and_random(landscape: Landscape, n_trials: int, rng, sampler: Callable = log_uniform):
     """The points (η, λ) of a √n × √n grid and of ``n_trials`` log-uniform random draws inside the
     landscape, each an array (n_trials, 2); ``n_trials`` must be a square. The grid's values sit one
     per equal cell of each log axis, all at the same place in their cells, drawn from ``rng``: a
-    grid whose position no one could have chosen knowing the landscape."""
+    grid whose position no one could have chosen knowing the landscape. ``sampler``: the
+    ``log_uniform`` that draws the random points (a notebook passes the student's)."""
     side = math.isqrt(check_count(n_trials, "n_trials"))
     if side * side != n_trials:
         raise ValueError(f"n_trials must be a square (a side × side grid), got {n_trials}")
@@ -116,17 +118,18 @@ def grid_and_random(landscape: Landscape, n_trials: int, rng):
     axes = [np.exp(np.log(axis[0]) + (np.arange(side) + u) * np.log(axis[-1] / axis[0]) / side)
             for axis, u in zip((landscape.lrs, landscape.l2s), offset)]
     on_grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 2)
-    at_random = np.column_stack([log_uniform(landscape.lrs[0], landscape.lrs[-1], n_trials, rng),
-                                 log_uniform(landscape.l2s[0], landscape.l2s[-1], n_trials, rng)])
+    at_random = np.column_stack([sampler(landscape.lrs[0], landscape.lrs[-1], n_trials, rng),
+                                 sampler(landscape.l2s[0], landscape.l2s[-1], n_trials, rng)])
     return on_grid, at_random
 
 
-def grid_against_random(landscape: Landscape, n_trials: int, n_seeds: int, seed: int = 0) -> np.ndarray:
+def grid_against_random(landscape: Landscape, n_trials: int, n_seeds: int, seed: int = 0,
+                        sampler: Callable = log_uniform) -> np.ndarray:
     """Best loss found by the grid (column 0) and by random search (column 1), one row per seed
-    (the seed places the grid and draws the random points)."""
+    (the seed places the grid and draws the random points with ``sampler``)."""
     rows = []
     for s in range(check_count(n_seeds, "n_seeds")):
-        on_grid, at_random = grid_and_random(landscape, n_trials, np.random.default_rng([seed, s]))
+        on_grid, at_random = grid_and_random(landscape, n_trials, np.random.default_rng([seed, s]), sampler)
         rows.append([landscape.at(*on_grid.T).min(), landscape.at(*at_random.T).min()])
     return np.array(rows)
 
@@ -173,17 +176,21 @@ def learning_rate_gradient(w, lr, l2, X_train, y_train, X_val, y_val) -> float:
 
 
 def wrong_learning_rate_gradients(w, lr, l2, X_train, y_train, X_val, y_val) -> dict:
-    """The usual wrong derivatives, each under the sentence a test cell shows for it."""
-    derivative = lambda *changed: np.array(learning_rate_gradient(w, *changed))
+    """The usual wrong derivatives, each under the sentence a test cell shows for it. Finite
+    differences of ``stepped_validation_loss`` (a quadratic in η: exact up to rounding), since a
+    student's copy of helpers may not have the course's ``learning_rate_gradient`` yet."""
+    def derivative(lr, l2, X_v, y_v):
+        rate = np.array([float(lr)])
+        return numerical_gradient(lambda: stepped_validation_loss(w, rate[0], l2, X_train, y_train, X_v, y_v), rate)[0]
+
     return {
         "the sign is wrong: a larger η moves w₁ further along −∇C, so ∂w₁/∂η = −∇C(w)":
-            -derivative(lr, l2, X_train, y_train, X_val, y_val),
+            -derivative(lr, l2, X_val, y_val),
         "∇C lacks the L2 term λw: the step is taken on the regularised training cost":
-            derivative(lr, 0.0, X_train, y_train, X_val, y_val),
-        "the validation residual is taken at w instead of w₁ = w − η∇C(w)":
-            derivative(0.0, l2, X_train, y_train, X_val, y_val),
+            derivative(lr, 0.0, X_val, y_val),
+        "the validation residual is taken at w instead of w₁ = w − η∇C(w)": derivative(0.0, l2, X_val, y_val),
         "the validation loss is measured on the training data: w₁ is judged on X_val, y_val":
-            derivative(lr, l2, X_train, y_train, X_train, y_train),
+            derivative(lr, l2, X_train, y_train),
     }
 
 

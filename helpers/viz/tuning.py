@@ -6,7 +6,7 @@ Each function builds and returns a matplotlib ``Figure`` (no pyplot), like ``hel
 """
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -56,8 +56,9 @@ class LandscapeView(LiveView):
     Right: the loss along η (the average over λ, which hardly matters) with a tick for every η
     each search tried, and the best loss each found. Only the points, ticks, lines and title move."""
 
-    def __init__(self, landscape: tuning.Landscape):
+    def __init__(self, landscape: tuning.Landscape, sampler: Callable | None = None):
         self.landscape = landscape
+        self.sampler = sampler or tuning.log_uniform  # what draws the random search (a notebook passes the student's)
         self.figure = Figure(figsize=(11.0, 3.9))
         self.figure.subplots_adjust(left=0.06, right=0.98, bottom=0.14, top=0.85, wspace=0.25)
         self.left, self.right = self.figure.subplots(1, 2, width_ratios=(1.25, 1))
@@ -82,7 +83,7 @@ class LandscapeView(LiveView):
         self.overlays = [left_legend, self.right.legend(loc="center right", fontsize=8, framealpha=1.0)]
 
     def update(self, n_trials: int = 9, seed: int = 0):
-        on_grid, at_random = tuning.grid_and_random(self.landscape, n_trials, np.random.default_rng(seed))
+        on_grid, at_random = tuning.grid_and_random(self.landscape, n_trials, np.random.default_rng(seed), self.sampler)
         best = []
         for points, marks, ticks, line, height in (
                 (on_grid, self.grid_points, self.grid_ticks, self.grid_best, self.tick_heights[0]),

@@ -8,6 +8,7 @@ import pytest
 
 from helpers import datasets, layers, losses, train
 from helpers.experiments import batch_norm, vanishing_gradients
+from helpers.notebook import ExerciseUnfinished
 from helpers.network import parameter_names
 from numgrad import numerical_gradient, rel_error
 from toy_activation import with_silu  # noqa: F401  (a fixture)
@@ -93,7 +94,7 @@ def test_wrong_derivations_are_the_named_mistakes_and_all_wrong(rng):
     gamma = np.array([0.5, 2.0, 1.5])
     _, cache = layers.batch_norm_forward(X, gamma, np.zeros(3))
     right = layers.batch_norm_backward(G, cache)[0]
-    wrong = batch_norm.wrong_derivations(G, cache)
+    wrong = batch_norm.wrong_derivations(G, cache, right)
     assert list(wrong) == [batch_norm.CONSTANT_STATISTICS, batch_norm.N_MINUS_ONE, batch_norm.DROPPED_GAMMA]
     assert all(rel_error(value, right) > 1e-3 for value in wrong.values())
     np.testing.assert_allclose(wrong[batch_norm.CONSTANT_STATISTICS], gamma * cache.inverse_std * G)
@@ -103,7 +104,56 @@ def test_wrong_derivations_are_the_named_mistakes_and_all_wrong(rng):
     c, s, n = cache.centred, cache.inverse_std, 8
     grad_c = G * gamma * s + (-0.5 * s ** 3 * np.sum(G * gamma * c, axis=0)) * 2 * c / (n - 1)
     np.testing.assert_allclose(wrong[batch_norm.N_MINUS_ONE], grad_c - grad_c.mean(axis=0), atol=1e-12)
-    assert set(batch_norm.wrong_jacobians(X[:, 0])) == {batch_norm.CONSTANT_STATISTICS, batch_norm.N_MINUS_ONE}
+
+
+def test_wrong_jacobians_are_the_backward_pass_mistakes_one_sample_at_a_time(rng):
+    """Row i of the Jacobian is ∂x̂_i/∂x: the backward pass of one unit with upstream e_i."""
+    x = rng.normal(1.0, 2.0, size=5)
+    _, cache = layers.batch_norm_forward(x[:, None], np.ones(1), np.zeros(1))
+    right = batch_norm.normalisation_jacobian(x)
+    wrong = batch_norm.wrong_jacobians(x, right)
+    assert set(wrong) == {batch_norm.CONSTANT_STATISTICS, batch_norm.N_MINUS_ONE}
+    for i, upstream in enumerate(np.eye(5)):
+        by_backward = batch_norm.wrong_derivations(upstream[:, None], cache, right[i][:, None])
+        for message, jacobian in wrong.items():
+            np.testing.assert_allclose(jacobian[i], by_backward[message][:, 0], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(wrong[batch_norm.CONSTANT_STATISTICS], cache.inverse_std * np.eye(5))
+
+
+def test_the_mistakes_need_no_course_answer(monkeypatch, rng):
+    """A staged student copy has stubs for the course's passes: the test cells' mistakes still come."""
+    X, G = rng.normal(size=(6, 2)), rng.normal(size=(6, 2))
+    _, cache = layers.batch_norm_forward(X, np.array([2.0, 0.0]), np.zeros(2))
+    right = layers.batch_norm_backward(G, cache)[0]
+    J = batch_norm.normalisation_jacobian(X[:, 0])
+
+    def stub(*args):
+        raise NotImplementedError("the course's own answer")
+
+    monkeypatch.setattr(layers, "batch_norm_forward", stub)
+    monkeypatch.setattr(layers, "batch_norm_backward", stub)
+    wrong = batch_norm.wrong_derivations(G, cache, right)
+    np.testing.assert_allclose(wrong[batch_norm.DROPPED_GAMMA][:, 0], right[:, 0] / 2.0)
+    assert not np.isfinite(wrong[batch_norm.DROPPED_GAMMA][:, 1]).any()  # γ = 0: no such mistake
+    assert set(batch_norm.wrong_jacobians(X[:, 0], J)) == {batch_norm.CONSTANT_STATISTICS, batch_norm.N_MINUS_ONE}
+
+
+def test_student_layer_keeps_written_passes_and_stands_in_for_unwritten_ones(monkeypatch, capsys):
+    def unwritten(*args):
+        raise NotImplementedError()
+
+    def batch_norm_forward(X, gamma, beta):
+        return layers.batch_norm_forward(X, gamma, beta)
+
+    layer = batch_norm.student_layer(batch_norm_forward, unwritten)
+    assert layer.forward is batch_norm_forward and layer.backward is batch_norm.COURSE_LAYER.backward
+    assert "unwritten is not written yet" in capsys.readouterr().out
+    stubs = batch_norm.BatchNormLayer(unwritten, unwritten)  # a staged copy: the course's passes are stubs too
+    monkeypatch.setattr(batch_norm, "COURSE_LAYER", stubs)
+    with pytest.raises(ExerciseUnfinished, match="finish unwritten"):
+        batch_norm.student_layer(batch_norm_forward, unwritten)
+    with pytest.raises(ExerciseUnfinished, match="finish unwritten"):
+        batch_norm.student_layer(unwritten, batch_norm_forward)
 
 
 @pytest.fixture(scope="module")

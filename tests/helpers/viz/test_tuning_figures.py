@@ -44,6 +44,17 @@ def test_landscape_view_marks_every_trial_and_the_learning_rates_each_search_tri
     _draws(view.figure)
 
 
+def test_the_explorer_draws_the_random_search_with_the_sampler_it_is_given():
+    def top_of_the_range(low, high, size, rng):
+        return np.full(size, high)
+
+    live = widgets.tuning_explorer(_landscape(), n_trials=4, sampler=top_of_the_range)
+    live.render()
+    view = live.view
+    np.testing.assert_array_equal(view.random_points.get_xdata(), np.full(4, 1.0))
+    np.testing.assert_array_equal(view.random_points.get_ydata(), np.full(4, 10.0))
+
+
 def test_tuning_explorer_redraws_when_either_control_moves():
     live = widgets.tuning_explorer(_landscape())
     first = live.render()
