@@ -1,16 +1,12 @@
 r"""Universal approximation, built by hand: steps, bumps, towers; training the bumps; what depth buys.
 
 **Step and bump.** A sigmoid neuron :math:`\sigma(wx + b)` with a large weight is nearly a step at
-:math:`s = -b/w`; with its position and steepness, :math:`w = k`, :math:`b = -ks`: :math:`\sigma(k(x - s))`,
-whose rise takes a width of about :math:`10/k`. Two steps weighted :math:`\pm h` by the output neuron
-make a bump of height :math:`h` on :math:`[s_1, s_2]`: :math:`h[\sigma(k(x - s_1)) - \sigma(k(x - s_2))]`.
+:math:`s = -b/w` (:math:`w = k`, :math:`b = -ks`), whose rise takes a width of about :math:`10/k`;
+two steps weighted :math:`\pm h` by the output neuron make a bump of height :math:`h` on :math:`[s_1, s_2]`.
 
-**A network of bumps.** Cut :math:`[a, b]` into N equal pieces; put a bump on each, of height
-:math:`f` at the piece's centre. One hidden layer of 2N sigmoid neurons and a linear output
-then approximate :math:`f`. For a function with slope at most :math:`L`, the flat top of a
-bump is within :math:`L(b-a)/(2N)` of :math:`f`, so the error falls like :math:`1/N` once the
-steps are steep enough (:math:`k \gg N/(b-a)`). The outermost steps sit half a piece outside
-:math:`[a, b]` so that the ends of the interval are on a flat top, not halfway up a step.
+**A network of bumps.** N bumps on the N equal pieces of :math:`[a, b]`, each of height :math:`f` at
+the piece's centre, are one hidden layer of 2N sigmoid neurons. For a function with slope at most
+:math:`L` the error falls like :math:`1/N` once the steps are steep enough (:math:`k \gg N/(b-a)`).
 """
 from __future__ import annotations
 
@@ -106,11 +102,12 @@ def challenge_heights(target: str = "wiggly") -> np.ndarray:
     return np.array([np.median(f(np.linspace(a, b, 201))) for a, b in zip(pieces[:-1], pieces[1:])])
 
 
-def average_deviation(heights, target: str = "wiggly") -> float:
-    """Mean |f − bumps| over [0, 1] for the challenge's bumps with these heights."""
+def average_deviation(heights, target: str = "wiggly", *, bump_network: Callable = bump_network) -> float:
+    """Mean |f − bumps| over [0, 1] for the challenge's bumps with these heights, built by ``bump_network``
+    (the student's own, in the notebook)."""
     heights = np.asarray(heights, dtype=float)
-    params = bump_network(lambda c: heights, CHALLENGE_BUMPS, 2000.0)
-    return float(np.mean(np.abs(get_target_function(target)(GRID) - network_output(params, GRID))))
+    bumps = MLP(bump_network(lambda c: heights, CHALLENGE_BUMPS, 2000.0), ["sigmoid", "identity"])
+    return float(np.mean(np.abs(get_target_function(target)(GRID) - bumps.predict(GRID[:, None])[:, 0])))
 
 
 # --- training the bumps: notebook 08's derived gradient, and what Adam makes of it -----------------
@@ -157,23 +154,27 @@ def fit(gradient: Callable, params: dict, x, y, steps: int, lr: float) -> dict:
 
 # --- two inputs: towers ----------------------------------------------------------------
 
-def tower_network(f: Callable, n: int, steepness: float, output_steepness: float = 50.0):
-    r"""A [2, 4n, n², 1] sigmoid ``MLP`` of n × n towers approximating f(x, y) on the unit square.
-    Layer 1: steps in x and in y at the piece edges (2n each). Layer 2: one unit per cell,
-    :math:`\sigma(K(\text{x-bump} + \text{y-bump} - 1.5))`, near 1 only where both bumps are (their
-    sum is 2 there, 1 on the arms of the cross, 0 elsewhere). Output: each tower times f(centre)."""
+def tower_network(f: Callable, n: int, steepness: float, output_steepness: float = 50.0, *,
+                  bump_network: Callable = bump_network):
+    r"""A [2, 4n, n², 1] sigmoid ``MLP`` of n × n towers approximating f(x, y) on the unit square, built
+    of the bumps of ``bump_network`` (the student's own, in the notebook). Layer 1: its 2n steps, in x
+    and in y. Layer 2: one unit per cell, :math:`\sigma(K(\text{x-bump} + \text{y-bump} - 1.5))`, near 1
+    only where both bumps are (their sum is 2 there, 1 on the arms of the cross, 0 elsewhere). Output:
+    each tower times f(centre)."""
     n = check_count(n, "n")
-    edges, centres = bump_edges(n)
     k, K = check_positive(steepness, "steepness"), check_positive(output_steepness, "output_steepness")
-    positions = np.repeat(edges, 2)[1:-1]  # 2n rising/falling pairs
+    # bump i alone, of height 1: its output weights say which steps make it
+    alone = [{key: as_float_array(value, key) for key, value in bump_network(lambda c, i=i: np.eye(n)[i], n, k).items()}
+             for i in range(n)]
+    step_weights, step_biases = (alone[0][key] for key in parameter_names(1))  # the same for every height
     W1 = np.zeros((2, 4 * n))
-    W1[0, :2 * n], W1[1, 2 * n:] = k, k
-    b1 = -k * np.concatenate([positions, positions])
-    pair = np.zeros((2 * n, n))  # bump i = step 2i - step 2i+1
-    pair[2 * np.arange(n), np.arange(n)], pair[2 * np.arange(n) + 1, np.arange(n)] = 1.0, -1.0
+    W1[0, :2 * n], W1[1, 2 * n:] = step_weights[0], step_weights[0]
+    b1 = np.concatenate([step_biases, step_biases])
+    pair = np.column_stack([params[parameter_names(2)[0]][:, 0] for params in alone])  # bump i = steps @ pair[:, i]
     W2 = np.zeros((4 * n, n * n))
     W2[:2 * n] = K * np.repeat(pair, n, axis=1)   # cell (i, j) -> column i * n + j
     W2[2 * n:] = K * np.tile(pair, (1, n))
+    centres = (np.arange(n) + 0.5) / n
     cx, cy = np.meshgrid(centres, centres, indexing="ij")
     heights = as_float_array(f(cx.ravel(), cy.ravel()), "f(x, y)").reshape(-1, 1)
     params = _params([(W1, b1), (W2, np.full(n * n, -1.5 * K)), (heights, np.zeros(1))])

@@ -2,18 +2,11 @@ r"""How gradients travel back through depth: the one-neuron chain, per-layer gra
 gradient clipping, dead units, and a residual chain for comparison.
 
 **The chain.** One neuron per layer, :math:`z_l = w_l a_{l-1} + b_l`, :math:`a_l = f(z_l)`,
-:math:`a_0 = x`, cost :math:`C = \tfrac12 (a_L - y)^2`. Backpropagation gives
-:math:`\delta_L = (a_L - y) f'(z_L)`, :math:`\delta_{l} = \delta_{l+1} w_{l+1} f'(z_l)` and
-:math:`\partial C/\partial b_l = \delta_l`; unrolled,
-
-.. math::
-    \frac{\partial C}{\partial b_1} = f'(z_1)\, w_2 f'(z_2)\, w_3 f'(z_3) \cdots w_L f'(z_L)\,(a_L - y).
-
-For the sigmoid every :math:`f'(z) \le 1/4`, so each factor :math:`|w_l f'(z_l)|` is below 1
-unless :math:`|w_l| > 4`: the gradient shrinks geometrically towards the input. In a layer
-of many units the factor is a Jacobian, :math:`\partial a_l/\partial a_{l-1} =
-\mathrm{diag}(f'(z_l))\,W_l^{\top}`, and a product of such matrices can shrink or grow
-geometrically too, whatever the activation.
+:math:`a_0 = x`, cost :math:`C = \tfrac12 (a_L - y)^2`. Going back one layer, backpropagation
+multiplies the error by a weight and a slope :math:`f'`; for the sigmoid :math:`f' \le 1/4`, so
+the gradient shrinks geometrically towards the input unless the weights are large. (The
+derivation is notebook 07's exercise, so it is not written out here.) In a layer of many units
+the factor is a matrix, and a product of such matrices can shrink or grow geometrically too.
 
 **Clipping by global norm.** With :math:`\lVert g\rVert = \sqrt{\sum_{\text{tensors}} \lVert g_k\rVert^2}`
 over *all* parameters, every tensor is multiplied by :math:`\min(1, c/\lVert g\rVert)`: the
@@ -21,7 +14,7 @@ step keeps its direction and its length is capped at :math:`c`.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -79,14 +72,19 @@ OWN_LAYER_WEIGHT = ("going back from layer l + 1 to layer l you multiplied by w_
 SLOPE_AT_OUTPUT = "you evaluated σ′ at the output a = σ(z) instead of at z"
 
 
-def chain_wrong_derivations(x: float, y: float, weights, biases) -> dict:
-    """The usual wrong results of the sigmoid chain's ``chain_gradients``, under the sentence a test cell shows."""
+def chain_wrong_derivations(x: float, y: float, weights, biases, right) -> dict:
+    """The usual wrong results of the sigmoid chain's ``chain_gradients``, under the sentence a test cell
+    shows, from the right ones (finite differences will do): each mistake multiplies ``right`` by a
+    factor that the forward pass gives."""
     w, _ = _chain_inputs(weights, biases)
     z, a = chain_forward(x, weights, biases)
     slope = get_activation("sigmoid").derivative
-    right = _chain_backward(a[-1] - y, slope(z), w)
-    return {LAST_SLOPE_MISSING: right / slope(z[-1]), OWN_LAYER_WEIGHT: _chain_backward(a[-1] - y, slope(z), np.roll(w, 1)),
-            SLOPE_AT_OUTPUT: _chain_backward(a[-1] - y, slope(a), w)}
+    right = as_float_array(right, "right", ndim=1)
+    with np.errstate(divide="ignore", invalid="ignore"):  # w_L = 0 or σ′(z) = 0: that mistake cannot show
+        # σ′(a_k)/σ′(z_k) for every layer from l up: the error is wrong from the top down to layer l
+        at_output = np.cumprod((slope(a) / slope(z))[::-1])[::-1]
+        return {LAST_SLOPE_MISSING: right / slope(z[-1]), OWN_LAYER_WEIGHT: right * w / w[-1],
+                SLOPE_AT_OUTPUT: right * at_output}
 
 
 def chain_product(x: float, y: float, weights, biases, activation: str = "sigmoid") -> float:
@@ -113,15 +111,20 @@ def residual_chain_product(x: float, weights, biases, activation: str = "sigmoid
 
 # --- deep networks ------------------------------------------------------------------------------
 
-def layer_gradient_norms(net: MLP, X, targets, loss: str = "categorical_cross_entropy",
-                         parameter: str = "W") -> np.ndarray:
-    r"""Frobenius norm of :math:`\partial C/\partial W^{[l]}` (``parameter="W"``) or of
-    :math:`\partial C/\partial b^{[l]}` (``"b"``, Nielsen's "speed of learning") for every
+def layer_gradient_norms(net: MLP, X, targets, loss: str = "categorical_cross_entropy") -> np.ndarray:
+    r"""Frobenius norm of :math:`\partial C/\partial W^{[l]}` for every layer, on the batch
+    ``(X, targets)``: shape (n_layers,)."""
+    return _gradient_norms(net, X, targets, loss, index=0)
+
+
+def bias_gradient_norms(net: MLP, X, targets, loss: str = "categorical_cross_entropy") -> np.ndarray:
+    r"""Frobenius norm of :math:`\partial C/\partial b^{[l]}` (Nielsen's "speed of learning") for every
     layer, on the batch ``(X, targets)``: shape (n_layers,)."""
-    if parameter not in ("W", "b"):
-        raise ValueError(f"parameter must be 'W' or 'b', got {parameter!r}")
+    return _gradient_norms(net, X, targets, loss, index=1)
+
+
+def _gradient_norms(net: MLP, X, targets, loss: str, index: int) -> np.ndarray:
     _, grads = net.loss_and_gradients(X, targets, lookup(LOSSES, loss, "loss"))
-    index = 0 if parameter == "W" else 1
     return np.array([np.linalg.norm(grads[parameter_names(l)[index]]) for l in range(1, net.n_layers + 1)])
 
 
@@ -165,11 +168,11 @@ def deep_network(depth: int, activation: str, rng, width: int = 30, n_inputs: in
 
 
 def norm_profile(X, labels, depth: int, activation: str, weight_scale: float = 1.0,
-                 seeds: Sequence[int] = (0, 1, 2), parameter: str = "W") -> np.ndarray:
-    """Per-layer gradient norms of fresh ``deep_network``s, averaged over ``seeds``: (depth + 1,)."""
-    profiles = [layer_gradient_norms(deep_network(depth, activation, np.random.default_rng(seed),
-                                                  n_inputs=X.shape[1], weight_scale=weight_scale),
-                                     X, labels, parameter=parameter) for seed in seeds]
+                 seeds: Sequence[int] = (0, 1, 2), *, gradient_norms: Callable = layer_gradient_norms) -> np.ndarray:
+    """Per-layer gradient norms ``gradient_norms(net, X, labels)`` (the student's, in the notebook) of fresh
+    ``deep_network``s, averaged over ``seeds``: (depth + 1,)."""
+    profiles = [gradient_norms(deep_network(depth, activation, np.random.default_rng(seed), n_inputs=X.shape[1],
+                                            weight_scale=weight_scale), X, labels) for seed in seeds]
     return np.mean(profiles, axis=0)
 
 
@@ -185,7 +188,7 @@ def training_record(net: MLP, X, labels, probe, epochs: int, lr: float, rng, bat
 
     def snapshot(net):
         moved = [np.linalg.norm(net.params[k] - start[k]) / np.linalg.norm(start[k]) for k in keys]
-        return layer_gradient_norms(net, *probe, parameter="b"), moved
+        return bias_gradient_norms(net, *probe), moved
 
     first = snapshot(net)
     history = train(net, X, labels, rng=rng, optimiser=optimiser, lr=lr, epochs=epochs, batch_size=batch_size,

@@ -12,7 +12,7 @@ y-limits, whatever N and k.
 """
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 from matplotlib.colors import PowerNorm
@@ -28,23 +28,29 @@ from helpers.viz.figures import plain_log_y
 X_LIMITS = (-0.05, 1.05)  # [0, 1] with matplotlib's default 5 % margins
 
 
+def _output(params: dict, x=GRID) -> np.ndarray:
+    """The one-hidden-layer sigmoid network ``params`` (the layout of a bump network) at the points x."""
+    return MLP(params, ["sigmoid", "identity"]).predict(np.reshape(x, (-1, 1)))[:, 0]
+
+
 def steps_and_bump(position: float = 0.4, steepnesses: Sequence[float] = (5, 20, 100),
-                   bump_edges=(0.3, 0.6), height: float = 0.8) -> Figure:
+                   bump_edges=(0.3, 0.6), height: float = 0.8, *,
+                   step: Callable = universal_approximation.step) -> Figure:
     """Left: σ(k(x − s)) for growing k, turning into a step at s. Right: two steep steps,
-    weighted +h and −h, and the bump they make."""
+    weighted +h and −h, and the bump they make. ``step(x, position, steepness)`` computes each
+    step (the student's own, in the notebook)."""
     fig = Figure(figsize=(10.0, 3.3), layout="constrained")
     left, right = fig.subplots(1, 2)
     for k in steepnesses:
-        left.plot(GRID, universal_approximation.step(GRID, position, k), lw=2, label=f"k = {k:g}")
+        left.plot(GRID, step(GRID, position, k), lw=2, label=f"k = {k:g}")
     left.axvline(position, color="0.5", lw=0.8, ls=":")
     left.set(xlabel="x", ylabel="output", title=f"one neuron, w = k, b = −k·{position}: a step at x = {position}")
     left.legend(fontsize=8)
     s1, s2 = bump_edges
-    right.plot(GRID, height * universal_approximation.step(GRID, s1, 200), ls="--", lw=1.2, color="C0",
-               label=f"+{height} × step at {s1}")
-    right.plot(GRID, -height * universal_approximation.step(GRID, s2, 200), ls="--", lw=1.2, color="C1",
-               label=f"−{height} × step at {s2}")
-    right.plot(GRID, universal_approximation.bump(GRID, s1, s2, height, 200), lw=2.5, color="C2", label="their sum: a bump")
+    rising, falling = height * step(GRID, s1, 200), -height * step(GRID, s2, 200)
+    right.plot(GRID, rising, ls="--", lw=1.2, color="C0", label=f"+{height} × step at {s1}")
+    right.plot(GRID, falling, ls="--", lw=1.2, color="C1", label=f"−{height} × step at {s2}")
+    right.plot(GRID, rising + falling, lw=2.5, color="C2", label="their sum: a bump")
     right.set(xlabel="x", title="two neurons make a bump")
     right.legend(fontsize=8, loc="lower left")
     return fig
@@ -125,18 +131,19 @@ def sawtooth_curves(depths: Sequence[int] = (1, 2, 3, 4)) -> Figure:
     return fig
 
 
-def built_and_trained(target: str, curves: Mapping[str, np.ndarray], units: Mapping[str, dict] | None = None,
+def built_and_trained(target: str, networks: Mapping[str, dict], units: Mapping[str, dict] | None = None,
                       x=GRID) -> Figure:
-    """Top: the target with the outputs of several networks (label → outputs on ``x``). Below, one panel per
-    network in ``units`` (label → its params): what each hidden unit adds to the output, v σ(w x + b)."""
+    """Top: the target with the outputs on ``x`` of one-hidden-layer sigmoid networks (label → params).
+    Below, one panel per network in ``units`` (label → its params): what each hidden unit adds to the
+    output, v σ(w x + b)."""
     units = units or {}
     f = get_target_function(target)
     fig = Figure(figsize=(6.6, 3.4 + 2.4 * bool(units)), layout="constrained")
     grid = fig.add_gridspec(1 + bool(units), max(1, len(units)), height_ratios=(3.4, 2.4)[:1 + bool(units)])
     ax = fig.add_subplot(grid[0, :])
     ax.plot(x, f(x), color="0.3", lw=3, label="target")
-    for index, (label, output) in enumerate(curves.items()):
-        ax.plot(x, output, lw=1.6, color=f"C{index + 1}", label=label)
+    for index, (label, params) in enumerate(networks.items()):
+        ax.plot(x, _output(params, x), lw=1.6, color=f"C{index + 1}", label=label)
     ax.set(xlabel="x", ylabel="output", title=f"the same architecture, built or trained ({target})")
     ax.legend(fontsize=8)
     for column, (label, params) in enumerate(units.items()):
@@ -161,7 +168,8 @@ class BumpView(LiveView):
     the x ticks) is redrawn only when the target changes.
     """
 
-    def __init__(self):
+    def __init__(self, *, bump_network: Callable = universal_approximation.bump_network):
+        self.bump_network = bump_network  # the student's own, in the notebook
         self.figure = Figure(figsize=(6.6, 4.4))
         self.figure.subplots_adjust(left=0.1, right=0.98, bottom=0.1, top=0.91, hspace=0.08)
         self.top, self.bottom = self.figure.subplots(2, 1, sharex=True, height_ratios=(2.2, 1))
@@ -179,7 +187,7 @@ class BumpView(LiveView):
         n_bumps = int(n_bumps)
         f = get_target_function(target)
         truth = f(GRID)
-        output = universal_approximation.network_output(universal_approximation.bump_network(f, n_bumps, steepness), GRID)
+        output = _output(self.bump_network(f, n_bumps, steepness))
         gap = np.abs(truth - output)
         self.truth.set_ydata(truth)  # the background: it changes with the target only (background_key)
         low, high = min(0.0, truth.min()), max(0.0, truth.max())  # the network stays in there
@@ -207,9 +215,11 @@ class ChallengeView(LiveView):
     shading as in a full draw; the axes and the (opaque) legend stay in the background.
     """
 
-    def __init__(self, target: str = "wiggly"):
+    def __init__(self, target: str = "wiggly", *, bump_network: Callable = universal_approximation.bump_network):
+        self.bump_network = bump_network  # the student's own, in the notebook
         self.truth_values = get_target_function(target)(GRID)
-        self.best = universal_approximation.average_deviation(universal_approximation.challenge_heights(target), target)
+        self.best = universal_approximation.average_deviation(universal_approximation.challenge_heights(target), target,
+                                                              bump_network=bump_network)
         self.figure = Figure(figsize=(6.6, 3.3))
         self.figure.subplots_adjust(left=0.1, right=0.98, bottom=0.14, top=0.88)
         ax = self.figure.subplots()
@@ -222,8 +232,7 @@ class ChallengeView(LiveView):
 
     def update(self, **heights):
         values = np.array([heights.get(f"h{i}", 0.0) for i in range(CHALLENGE_BUMPS)], dtype=float)
-        params = universal_approximation.bump_network(lambda centres: values, CHALLENGE_BUMPS, 2000.0)
-        output = universal_approximation.network_output(params, GRID)
+        output = _output(self.bump_network(lambda centres: values, CHALLENGE_BUMPS, 2000.0))
         score = float(np.mean(np.abs(self.truth_values - output)))
         self.output.set_ydata(output)
         self.gap.set_xy(np.concatenate([np.column_stack([GRID, self.truth_values]),

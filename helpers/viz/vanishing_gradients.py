@@ -5,7 +5,7 @@ Each function builds and returns a matplotlib ``Figure`` (no pyplot), like ``hel
 from __future__ import annotations
 
 from functools import lru_cache, partial
-from typing import Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -60,7 +60,8 @@ def _nice_decades(decades: float) -> int:
 class GradientNormView(LiveView):
     r"""The explorer's figure: :math:`\lVert\partial C/\partial W^{[l]}\rVert` against the layer l
     for a fresh deep network on the batch (X, labels), three initialisations averaged
-    (``vanishing_gradients.norm_profile``), with the chosen depth, activation and weight scale.
+    (``vanishing_gradients.norm_profile``), with the chosen depth, activation and weight scale;
+    ``gradient_norms(net, X, labels)`` computes the norms (the student's own, in the notebook).
 
     The axes follow the data in coarse steps, so most slider moves only move the line and the
     title (``background_key`` is the limits): x ends at the next power of two of the number of
@@ -68,10 +69,11 @@ class GradientNormView(LiveView):
     and 1e1, 1e2, 1e3, 1e5, 1e10, 1e20, … above, the first beyond the data with a factor 3 to spare.
     """
 
-    def __init__(self, X, labels):
+    def __init__(self, X, labels, *, gradient_norms: Callable = vanishing_gradients.layer_gradient_norms):
         # Profiles computed so far: dragging a slider back and forth repeats values, and each costs
         # three forward and backward passes through up to 31 layers.
-        self.profile = lru_cache(maxsize=256)(partial(vanishing_gradients.norm_profile, X, labels))
+        self.profile = lru_cache(maxsize=256)(partial(vanishing_gradients.norm_profile, X, labels,
+                                                      gradient_norms=gradient_norms))
         self.figure = Figure(figsize=(6.4, 3.4))
         self.figure.subplots_adjust(left=0.13, right=0.98, bottom=0.15, top=0.89)  # fits the longest title
         self.ax = self.figure.subplots()

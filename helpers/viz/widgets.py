@@ -9,18 +9,22 @@ Only notebooks import this module.
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import ipywidgets as w
 
-from helpers import init
+from helpers import activations, init
+from helpers import layers
 from helpers.activations import hidden_activations
 from helpers.datasets import TARGET_FUNCTIONS
 from helpers.experiments.optimisers import RACE_RATES
-from helpers.experiments.universal_approximation import CHALLENGE_BUMPS
+from helpers.experiments.universal_approximation import CHALLENGE_BUMPS, bump_network as course_bump_network
+from helpers.experiments.vanishing_gradients import layer_gradient_norms
 from helpers.viz import (batch_norm, cross_entropy_vs_mse, init_variance, optimisers, regularisation, softmax,
                          universal_approximation, vanishing_gradients, why_sigmoid)
 from helpers.viz import tuning
 from helpers.viz.live import LiveFigure
+from helpers.viz.softmax import TemperatureView
 
 _WIDE = w.Layout(width="420px")
 _LABELS = {"description_width": "initial"}  # a description as wide as its text, not cut off
@@ -53,28 +57,35 @@ def _menu(description: str, options, value) -> w.Dropdown:
     return w.Dropdown(options=options, value=value, description=description, style=_LABELS)
 
 
-def sigmoid_explorer(w_value: float = 1.0, b_value: float = 0.0, steepness: float = 1.0) -> LiveFigure:
-    """Sliders for w, b and the steepness c of σ(c(wx + b)), beside the perceptron's step (notebook 01)."""
-    return LiveFigure(why_sigmoid.SigmoidView(), {
+def sigmoid_explorer(w_value: float = 1.0, b_value: float = 0.0, steepness: float = 1.0, *,
+                     sigmoid: Callable = activations.sigmoid,
+                     sigmoid_prime: Callable = activations.sigmoid_derivative) -> LiveFigure:
+    """Sliders for w, b and the steepness c of σ(c(wx + b)), beside the perceptron's step (notebook 01),
+    drawn with ``sigmoid`` and ``sigmoid_prime`` (the student's own, in the notebook)."""
+    return LiveFigure(why_sigmoid.SigmoidView(sigmoid=sigmoid, sigmoid_prime=sigmoid_prime), {
         "w": _slider("weight w", w_value, -3.0, 3.0, 0.05),
         "b": _slider("bias b", b_value, -3.0, 3.0, 0.05),
         "steepness": _slider("steepness c", steepness, 0.5, 50.0, 0.5),
     })
 
 
-def slowdown_explorer(w_value: float = 2.0, b_value: float = 2.0, learning_rate: float = 0.15) -> LiveFigure:
+def slowdown_explorer(w_value: float = 2.0, b_value: float = 2.0, learning_rate: float = 0.15, *,
+                      delta_functions=None) -> LiveFigure:
     """Sliders for one neuron's starting w and b (input 1, target 0) and the learning rate;
-    its learning curves under the quadratic and the cross-entropy cost redraw (notebook 02)."""
-    return LiveFigure(cross_entropy_vs_mse.SlowdownView(), {
+    its learning curves under the quadratic and the cross-entropy cost redraw (notebook 02),
+    stepping with ``delta_functions`` (cost → the student's output error; default: the course's)."""
+    return LiveFigure(cross_entropy_vs_mse.SlowdownView(delta_functions=delta_functions), {
         "w": _slider("starting weight w", w_value, -4.0, 4.0, 0.1),
         "b": _slider("starting bias b", b_value, -4.0, 4.0, 0.1),
         "learning_rate": _slider("learning rate η", learning_rate, 0.01, 1.0, 0.01),
     })
 
 
-def temperature_explorer(logits=(2.0, 1.0, 0.2, -1.0, 2.6), temperature: float = 1.0) -> LiveFigure:
-    """A logarithmic temperature slider (0.05 to 20) over fixed logits: softmax(z / T) (notebook 03)."""
-    return LiveFigure(softmax.TemperatureView(logits), {
+def temperature_explorer(logits=(2.0, 1.0, 0.2, -1.0, 2.6), temperature: float = 1.0, *,
+                         softmax: Callable = layers.softmax) -> LiveFigure:
+    """A logarithmic temperature slider (0.05 to 20) over fixed logits: softmax(z / T) (notebook 03),
+    drawn with ``softmax`` (the student's own, in the notebook)."""
+    return LiveFigure(TemperatureView(logits, softmax=softmax), {
         "temperature": _log_slider("temperature T", temperature, 10 ** -1.3, 10 ** 1.3, step=0.02),
     })
 
@@ -99,11 +110,12 @@ def regularisation_explorer(params, curves, lams, drop_probabilities, split, lam
 
 
 def init_variance_explorer(scale: float = 1.0, depth: int = 10, width: int = 100, activation: str = "tanh",
-                           scheme: str = "xavier") -> LiveFigure:
+                           scheme: str = "xavier", statistics=None) -> LiveFigure:
     """Sliders for the weights' scale (logarithmic, × the scheme's std), depth and width, and menus for
     the activation and the scheme (a name of ``helpers.init.SCHEMES``); per-layer activation histograms
-    and gradient sizes redraw (notebook 05)."""
-    return LiveFigure(init_variance.ExplorerView(), {
+    and gradient sizes redraw (notebook 05). ``statistics``: the student's ``layer_statistics``, which
+    gives the sizes (None: the course's)."""
+    return LiveFigure(init_variance.ExplorerView(statistics), {
         "scale": _log_slider("weight scale", scale, 0.1, 10.0, readout_format=".2f"),
         "depth": _int_slider("depth (layers)", depth, 2, 20),
         "width": w.SelectionSlider(options=[25, 50, 100, 200, 400], value=width, description="width (units)",
@@ -113,21 +125,24 @@ def init_variance_explorer(scale: float = 1.0, depth: int = 10, width: int = 100
     })
 
 
-def optimiser_race(surface: str = "valley", lr_scale: float = 1.0, beta: float = 0.9) -> LiveFigure:
+def optimiser_race(surface: str = "valley", lr_scale: float = 1.0, beta: float = 0.9,
+                   steps: dict | None = None) -> LiveFigure:
     """Every optimiser on one 2-D surface (notebook 06): a surface menu, a learning-rate
-    multiplier (log scale) and β (momentum, Nesterov, Adam's β1); the paths redraw."""
-    return LiveFigure(optimisers.RaceView(), {
+    multiplier (log scale) and β (momentum, Nesterov, Adam's β1); the paths redraw. ``steps``:
+    the student's steps by optimiser, in place of the course's rules."""
+    return LiveFigure(optimisers.RaceView(steps), {
         "surface": w.Dropdown(options=list(RACE_RATES), value=surface, description="surface"),
         "lr_scale": _log_slider("learning rates ×", lr_scale, 0.1, 10.0),
         "beta": _slider("β (momentum, Adam β1)", beta, 0.0, 0.99, 0.01),
     })
 
 
-def gradient_norm_explorer(X, labels, depth: int = 6, activation: str = "sigmoid",
-                           weight_scale: float = 1.0) -> LiveFigure:
+def gradient_norm_explorer(X, labels, depth: int = 6, activation: str = "sigmoid", weight_scale: float = 1.0, *,
+                           gradient_norms: Callable = layer_gradient_norms) -> LiveFigure:
     """Depth, activation and weight-scale controls over the per-layer gradient norms of a
-    fresh deep network on the batch (X, labels) (notebook 07)."""
-    return LiveFigure(vanishing_gradients.GradientNormView(X, labels), {
+    fresh deep network on the batch (X, labels) (notebook 07), computed by ``gradient_norms``
+    (the student's own, in the notebook)."""
+    return LiveFigure(vanishing_gradients.GradientNormView(X, labels, gradient_norms=gradient_norms), {
         "depth": w.IntSlider(value=depth, min=1, max=30, description="hidden layers",
                              continuous_update=True, layout=_WIDE),
         "activation": w.Dropdown(options=hidden_activations(), value=activation, description="activation"),
@@ -135,9 +150,11 @@ def gradient_norm_explorer(X, labels, depth: int = 6, activation: str = "sigmoid
     })
 
 
-def bump_explorer(target: str = "sine", n_bumps: int = 10, steepness: float = 1000.0) -> LiveFigure:
-    """Target menu, number of bumps and steepness k: the bump network, its error (notebook 08)."""
-    return LiveFigure(universal_approximation.BumpView(), {
+def bump_explorer(target: str = "sine", n_bumps: int = 10, steepness: float = 1000.0, *,
+                  bump_network: Callable = course_bump_network) -> LiveFigure:
+    """Target menu, number of bumps and steepness k: the network ``bump_network`` builds (the
+    student's own, in notebook 08) and its error."""
+    return LiveFigure(universal_approximation.BumpView(bump_network=bump_network), {
         "target": w.Dropdown(options=sorted(TARGET_FUNCTIONS), value=target, description="target"),
         "n_bumps": w.IntSlider(value=n_bumps, min=1, max=60, description="bumps N",
                                continuous_update=True, layout=_WIDE),
@@ -145,14 +162,15 @@ def bump_explorer(target: str = "sine", n_bumps: int = 10, steepness: float = 10
     })
 
 
-def bump_challenge(target: str = "wiggly") -> LiveFigure:
+def bump_challenge(target: str = "wiggly", *, bump_network: Callable = course_bump_network) -> LiveFigure:
     """Nielsen's challenge (notebook 08): one vertical slider per bump height, like a mixing
-    desk; the figure scores the average deviation from the target live."""
+    desk; the figure scores the average deviation from the target live. The bumps are built
+    by ``bump_network`` (the student's own, in the notebook)."""
     controls = {f"h{i}": w.FloatSlider(value=0.0, min=-0.2, max=1.2, step=0.01, description=f"h{i}",
                                        orientation="vertical", continuous_update=True, readout_format=".2f",
                                        layout=w.Layout(width="52px", height="170px"))
                 for i in range(CHALLENGE_BUMPS)}
-    live = LiveFigure(universal_approximation.ChallengeView(target), controls)
+    live = LiveFigure(universal_approximation.ChallengeView(target, bump_network=bump_network), controls)
     live.box = w.HBox(list(controls.values()))
     return live
 
@@ -168,11 +186,11 @@ def batch_norm_explorer(runs, depth: int = 4, learning_rate: float = 1.0) -> Liv
     })
 
 
-def tuning_explorer(landscape, n_trials: int = 9, seed: int = 0) -> LiveFigure:
+def tuning_explorer(landscape, n_trials: int = 9, seed: int = 0, sampler=None) -> LiveFigure:
     """A budget of trials and a seed over a landscape that ``helpers.experiments.tuning.measure_landscape``
     measured: where a grid and a random search put their trials, which learning rates each tried and
-    the best loss each found (notebook 10)."""
-    return LiveFigure(tuning.LandscapeView(landscape), {
+    the best loss each found (notebook 10). ``sampler``: the random search's ``log_uniform`` (the student's)."""
+    return LiveFigure(tuning.LandscapeView(landscape, sampler), {
         "n_trials": w.SelectionSlider(options=[4, 9, 16, 25, 36], value=n_trials, description="trials",
                                       continuous_update=True, style=_LABELS, layout=_WIDE),
         "seed": _int_slider("random seed", seed, 0, 19),

@@ -76,6 +76,29 @@ def test_tower_network_approximates_a_smooth_surface():
     assert np.mean(np.abs(net.predict(g)[:, 0] - f(g[:, 0], g[:, 1]))) < 0.1
 
 
+def test_towers_and_the_challenge_are_built_of_the_bump_network_they_are_given():
+    def reversed_units(f, n_bumps, steepness):  # a student's bump network: the same function, units reversed
+        params = universal_approximation.bump_network(f, n_bumps, steepness)
+        return {key: value[::-1] if key == "b1" else value[:, ::-1] if key == "W1" else
+                value[::-1] if key == "W2" else value for key, value in params.items()}
+
+    def doubled(f, n_bumps, steepness):  # a wrong one: every height doubled
+        params = universal_approximation.bump_network(f, n_bumps, steepness)
+        return {**params, "W2": 2 * params["W2"]}
+
+    f = lambda x, y: np.sin(3 * x) * np.cos(2 * y)  # noqa: E731
+    g = np.random.default_rng(0).uniform(0, 1, size=(500, 2))
+    course = universal_approximation.tower_network(f, 6, 2000.0, 40.0).predict(g)
+    np.testing.assert_allclose(universal_approximation.tower_network(f, 6, 2000.0, 40.0, bump_network=reversed_units)
+                               .predict(g), course, atol=1e-12)
+    assert not np.allclose(universal_approximation.tower_network(f, 6, 2000.0, 40.0, bump_network=doubled).predict(g),
+                           course, atol=1e-3)
+    heights = universal_approximation.challenge_heights("wiggly")
+    assert universal_approximation.average_deviation(heights, bump_network=reversed_units) == pytest.approx(
+        universal_approximation.average_deviation(heights), rel=1e-12)
+    assert universal_approximation.average_deviation(heights, bump_network=doubled) > 0.1
+
+
 @pytest.mark.parametrize("n", range(1, 9))
 def test_parity_constructions_on_every_input(n):
     X, parity = datasets.parity_bits(n)

@@ -69,12 +69,10 @@ def test_layer_gradient_norms_match_the_network_gradients(activation, rng):
     net = network.MLP.create([5, 4, 4, 3], [activation, activation, "identity"], rng)
     X, labels = rng.normal(size=(9, 5)), rng.integers(0, 3, size=9)
     _, grads = net.loss_and_gradients(X, labels, losses.categorical_cross_entropy_from_logits)
-    for parameter in ("W", "b"):
+    for parameter, norms in (("W", vanishing_gradients.layer_gradient_norms),
+                             ("b", vanishing_gradients.bias_gradient_norms)):
         expected = [np.linalg.norm(grads[f"{parameter}{l}"]) for l in (1, 2, 3)]
-        got = vanishing_gradients.layer_gradient_norms(net, X, labels, parameter=parameter)
-        np.testing.assert_allclose(got, expected, rtol=1e-12)
-    with pytest.raises(ValueError, match="'W' or 'b'"):
-        vanishing_gradients.layer_gradient_norms(net, X, labels, parameter="A")
+        np.testing.assert_allclose(norms(net, X, labels), expected, rtol=1e-12)
 
 
 def test_deep_network_shapes_and_scale():
@@ -90,6 +88,27 @@ def test_sigmoid_gradients_vanish_and_relu_with_he_does_not(rng):
     relu = vanishing_gradients.norm_profile(X, labels, 8, "relu")
     assert sigmoid[0] < 1e-3 * sigmoid[-2]  # first hidden layer ≥ 1000× slower than the last
     assert 0.1 < relu[0] / relu[-2] < 10
+
+
+def test_norm_profile_averages_the_norms_of_the_function_it_is_given(rng):
+    X, labels = rng.uniform(0, 1, size=(20, 64)), rng.integers(0, 10, size=20)
+    seen = []
+
+    def student_norms(net, X_seen, labels_seen):  # a student's function: records its networks
+        seen.append(net.layer_sizes)
+        return np.full(net.n_layers, float(len(seen)))
+
+    profile = vanishing_gradients.norm_profile(X, labels, 3, "tanh", seeds=(0, 1), gradient_norms=student_norms)
+    assert seen == [[64, 30, 30, 30, 10]] * 2
+    np.testing.assert_array_equal(profile, np.full(4, 1.5))
+
+
+def test_chain_wrong_derivations_follow_the_right_gradient_they_are_given():
+    x, y, weights, biases = 0.5, 1.0, np.array([2.0, -1.5, 0.5, 3.0]), np.array([0.1, -0.3, 0.2, -1.0])
+    right = vanishing_gradients.chain_gradients(x, y, weights, biases)
+    doubled = vanishing_gradients.chain_wrong_derivations(x, y, weights, biases, 2 * right)
+    for message, mistaken in vanishing_gradients.chain_wrong_derivations(x, y, weights, biases, right).items():
+        np.testing.assert_allclose(doubled[message], 2 * mistaken, rtol=1e-12)
 
 
 def test_clip_by_global_norm():
@@ -220,7 +239,8 @@ def test_chain_wrong_derivations_are_the_mistakes_they_name():
     weights, biases = np.array([2.0, -1.5, 0.5, 3.0]), np.array([0.1, -0.3, 0.2, -1.0])
     np.testing.assert_allclose(_by_hand_chain(x, y, weights, biases),
                                vanishing_gradients.chain_gradients(x, y, weights, biases), rtol=1e-12)
-    wrong = vanishing_gradients.chain_wrong_derivations(x, y, weights, biases)
+    wrong = vanishing_gradients.chain_wrong_derivations(x, y, weights, biases,
+                                                        vanishing_gradients.chain_gradients(x, y, weights, biases))
     for message, options in [(vanishing_gradients.LAST_SLOPE_MISSING, {"last_slope": False}),
                              (vanishing_gradients.OWN_LAYER_WEIGHT, {"weight_offset": 0}),
                              (vanishing_gradients.SLOPE_AT_OUTPUT, {"slope_at_output": True})]:

@@ -113,9 +113,8 @@ def test_depth_figures_draw():
     assert fig.axes[0].get_yscale() == "log"
     net = universal_approximation.tower_network(lambda x, y: x + y, 3, 500.0)
     assert figures.figure_png(universal_approximation_figures.towers(lambda x, y: x + y, net, samples_per_cell=4)).startswith(b"\x89PNG")
-    outputs = {"built": universal_approximation.network_output(
-        universal_approximation.bump_network(datasets.TARGET_FUNCTIONS["sine"], 5, 1000.0), universal_approximation.GRID)}
-    assert len(universal_approximation_figures.built_and_trained("sine", outputs).axes[0].get_lines()) == 2
+    networks = {"built": universal_approximation.bump_network(datasets.TARGET_FUNCTIONS["sine"], 5, 1000.0)}
+    assert len(universal_approximation_figures.built_and_trained("sine", networks).axes[0].get_lines()) == 2
 
 
 def test_tower_error_panel_shows_the_corner_maxima():
@@ -133,13 +132,53 @@ def test_tower_error_panel_shows_the_corner_maxima():
 def test_built_and_trained_draws_each_hidden_unit_s_share():
     built = universal_approximation.bump_network(datasets.TARGET_FUNCTIONS["sine"], 3, 1000.0)
     soft = universal_approximation.bump_network(datasets.TARGET_FUNCTIONS["sine"], 3, 30.0)
-    curves = {label: universal_approximation.network_output(params, universal_approximation.GRID)
-              for label, params in [("built", built), ("soft", soft)]}
-    fig = universal_approximation_figures.built_and_trained("sine", curves, units={"built": built, "soft": soft})
+    fig = universal_approximation_figures.built_and_trained("sine", {"built": built, "soft": soft},
+                                                            units={"built": built, "soft": soft})
     assert len(fig.axes) == 3 and len(fig.axes[0].get_lines()) == 3
+    for line, params in zip(fig.axes[0].get_lines()[1:], (built, soft)):  # after the target: each network's output
+        np.testing.assert_array_equal(line.get_ydata(), universal_approximation.network_output(params, universal_approximation.GRID))
     for panel, params in zip(fig.axes[1:], (built, soft)):
         shares = np.array([line.get_ydata() for line in panel.get_lines()])
         assert shares.shape == (6, universal_approximation.GRID.size)  # one line per hidden unit
         # the shares add up to the network's output (its output bias is 0)
         np.testing.assert_allclose(shares.sum(axis=0), universal_approximation.network_output(params, universal_approximation.GRID),
                                    atol=1e-12)
+
+
+def _reversed_bump_network(f, n_bumps, steepness):
+    """A student's bump network with its hidden units in the opposite order: the same function."""
+    params = universal_approximation.bump_network(f, n_bumps, steepness)
+    return {"W1": params["W1"][:, ::-1].copy(), "b1": params["b1"][::-1].copy(), "W2": params["W2"][::-1].copy(),
+            "b2": params["b2"]}
+
+
+def _flat_bump_network(f, n_bumps, steepness):
+    """A wrong student answer: every height halved, so that a figure drawn with it can be told apart."""
+    params = universal_approximation.bump_network(f, n_bumps, steepness)
+    return {**params, "W2": params["W2"] / 2}
+
+
+def test_steps_and_bump_draw_the_step_they_are_given():
+    def ramp(x, position, steepness):  # a student's (wrong) step: a ramp
+        return np.clip(0.5 + (x - position), 0.0, 1.0)
+
+    left, right = universal_approximation_figures.steps_and_bump(step=ramp, steepnesses=(5,)).axes
+    grid = universal_approximation.GRID
+    np.testing.assert_array_equal(left.get_lines()[0].get_ydata(), ramp(grid, 0.4, 5))
+    rising, falling, bump = (line.get_ydata() for line in right.get_lines())
+    np.testing.assert_allclose(rising, 0.8 * ramp(grid, 0.3, 200))
+    np.testing.assert_allclose(bump, 0.8 * (ramp(grid, 0.3, 200) - ramp(grid, 0.6, 200)))
+
+
+def test_bump_views_and_widgets_draw_the_bump_network_they_are_given():
+    grid, sine = universal_approximation.GRID, datasets.TARGET_FUNCTIONS["sine"]
+    view = universal_approximation_figures.BumpView(bump_network=_flat_bump_network)
+    view.update(target="sine", n_bumps=6, steepness=2000.0)
+    expected = universal_approximation.network_output(_flat_bump_network(sine, 6, 2000.0), grid)
+    np.testing.assert_array_equal(view.output.get_ydata(), expected)
+    challenge = universal_approximation_figures.ChallengeView("sine", bump_network=_flat_bump_network)
+    challenge.update(**{f"h{i}": 0.6 for i in range(universal_approximation.CHALLENGE_BUMPS)})
+    np.testing.assert_allclose(challenge.output.get_ydata().max(), 0.3, rtol=1e-6)
+    for live in (widgets.bump_explorer(bump_network=_flat_bump_network),
+                 widgets.bump_challenge(bump_network=_flat_bump_network)):
+        assert live.view.bump_network is _flat_bump_network

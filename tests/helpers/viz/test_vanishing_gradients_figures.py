@@ -59,6 +59,17 @@ def test_gradient_norm_explorer_follows_its_controls():
     assert live.render() != first
 
 
+def test_gradient_norm_explorer_draws_the_norms_of_the_function_it_is_given():
+    X, labels = small_batch()
+
+    def student_norms(net, X_seen, labels_seen):  # a student's function: 10^-l for layer l
+        return 10.0 ** -np.arange(1, net.n_layers + 1)
+
+    live = widgets.gradient_norm_explorer(X, labels, depth=3, gradient_norms=student_norms)
+    line = live.view.draw(depth=3, activation="tanh", weight_scale=1.0).axes[0].get_lines()[0]
+    np.testing.assert_allclose(line.get_ydata(), 10.0 ** -np.arange(1, 5))
+
+
 def test_gradient_norm_view_axes_hold_the_profile_in_coarse_steps():
     X, labels = small_batch()
     view = vanishing_gradients_figures.GradientNormView(X, labels)
