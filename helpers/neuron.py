@@ -1,15 +1,10 @@
 r"""A single sigmoid neuron, the smallest network: :math:`a = \sigma(Xw + b)`.
 
 ``X``: (n, d) inputs (rows = samples), ``w``: (d,), ``b``: a number, ``y``: (n,) targets in [0, 1].
-Two costs, both averaged over the batch:
-
-* quadratic: :math:`C = \frac{1}{2n}\sum_i (a_i - y_i)^2`, whose output error is
-  :math:`\delta = (a - y)\,\sigma'(z)`;
-* cross-entropy: :math:`C = -\frac1n\sum_i [y_i\ln a_i + (1-y_i)\ln(1-a_i)]`, whose output
-  error is :math:`\delta = a - y`: the :math:`\sigma'(z)` cancels.
-
-Then :math:`\partial C/\partial w = X^\top\delta/n` and :math:`\partial C/\partial b = \sum_i\delta_i/n`.
-The two ``delta`` lines below are the whole difference between the costs.
+Two costs, both averaged over the batch: quadratic, :math:`C = \frac{1}{2n}\sum_i (a_i - y_i)^2`, and
+cross-entropy, :math:`C = -\frac1n\sum_i [y_i\ln a_i + (1-y_i)\ln(1-a_i)]`. Their gradients differ
+only in the output error :math:`\delta = \partial C_x/\partial z` (``helpers.losses.COSTS``), which
+notebooks 01 and 02 ask students to derive: a staged bundle ships this text, so it does not say more.
 """
 from __future__ import annotations
 

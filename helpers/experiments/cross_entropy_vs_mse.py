@@ -1,14 +1,10 @@
 r"""Why the cost must match the output unit: the output error of each cost, and the two
 experiments of notebook 02 (one saturated neuron; a small sigmoid network on digits).
 
-For a sigmoid output :math:`a = \sigma(z)` and one sample's cost :math:`C_x`, the output
-error is :math:`\delta = \partial C_x/\partial z`:
-
-* quadratic, :math:`C_x = \tfrac12\lVert a - y\rVert^2`: :math:`\delta = (a - y)\odot\sigma'(z)`,
-  which vanishes when the unit saturates, however wrong it is;
-* cross-entropy, :math:`C_x = -\sum_k [y_k\ln a_k + (1 - y_k)\ln(1 - a_k)]`:
-  :math:`\delta = a - y`, because :math:`\partial C_x/\partial a = (a - y)/(a(1 - a))` and
-  :math:`\sigma'(z) = a(1 - a)` cancel.
+For a sigmoid output :math:`a = \sigma(z)` and one sample's cost :math:`C_x`, quadratic
+:math:`\tfrac12\lVert a - y\rVert^2` or cross-entropy :math:`-\sum_k [y_k\ln a_k + (1 - y_k)\ln(1 - a_k)]`,
+the output error is :math:`\delta = \partial C_x/\partial z` (``output_delta``; deriving it is
+the notebook's exercise B, so its formulas are not written here: a staged bundle ships this text).
 
 A cost averaged over a batch of :math:`n` rows has :math:`\partial C/\partial z = \delta/n`.
 The network here has one sigmoid hidden layer and sigmoid outputs, rows = samples:
@@ -69,9 +65,35 @@ WRONG_DELTAS = {
 
 def wrong_output_deltas(z, y, cost: str) -> dict:
     """``{sentence: δ}``: the usual wrong derivation of ``cost``'s output error (``output_delta``),
-    for ``checks.check_gradient``'s ``known_mistakes``: the other cost's treatment of σ'(z)."""
+    for ``checks.check_gradient``'s ``known_mistakes``: the other cost's treatment of σ'(z), that is,
+    its output error. Finite differences of the other cost, so that no exercise's answer is needed."""
     other = COSTS[1 - COSTS.index(get_cost(cost).name)]
-    return {WRONG_DELTAS[cost]: _output_delta(as_float_array(z, "z"), as_float_array(y, "y"), get_cost(other))}
+    z, y = as_float_array(z, "z"), as_float_array(y, "y")
+    check_same_shape(z, y, "z", "y")
+    probe = z.copy()  # nudged in place
+    return {WRONG_DELTAS[cost]: numerical_gradient(lambda: probe.shape[0] * defined_cost(probe, y, other), probe)}
+
+
+def defined_cost(z, y, cost: str) -> float:
+    r"""The cost averaged over the rows of ``z`` (summed over columns), as the notebook defines it:
+    quadratic :math:`\tfrac12(a - y)^2`, cross-entropy :math:`-[y\ln a + (1 - y)\ln(1 - a)]`, unchecked.
+
+    Written with :math:`1 - a = \sigma(-z)`, it keeps its digits for :math:`|z|` up to about 700 and
+    no further (the overflow-free form is exercise A): enough for finite differences and records.
+    """
+    a = _sigmoid(z)
+    if cost == "mse":
+        return 0.5 * float(np.sum((a - y) ** 2)) / z.shape[0]
+    return -float(np.sum(y * np.log(a) + (1.0 - y) * np.log(_sigmoid(-z)))) / z.shape[0]
+
+
+def bias_gradient(w: float, b: float, cost: str, x: float = 1.0, y: float = 0.0) -> float:
+    r""":math:`\partial C/\partial b` of one sigmoid neuron :math:`a = \sigma(wx + b)` on the sample (x, y),
+    by finite differences of ``cost`` (``defined_cost``): no output error is assumed."""
+    get_cost(cost)
+    w, b, x, y = (check_real(value, name) for value, name in ((w, "w"), (b, "b"), (x, "x"), (y, "y")))
+    bias = np.array([b])
+    return float(numerical_gradient(lambda: defined_cost(np.array([w * x + bias[0]]), np.array([y]), cost), bias)[0])
 
 # --- one neuron, one input: Nielsen's slowdown experiment -----------------------------------
 
@@ -134,26 +156,11 @@ def _network(params: dict, X):
     return net, X
 
 
-def _on_logits(cost: Cost) -> Callable:
-    """``cost`` as a loss of the logits, ``f(Z2, Y) -> (value, dC/dZ2 = δ/n)``, unchecked."""
-    def on_logits(Z2, Y):
-        A2 = _sigmoid(Z2)
-        return cost.value(Z2, A2, Y), cost.delta(Z2, A2, Y) / Z2.shape[0]
-
-    return on_logits
-
-
-def _two_layer(net: MLP, X, Y, cost: Cost):
-    """``(cost value, gradients)`` of the network on (X, Y), unchecked."""
-    return net.loss_and_gradients(X, Y, _on_logits(cost), checked=False)
-
-
 def two_layer_cost(X, Y, params: dict, cost: str) -> float:
-    """Batch-averaged cost of the network: quadratic (½ convention) or cross-entropy (from logits)."""
-    rule = get_cost(cost)
+    """Batch-averaged cost of the network, quadratic (½ convention) or cross-entropy (``defined_cost``)."""
+    get_cost(cost)
     net, X = _network(params, X)
-    Z2 = net.predict(X)
-    return rule.value(Z2, _sigmoid(Z2), Y)
+    return defined_cost(net.predict(X), as_float_array(Y, "Y", ndim=2), cost)
 
 
 def two_layer_gradients(X, Y, params: dict, cost: str) -> dict:
@@ -165,7 +172,12 @@ def two_layer_gradients(X, Y, params: dict, cost: str) -> dict:
     """
     rule = get_cost(cost)
     net, X = _network(params, X)
-    return _two_layer(net, X, as_float_array(Y, "Y", ndim=2), rule)[1]
+
+    def on_logits(Z2, Y):  # the cost as a loss of the logits: (value, dC/dZ2 = δ/n)
+        A2 = _sigmoid(Z2)
+        return rule.value(Z2, A2, Y), rule.delta(Z2, A2, Y) / Z2.shape[0]
+
+    return net.loss_and_gradients(X, as_float_array(Y, "Y", ndim=2), on_logits, checked=False)[1]
 
 
 def two_layer_mistakes(X, Y, params: dict, cost: str) -> dict:
@@ -173,12 +185,13 @@ def two_layer_mistakes(X, Y, params: dict, cost: str) -> dict:
 
     For ``checks.check_gradient``'s ``known_mistakes`` (per key: ``{text: grads[key]}``).
     Wrong signs, factors such as the batch size, and transposes are recognised without help.
-    The other cost's gradients are finite differences: backpropagation is the exercise.
+    The output error and the other cost's gradients are finite differences: they are exercises.
     """
-    rule = get_cost(cost)
+    get_cost(cost)
     net, X = _network(params, X)
+    Y = as_float_array(Y, "Y", ndim=2)
     Z2 = net.predict(X)
-    delta2 = rule.delta(Z2, _sigmoid(Z2), Y) / X.shape[0]
+    delta2 = numerical_gradient(lambda: defined_cost(Z2, Y, cost), Z2)  # ∂C/∂Z2 = δ/n
     (W1, b1), (W2, _) = parameter_names(1), parameter_names(2)
     hidden_error = delta2 @ net.params[W2].T  # without the hidden layer's sigma'(Z1)
     other = COSTS[1 - COSTS.index(cost)]
@@ -221,16 +234,18 @@ def train_two_layer(params: dict, X, Y, cost: str, *, learning_rate: float, epoc
 
     ``Y`` (n, k) one-hot targets, ``y_test`` integer classes. ``gradient_function(X, Y, params,
     cost)`` returns the gradient dict (default: the course's ``two_layer_gradients``). The steps
-    are the core's ``train`` with plain SGD.
+    are the core's ``train`` with plain SGD. The recorded costs are ``defined_cost``'s.
     """
-    loss = _on_logits(get_cost(cost))
+    get_cost(cost)
     learning_rate = check_positive(learning_rate, "learning_rate")
     net, X = _network(params, X)
     Y = as_float_array(Y, "Y", ndim=2)
     check_shape(Y, (X.shape[0], net.layer_sizes[-1]), "Y (one row of targets per row of X)")
     X_test, y_test = as_float_array(X_test, "X_test", ndim=2), np.asarray(y_test)
-    if gradient_function is not None:
-        net = _GivenGradients(net, gradient_function, cost)
+    net = _GivenGradients(net, gradient_function or two_layer_gradients, cost)
+
+    def loss(Z2, Y):  # train records the value; the gradients come from gradient_function
+        return defined_cost(Z2, Y, cost), None
 
     def test_accuracy(net):  # σ is increasing: the largest output unit is the largest logit
         return float(np.mean(net.predict(X_test).argmax(axis=1) == y_test))

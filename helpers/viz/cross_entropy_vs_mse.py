@@ -1,14 +1,13 @@
 r"""Figures for notebook 02: how hard each cost pushes a sigmoid output, and what that does
 to learning. Each function builds and returns a matplotlib ``Figure`` (no pyplot).
 
-For a target :math:`y = 0` and output :math:`a = \sigma(z)`, the push on :math:`z` is
-:math:`|\partial C/\partial z| = a\,\sigma'(z) = a^2(1 - a)` for the quadratic cost, which
-vanishes as :math:`a \to 1` (the most wrong), and :math:`a` for cross-entropy.
+For a target :math:`y = 0` and output :math:`a = \sigma(z)`, ``push_versus_output`` draws the
+push on :math:`z`, :math:`|\partial C/\partial z|`, that each cost gives.
 """
 from __future__ import annotations
 
 import functools
-from typing import Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 from matplotlib.artist import Artist
@@ -50,15 +49,18 @@ class SlowdownView(LiveView):
 
     Panels: the quadratic cost, the cross-entropy cost (one line per start), and the output
     :math:`a` (colour = start, line style = cost), epochs on the x-axis. Every epoch moves
-    :math:`z = w + b` by :math:`-2\eta\,\delta`, with :math:`\delta = a^2(1 - a)` (quadratic) or
-    :math:`\delta = a` (cross-entropy): both costs only fall, so a panel's top is set by the start.
+    :math:`z = w + b` by :math:`-2\eta\,\delta`, against the sign of :math:`\partial C/\partial z`:
+    both costs only fall, so a panel's top is set by the start. ``delta_functions`` (cost → the
+    notebook's ``delta_mse(Z, Y)`` or ``delta_cross_entropy(Z, Y)``, the student's) gives the
+    slider's steps their :math:`\delta`; without it, the course's.
 
     With one start this is the slider's view (``update(w, b, learning_rate)``): the x-axis spans
     ``epochs``, the output panel is fixed to [0, 1], and each cost panel's top is rounded up to a
     round number (``background_key``), so most slider moves redraw only the curves and a title.
     """
 
-    def __init__(self, n_starts: int = 1, epochs: int = 300):
+    def __init__(self, n_starts: int = 1, epochs: int = 300, delta_functions: Mapping[str, Callable] | None = None):
+        self.deltas = None if delta_functions is None else tuple(delta_functions[cost] for cost in COSTS)
         self.several = n_starts > 1  # with one start, its label goes in the title instead of three legends
         self.epochs = int(epochs)
         self.figure = Figure(figsize=(9.9, 2.8))
@@ -106,21 +108,23 @@ class SlowdownView(LiveView):
         return [*self.cost_lines["mse"], *self.cost_lines["cross_entropy"], *self.output_lines, self.title]
 
     def update(self, w: float = 2.0, b: float = 2.0, learning_rate: float = 0.15) -> list[Artist]:
-        return self.show(_one_start(w, b, learning_rate, self.epochs))
+        return self.show(_one_start(w, b, learning_rate, self.epochs, self.deltas))
 
     def background_key(self, w: float = 2.0, b: float = 2.0, learning_rate: float = 0.15):
-        return _cost_tops(_one_start(w, b, learning_rate, self.epochs))
+        return _cost_tops(_one_start(w, b, learning_rate, self.epochs, self.deltas))
 
     def _output_legend(self) -> None:
         self.output_panel.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))  # beside the panel, off the curves
 
 
 @functools.lru_cache(maxsize=64)
-def _one_start(w: float, b: float, learning_rate: float, epochs: int) -> dict:
+def _one_start(w: float, b: float, learning_rate: float, epochs: int, deltas: tuple | None) -> dict:
     """Both costs' runs from (w, b): 2 × 300 epochs of a Python loop (a third of a millisecond),
     remembered because a redraw asks twice (curves, then background) and a slider comes back to
-    the values it had."""
-    return {f"start ({w:.2f}, {b:.2f})": {cost: neuron_run(w, b, learning_rate, epochs, cost) for cost in COSTS}}
+    the values it had. ``deltas``: one ``delta_function`` per cost of ``COSTS``, or None (the course's)."""
+    deltas = deltas or (None,) * len(COSTS)
+    return {f"start ({w:.2f}, {b:.2f})": {cost: neuron_run(w, b, learning_rate, epochs, cost, delta_function=delta)
+                                          for cost, delta in zip(COSTS, deltas)}}
 
 
 def _cost_tops(runs: Mapping[str, Mapping[str, NeuronRun]]) -> tuple:

@@ -133,3 +133,41 @@ def test_the_grader_refuses_a_reference_the_sandbox_still_holds(tmp_path):
     link.confirm_absent([neuron.forward])
     with pytest.raises(RuntimeError, match="helpers.activations.sigmoid.*references missed it"):
         link.confirm_absent([neuron.forward, activations.sigmoid])
+
+
+_COST_PARTS = textwrap.dedent("""
+    import numpy as np
+    from helpers import losses
+    z, y = np.array([[2.0]]), np.array([[0.0]])
+    a = 1.0 / (1.0 + np.exp(-z))
+    for name, call in (("quadratic delta", lambda: losses.COSTS["mse"].delta(z, a, y)),
+                       ("cross-entropy delta", lambda: losses.COSTS["cross_entropy"].delta(z, a, y)),
+                       ("cross-entropy value", lambda: losses.COSTS["cross_entropy"].value(z, a, y)),
+                       ("value kernel", lambda: losses.UNCHECKED_LOSSES["binary_cross_entropy"](z, y))):
+        try:
+            call()
+            print(name, "works")
+        except NotImplementedError:
+            print(name, "is a stub")
+""")
+
+
+@pytest.mark.parametrize("absent, stubs", [
+    (lambda: references.absent_through(FIRST), {"quadratic delta", "cross-entropy delta", "cross-entropy value",
+                                                "value kernel"}),
+    (lambda: references.absent_through("02_cross_entropy_vs_mse"), {"cross-entropy delta", "cross-entropy value",
+                                                                    "value kernel"}),
+    (lambda: references.absent_while_grading("02_cross_entropy_vs_mse"), {"quadratic delta", "cross-entropy delta",
+                                                                          "cross-entropy value", "value kernel"}),
+    (lambda: references.absent_through("03_softmax"), set()),
+], ids=["bundle 1", "bundle 2", "grading 02", "bundle 3"])
+def test_the_sigmoid_costs_output_errors_and_value_are_answers_until_their_deadline(tmp_path, absent, stubs):
+    # Reached through losses.COSTS (not lambdas, so the hidden tests can name them) and through the
+    # kernel of binary_cross_entropy_from_logits: 01's neuron_gradients and 02's exercises A and B.
+    owners = references.owners()
+    staged.write(HELPERS, tmp_path, {name: owners.get(name, FIRST) for name in absent()}, staged.BEFORE_DEADLINE)
+    done = _run(_COST_PARTS, tmp_path)
+    assert done.returncode == 0, done.stderr
+    found = {line.removesuffix(" is a stub") for line in done.stdout.splitlines() if line.endswith(" is a stub")}
+    assert found == stubs, done.stdout
+    assert sum(line.endswith(" works") for line in done.stdout.splitlines()) == 4 - len(stubs), done.stdout

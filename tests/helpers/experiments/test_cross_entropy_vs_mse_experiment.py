@@ -65,7 +65,7 @@ def test_wrong_output_deltas_are_the_usual_slips_and_not_the_gradient(cost, wron
     A = sigma(Z)
     ((text, wrong),) = cross_entropy_vs_mse.wrong_output_deltas(Z, Y, cost).items()
     assert "σ'(z)" in text
-    np.testing.assert_allclose(wrong, (A - Y) * wrong_factor(A), rtol=1e-14)
+    np.testing.assert_allclose(wrong, (A - Y) * wrong_factor(A), rtol=1e-7)  # finite differences
     numeric = numerical_gradient(lambda: summed_textbook_cost(Z, Y, cost), Z)
     assert rel_error(wrong, numeric) > 0.1
 
@@ -307,3 +307,65 @@ def test_neuron_run_needs_a_whole_number_of_epochs(epochs):
         cross_entropy_vs_mse.neuron_run(0.6, 0.9, 0.15, epochs, "mse")
     with pytest.raises(TypeError, match="w must be a real number"):
         cross_entropy_vs_mse.neuron_run("0.6", 0.9, 0.15, 3, "mse")
+
+
+# --- answer-free routes: what notebook 02 runs before its exercises are written (staged bundles) ---
+
+@pytest.mark.parametrize("cost, loss", [("mse", losses.mean_squared_error),
+                                        ("cross_entropy", losses.binary_cross_entropy_from_logits)])
+def test_defined_cost_is_the_cost_averaged_over_rows(cost, loss):
+    Z = np.array([[3.0, -0.5], [0.2, 30.0], [-40.0, 1.5]])
+    Y = np.array([[0.0, 1.0], [1.0, 0.0], [0.0, 0.3]])
+    expected = loss(sigma(Z), Y)[0] if cost == "mse" else loss(Z, Y)[0]
+    assert cross_entropy_vs_mse.defined_cost(Z, Y, cost) == pytest.approx(expected, rel=1e-13)
+
+
+def test_defined_cost_keeps_the_digits_of_a_saturated_output():
+    # 1 - σ(30) loses most of its digits in the literal formula; σ(-30) keeps them
+    got = cross_entropy_vs_mse.defined_cost(np.array([30.0]), np.array([0.0]), "cross_entropy")
+    assert got == pytest.approx(losses.binary_cross_entropy_from_logits(np.array([30.0]), np.array([0.0]))[0],
+                                rel=1e-14)
+
+
+@pytest.mark.parametrize("cost", COSTS)
+@pytest.mark.parametrize("w, b, x, y", [(0.6, 0.9, 1.0, 0.0), (2.0, 2.0, 1.0, 0.0), (-1.0, 0.5, 2.0, 1.0)])
+def test_bias_gradient_is_neurons_db(w, b, x, y, cost):
+    _, _, db = neuron.gradients(np.array([[x]]), np.array([y]), np.array([w]), b, cost=cost)
+    assert cross_entropy_vs_mse.bias_gradient(w, b, cost, x=x, y=y) == pytest.approx(db, rel=1e-8)
+
+
+def test_bias_gradient_names_bad_input():
+    with pytest.raises(ValueError, match="cost"):
+        cross_entropy_vs_mse.bias_gradient(1.0, 0.0, "hinge")
+    with pytest.raises((TypeError, ValueError), match="w"):
+        cross_entropy_vs_mse.bias_gradient(float("nan"), 0.0, "mse")
+
+
+@pytest.mark.parametrize("cost", COSTS)
+def test_two_layer_mistakes_match_the_formulas_they_stand_for(cost):
+    X, Y, params = network_problem(9)
+    mistakes = cross_entropy_vs_mse.two_layer_mistakes(X, Y, params, cost)
+    lacking = next(grads for text, grads in mistakes.items() if "lacks" in text)
+    A1 = sigma(X @ params["W1"] + params["b1"])
+    hidden_error = cross_entropy_vs_mse.output_delta(A1 @ params["W2"] + params["b2"], Y, cost) / len(X) @ params["W2"].T
+    assert rel_error(lacking["W1"], X.T @ hidden_error) < 1e-7  # finite differences of the output error
+    assert rel_error(lacking["b1"], hidden_error.sum(axis=0)) < 1e-7
+
+
+def test_slowdown_view_steps_with_the_delta_functions_it_is_given():
+    from helpers.viz import cross_entropy_vs_mse as figures
+
+    calls = []
+
+    def frozen(Z, Y):  # no step at all: the output never moves
+        calls.append(Z.shape)
+        return np.zeros_like(Z)
+
+    view = figures.SlowdownView(1, 20, delta_functions={"mse": frozen, "cross_entropy": frozen})
+    view.update(w=2.0, b=2.0, learning_rate=0.5)
+    assert len(calls) == 2 * 20
+    outputs = [line.get_ydata() for line in view.output_lines]
+    assert all(np.all(output == output[0]) for output in outputs)
+    course = figures.SlowdownView(1, 20)
+    course.update(w=2.0, b=2.0, learning_rate=0.5)
+    assert not np.all(course.output_lines[1].get_ydata() == course.output_lines[1].get_ydata()[0])
