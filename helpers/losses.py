@@ -103,6 +103,9 @@ def _categorical_cross_entropy(z, y):
     return value, grad
 
 
+categorical_cross_entropy_from_logits.kernel = _categorical_cross_entropy  # blocked with the door, as above
+
+
 def class_indices(labels, n_classes: int, name: str = "labels") -> np.ndarray:
     """Integer labels of shape (n,), checked to lie in [0, n_classes), as an int64 array;
     errors name the argument ``name``."""
