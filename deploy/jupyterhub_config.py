@@ -6,9 +6,9 @@ through ``deploy/term.py``, which writes the settings file this reads (ports, us
 * ``LocalProcessSpawner`` starts each server as its own Unix user (the hub runs as root), so
   file permissions keep students out of each other's homes and out of the instructor's
   course copy. ``SimpleLocalProcessSpawner`` would run everyone as the hub's user.
-* Students run the student bundle's environment; the instructor runs the course's ``.venv``
-  in the course copy (formgrader, ``course``) with the gradebook's URL, which only that
-  server is given.
+* Students run the student bundle's environment; the instructor runs this checkout's
+  environment in the course copy (formgrader, ``course``) with the gradebook's URL, which only
+  that server is given (``deploy/term.py``'s ``server_variables`` and ``instructor_variables``).
 """
 import json
 import os
@@ -37,20 +37,12 @@ c.Spawner.args = ["--LabApp.expose_app_in_browser=True"] if settings["expose_app
 
 
 def run_the_right_environment(spawner):
-    """Students: the bundle's environment in their home. The instructor: .venv in the course copy."""
+    """Students: the bundle's environment in their home. The instructor: the course's in the course copy."""
     instructor = spawner.user.name == settings["instructor"]
-    bin_dir = settings["course_bin"] if instructor else settings["student_bin"]
-    spawner.cmd = [os.path.join(bin_dir, "jupyterhub-singleuser")]
-    spawner.environment = {
-        "PATH": os.pathsep.join([bin_dir, "/usr/local/bin", "/usr/bin", "/bin"]),
-        "VIRTUAL_ENV": os.path.dirname(bin_dir),
-        # nbgrader_config.py with the exchange's folder and the course id, for everyone.
-        "JUPYTER_CONFIG_PATH": settings["shared_config"],
-    }
+    spawner.environment = dict(settings["instructor_variables" if instructor else "student_variables"])
+    spawner.cmd = [os.path.join(spawner.environment["VIRTUAL_ENV"], "bin", "jupyterhub-singleuser")]
     if instructor:
         spawner.notebook_dir = settings["course"]
-        spawner.environment["COURSE_DB_URL"] = settings["db_url"]
-        spawner.environment["TMPDIR"] = settings["instructor_tmp"]
 
 
 c.Spawner.pre_spawn_hook = run_the_right_environment

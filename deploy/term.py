@@ -25,6 +25,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,6 +63,10 @@ class Term:
     @property
     def exchange(self) -> Path:
         return self.state / "exchange"
+
+    @property
+    def shared_config(self) -> Path:
+        return self.state / "config"
 
     @property
     def hub_folder(self) -> Path:
@@ -109,9 +114,28 @@ def set_up(term: Term, log=print) -> None:
                         "hub_port": free_port(), "proxy_api_port": free_port()}
         saved.write_text(json.dumps(term.secrets, indent=1))
         saved.chmod(0o600)
-    proxy = environments.proxy(log)
-    student_bin = environments.student_environment(environments.build_bundle(term.state / "bundle", term.through, log), log)
-    term.instructor_bin = environments.instructor_environment(log)
+    # The environments take longest (minutes when first built): build them side by side, the rest meanwhile.
+    with ThreadPoolExecutor() as pool:
+        installing_proxy = pool.submit(environments.proxy, log)
+        building_students = pool.submit(_student_environment, term, log)
+        building_instructors = pool.submit(environments.instructor_environment, log)
+        _accounts_and_folders(term, log)
+    term.instructor_bin = building_instructors.result()
+    settings = {"ip": term.ip, "port": term.port, "hub_port": term.secrets["hub_port"],
+                "proxy_api_port": term.secrets["proxy_api_port"], "proxy": str(installing_proxy.result()),
+                "hub_folder": str(term.hub_folder), "students": term.students, "instructor": term.instructor,
+                "course": str(term.course), "expose_app": term.expose_app,
+                "student_variables": server_variables(term, building_students.result()),
+                "instructor_variables": instructor_variables(term)}
+    (term.hub_folder / "settings.json").write_text(json.dumps(settings, indent=1))
+
+
+def _student_environment(term: Term, log) -> Path:
+    return environments.student_environment(environments.build_bundle(term.state / "bundle", term.through, log), log)
+
+
+def _accounts_and_folders(term: Term, log) -> None:
+    """The system users, the course copy, the exchange and the gradebook's database."""
     for user in [term.instructor, *term.students]:
         accounts.ensure(user, term.homes / user, term.password(user))
     # The grader's scratch folders: not /tmp's shared ones, which root or another user may own.
@@ -122,21 +146,12 @@ def set_up(term: Term, log=print) -> None:
         term.course.chmod(0o700)
     term.exchange.mkdir(exist_ok=True)
     term.exchange.chmod(0o777)
-    shared_config = term.state / "config"
-    shared_config.mkdir(exist_ok=True)
-    shared_config.chmod(0o755)
-    (shared_config / "nbgrader_config.py").write_text(EXCHANGE_CONFIG.format(root=str(term.exchange)))
+    term.shared_config.mkdir(exist_ok=True)
+    term.shared_config.chmod(0o755)
+    (term.shared_config / "nbgrader_config.py").write_text(EXCHANGE_CONFIG.format(root=str(term.exchange)))
     if not (term.state / "postgres").exists():
         log("initialising the gradebook's PostgreSQL cluster")
         postgres.initialise(term.state / "postgres", term.secrets["db_port"], term.secrets["db_password"])
-    settings = {"ip": term.ip, "port": term.port, "hub_port": term.secrets["hub_port"],
-                "proxy_api_port": term.secrets["proxy_api_port"], "proxy": str(proxy),
-                "hub_folder": str(term.hub_folder), "students": term.students, "instructor": term.instructor,
-                "course_bin": str(term.instructor_bin), "student_bin": str(student_bin),
-                "course": str(term.course), "shared_config": str(shared_config), "db_url": term.db_url,
-                "instructor_tmp": str(term.instructor_tmp),
-                "expose_app": term.expose_app}
-    (term.hub_folder / "settings.json").write_text(json.dumps(settings, indent=1))
 
 
 def start(term: Term, timeout: float = 60) -> None:
@@ -202,10 +217,20 @@ def as_instructor(term: Term, *command: str, timeout: float = 600) -> subprocess
     return result
 
 
+def server_variables(term: Term, bin_dir: Path) -> dict[str, str]:
+    """A server's environment variables: its Python environment, and the exchange's nbgrader_config.py."""
+    return {"PATH": os.pathsep.join([str(bin_dir), "/usr/local/bin", "/usr/bin", "/bin"]),
+            "VIRTUAL_ENV": str(bin_dir.parent), "LANG": "C.UTF-8", "JUPYTER_CONFIG_PATH": str(term.shared_config)}
+
+
 def instructor_variables(term: Term) -> dict[str, str]:
-    return {"PATH": os.pathsep.join([str(term.instructor_bin), "/usr/local/bin", "/usr/bin", "/bin"]),
-            "LANG": "C.UTF-8", "COURSE_DB_URL": term.db_url, "JUPYTER_CONFIG_PATH": str(term.state / "config"),
-            "TMPDIR": str(term.instructor_tmp)}
+    """The instructor's server's (and so its terminal's): the gradebook's URL, and the course's own
+    nbgrader_config.py. The server starts in the instructor's home, where nbgrader would not find
+    that file: formgrader would take the home for the course root, outside the server's root
+    (the course copy), and answer every page with its error."""
+    variables = server_variables(term, term.instructor_bin)
+    return {**variables, "COURSE_DB_URL": term.db_url, "TMPDIR": str(term.instructor_tmp),
+            "JUPYTER_CONFIG_PATH": os.pathsep.join([variables["JUPYTER_CONFIG_PATH"], str(term.course)])}
 
 
 def free_port() -> int:
