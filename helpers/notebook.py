@@ -46,10 +46,49 @@ def _name(student: Callable) -> str:
     return getattr(student, "__name__", "this function")
 
 
-def _unfinished(student: Callable) -> ExerciseUnfinished:
-    _remember_stopped_cell(_name(student))
-    return ExerciseUnfinished(f"finish {_name(student)} (the exercise above) to run this cell: the course's "
+def _unwritten(student: Callable, error: NotImplementedError) -> str:
+    """The exercise that raised ``error``: the innermost function of the notebook (the student's
+    namespace) on its way, so that ``train_neuron`` calling an unwritten ``neuron_gradients``
+    names ``neuron_gradients``."""
+    namespace, name = getattr(student, "__globals__", None), _name(student)
+    frame = error.__traceback__
+    while frame is not None:
+        code = frame.tb_frame.f_code
+        if namespace is not None and frame.tb_frame.f_globals is namespace and not code.co_name.startswith("<"):
+            name = code.co_name
+        frame = frame.tb_next
+    return name
+
+
+def _unfinished(exercise: str) -> ExerciseUnfinished:
+    _remember_stopped_cell(exercise)
+    return ExerciseUnfinished(f"finish {exercise} (the exercise above) to run this cell: the course's "
                               "own version is not in your copy of helpers before the assignment's deadline")
+
+
+class _TopLevelNames(ast.NodeVisitor):
+    """The names a cell binds in the notebook's namespace: not those of the functions, classes,
+    lambdas and comprehensions it defines, which have scopes of their own."""
+
+    def __init__(self):
+        self.names: set[str] = set()
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, ast.Store):
+            self.names.add(node.id)
+
+    def visit_alias(self, node):
+        self.names.add((node.asname or node.name).split(".")[0])
+
+    def _own_scope(self, node):
+        self.names.add(node.name)
+
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = _own_scope
+
+    def _skip(self, node):
+        pass
+
+    visit_Lambda = visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _skip
 
 
 def _remember_stopped_cell(exercise: str) -> None:
@@ -64,16 +103,18 @@ def _remember_stopped_cell(exercise: str) -> None:
         tree = ast.parse(cells[-1])
     except SyntaxError:
         return
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id not in shell.user_ns:
-            _waiting[node.id] = exercise
-        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name not in shell.user_ns:
-            _waiting[node.name] = exercise
+    visitor = _TopLevelNames()
+    visitor.visit(tree)
+    _waiting.update({name: exercise for name in visitor.names if name not in shell.user_ns})
     shell.set_custom_exc((NameError,), _explain_name_error)
 
 
 def _explain_name_error(shell, etype, value, tb, tb_offset=None):
-    exercise = _waiting.get(getattr(value, "name", None))
+    last = tb
+    while last is not None and last.tb_next is not None:
+        last = last.tb_next
+    at_top_level = last is not None and last.tb_frame.f_code.co_name == "<module>"  # not in a function's body
+    exercise = _waiting.get(getattr(value, "name", None)) if at_top_level else None
     if exercise is None:
         shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
     else:
@@ -83,15 +124,15 @@ def _explain_name_error(shell, etype, value, tb, tb_offset=None):
                                             "notebook again from that cell"])
 
 
-def _reference_or_stop(student: Callable, reference: Callable, *args, **kwargs):
+def _reference_or_stop(exercise: str, reference: Callable, *args, **kwargs):
     """Call ``reference``; if this copy of helpers has none, stop the cell with a note."""
     if reference is None:
-        raise _unfinished(student)
+        raise _unfinished(exercise)
     try:
         result = reference(*args, **kwargs)
     except NotImplementedError:
-        raise _unfinished(student) from None
-    print(f"Note: {_name(student)} is not written yet, so this cell uses the course's reference instead.")
+        raise _unfinished(exercise) from None
+    print(f"Note: {exercise} is not written yet, so this cell uses the course's reference instead.")
     return result
 
 
@@ -103,9 +144,9 @@ def attempt(student: Callable, reference: Callable, *args, **kwargs):
     """
     try:
         return student(*args, **kwargs)
-    except NotImplementedError:
-        pass
-    return _reference_or_stop(student, reference, *args, **kwargs)
+    except NotImplementedError as error:
+        exercise = _unwritten(student, error)
+    return _reference_or_stop(exercise, reference, *args, **kwargs)
 
 
 def student_or_reference(student: Callable, reference: Callable, *probe_args, **probe_kwargs) -> Callable:
@@ -117,12 +158,12 @@ def student_or_reference(student: Callable, reference: Callable, *probe_args, **
     """
     try:
         student(*probe_args, **probe_kwargs)
-    except NotImplementedError:
-        pass
+    except NotImplementedError as error:
+        exercise = _unwritten(student, error)
     else:
         return student
     if reference is not None:
-        _reference_or_stop(student, reference, *probe_args, **probe_kwargs)
+        _reference_or_stop(exercise, reference, *probe_args, **probe_kwargs)
     else:
-        print(f"Note: {_name(student)} is not written yet, so this cell uses the course's reference instead.")
+        print(f"Note: {exercise} is not written yet, so this cell uses the course's reference instead.")
     return reference

@@ -5,8 +5,10 @@ its kernel imports the bundle's ``helpers``, in which the course's answers not y
 bottom, blank or with the solution's answers, and returns what a student should not see:
 
 * filled in: any error at all;
-* blank: an error outside the answer cells and the test cells, unless it is the sentence
-  "finish X (the exercise above) to run this cell" or, in a later cell, "X is not computed yet".
+* blank: in answer and test cells, an error other than the unwritten exercise's
+  ``NotImplementedError`` (or the sentence below), or one raised by a stub of the course's own
+  answer (a visible test must not need one); elsewhere, any error but the sentences
+  "finish X (the exercise above) to run this cell" and, in a later cell, "X is not computed yet".
 
 Run as a script to see one bundle's problems: ``python tests/staged_bundle.py 03``.
 """
@@ -27,7 +29,9 @@ from nbclient import NotebookClient
 from grading import bundle, course
 from grading.engine.repair import role
 
-STUDENT_STOPS = ("to run this cell", "is not computed yet")
+STUDENT_STOPS = ("(the exercise above) to run this cell", "is not computed yet: a cell above stopped")
+UNWRITTEN = ("NotImplementedError", "ExerciseUnfinished")
+STUB = "is the course's own answer to an exercise"
 
 
 def build(through: str, out: Path) -> Path:
@@ -65,7 +69,9 @@ def problems(home: Path, assignment: str, filled: bool) -> list[str]:
             if output.output_type != "error":
                 continue
             text = "\n".join(output.get("traceback", [])) + output.get("evalue", "")
-            expected = not filled and (role(cell) in ("answer", "test") or any(s in text for s in STUDENT_STOPS))
+            stopped = any(s in text for s in STUDENT_STOPS)
+            unwritten = role(cell) in ("answer", "test") and output.ename in UNWRITTEN and STUB not in text
+            expected = not filled and (stopped or unwritten)
             if not expected:
                 first_line = (output.get("evalue") or "").splitlines()[:1]
                 found.append(f"{assignment} ({'filled in' if filled else 'blank'}) cell {index}: "

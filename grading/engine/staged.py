@@ -106,9 +106,11 @@ def write(helpers_dir: Path, destination: Path, absent: dict[str, str], says: st
         path = module_file(target, module)
         path.write_text(stub_source(path.read_text(encoding="utf-8"), module, absent, says), encoding="utf-8")
     registry = target / "_absent.py"  # what the copy's own code asks (checks.substituted, notebook)
-    text = registry.read_text(encoding="utf-8")
-    registry.write_text(text.replace("ABSENT: frozenset[str] = frozenset()",
-                                     f"ABSENT: frozenset[str] = frozenset({sorted(absent)!r})"), encoding="utf-8")
+    empty, text = "ABSENT: frozenset[str] = frozenset()", registry.read_text(encoding="utf-8")
+    if text.count(empty) != 1:
+        raise RuntimeError(f"{registry} must hold the line {empty!r} once, for the staged copy to list its stubs")
+    registry.write_text(text.replace(empty, f"ABSENT: frozenset[str] = frozenset({sorted(absent)!r})"),
+                        encoding="utf-8")
     return target
 
 

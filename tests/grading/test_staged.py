@@ -8,6 +8,7 @@ functions by their normalised AST, to find a copy however it was renamed.
 from __future__ import annotations
 
 import ast
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -85,6 +86,14 @@ def test_a_staged_helpers_has_stubs_that_say_why_and_the_rest_intact(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "helpers.neuron.gradients is the course's own answer to an exercise of 01_why_sigmoid" in done.stdout
     assert "helpers.activations.sigmoid is the course's" in done.stdout and "[0. 0.]" in done.stdout
+
+
+def test_a_registry_it_cannot_fill_in_stops_the_copy(tmp_path):
+    helpers_copy = tmp_path / "source" / "helpers"
+    shutil.copytree(HELPERS, helpers_copy, ignore=shutil.ignore_patterns("__pycache__"))
+    (helpers_copy / "_absent.py").write_text("ABSENT = frozenset()\n")  # reformatted: no line to replace
+    with pytest.raises(RuntimeError, match="must hold the line"):
+        staged.write(helpers_copy, tmp_path / "out", {"helpers.neuron:forward": FIRST}, staged.BEFORE_DEADLINE)
 
 
 def test_the_cache_is_written_once_per_content(tmp_path, monkeypatch):

@@ -92,7 +92,7 @@ def shell(monkeypatch):
 
     monkeypatch.setattr(notebook, "_waiting", {})
     shell = InteractiveShell.instance()
-    shell.user_ns.update(attempt=notebook.attempt, absent_reference=absent_reference)
+    shell.user_ns.update(attempt=notebook.attempt, absent_reference=absent_reference, reference=reference)
     shell.run_cell("def train_neuron(x):\n    raise NotImplementedError", store_history=True)
     yield shell
     shell.set_custom_exc((), None)
@@ -132,6 +132,34 @@ def test_a_name_that_existed_before_the_stop_is_not_explained_away(shell, capsys
     shell.run_cell("best = 0", store_history=True)
     shell.run_cell("best = attempt(train_neuron, absent_reference, 1)", store_history=True)
     assert "best" not in notebook._waiting  # its old value is still there to read
+
+
+def test_only_names_the_cell_binds_at_top_level_wait(shell, capsys):
+    shell.run_cell("for step in range(2):\n    total = attempt(train_neuron, absent_reference, step)\n"
+                   "def helper(x):\n    inner = x\n    return inner\n"
+                   "squares = [k * k for k in range(3)]\nimport numpy.linalg as la",
+                   store_history=True)
+    # step was bound before the stop: it exists, so it needs no explaining
+    assert set(notebook._waiting) == {"total", "helper", "squares", "la"}
+
+
+def test_a_name_error_inside_a_function_keeps_its_traceback(shell, capsys):
+    shell.run_cell("costs = attempt(train_neuron, absent_reference, 1)", store_history=True)
+    capsys.readouterr()
+    # the student's own function reads a name before binding it: their bug, with its line number
+    shell.run_cell("def fit():\n    costs.append(1)\n\nfit()", store_history=True)
+    shown = capsys.readouterr().out
+    assert "name 'costs' is not defined" in shown and "not computed yet" not in shown
+
+
+def test_the_stop_names_the_exercise_that_is_not_written(shell, capsys):
+    shell.run_cell("def neuron_gradients(x):\n    raise NotImplementedError\n\n"
+                   "def fit(x):\n    return neuron_gradients(x)", store_history=True)
+    stopped = shell.run_cell("fitted = attempt(fit, absent_reference, 1)", store_history=True)
+    assert isinstance(stopped.error_in_exec, notebook.ExerciseUnfinished)
+    assert "finish neuron_gradients" in str(stopped.error_in_exec)
+    shell.run_cell("used = attempt(fit, reference, 2)", store_history=True)
+    assert "neuron_gradients is not written yet" in capsys.readouterr().out
 
 
 # --- is_absent: what a staged copy lists in helpers/_absent.py ------------------------------
