@@ -23,7 +23,7 @@ help:
 	@echo "make mutation plant small bugs in helpers' core, count those the tests catch (tests/mutation/REPORT.md)"
 	@echo "make clean    remove .venv and caches (grading/ data is kept)"
 	@echo "Instructors (README: For instructors; all of them are 'course COMMAND', see 'course --help'):"
-	@echo "make bundle         build/why-nn-student.zip: the first week's student files (BUNDLE_ARGS='--through 3' later)"
+	@echo "make bundle         build/why-nn-student-<week>.zip: the first week's student files (BUNDLE_ARGS='--through 3' later)"
 	@echo "make example-class  an example class in grading/submitted/ to try the rest on"
 	@echo "make grade          autograde grading/submitted/ in parallel (GRADE_ARGS='--workers 8 --force ...')"
 	@echo "make feedback       grading/feedback/<student>/<assignment>/<assignment>.html"

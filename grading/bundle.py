@@ -1,6 +1,7 @@
 """The student bundle: what students receive, and nothing from solutions/ or the hidden tests.
 
-``build/why-nn-student/`` (and ``build/why-nn-student.zip``) holds
+``build/why-nn-student/`` (and its zip, named for its week: ``build/why-nn-student-01_why_sigmoid.zip``,
+``build/why-nn-student-whole.zip``) holds
 
 * ``notebooks/``: the released notebooks (``make release`` output: no answers, no hidden tests);
 * ``helpers/``: the NumPy library the notebooks import, at the grader's version, without the
@@ -105,9 +106,25 @@ Open the notebooks in order, fill in the cells that say `# YOUR CODE HERE` (dele
 what is wrong. The grader runs more checks of the same kind on other inputs.
 
 Hand in each notebook as it is, under its own name (e.g. `01_why_sigmoid.ipynb`), the way your
-instructor tells you. Keep the `helpers` folder at the version it came with (%(version)s): the
-notebooks check it.
+instructor tells you.
+
+%(week)s
+
+Keep the `helpers` folder as the latest bundle brings it (version %(version)s; the notebooks check
+the version).
 """
+
+WEEK = """This bundle holds the notebooks up to %(due)s. Until an assignment's deadline, the course's own
+answers to its exercises are not in `helpers`: a cell that needs an exercise you have not
+written yet says "finish X (the exercise above) to run this cell", and a test cell that checks
+one exercise with the course's version of another may run with yours and say so (the grader
+uses the course's). After each deadline your instructor hands out the next week's bundle: from
+it, copy the new `helpers` folder over yours and add the new notebook folder. Do not unpack it
+over your work: its notebooks are blank."""
+
+WHOLE = """This bundle holds every notebook and the course's own answer to every exercise (for after the
+last deadline, or for self-study): a cell that needs an exercise you have not written yet uses
+the course's version and says so."""
 
 
 def _student_pyproject(root: Path) -> str:
@@ -175,8 +192,9 @@ def build(root: Path = course.REPO_ROOT, out: Path | None = None, log=print, thr
     (target / "Makefile").write_text(MAKEFILE)
     import helpers
 
-    (target / "README.md").write_text(README % {"version": helpers.__version__})
-    archive = out / f"{NAME}.zip"
+    week = WHOLE if whole else WEEK % {"due": due}
+    (target / "README.md").write_text(README % {"version": helpers.__version__, "week": week})
+    archive = out / f"{NAME}-{'whole' if whole else due}.zip"  # named for its week: hand out the right one
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
         for path in sorted(target.rglob("*")):
             if path.is_file():

@@ -1,7 +1,7 @@
 """course: the instructor's command line, one subcommand per step of the term.
 
     course release [ASSIGNMENT ...]       regenerate notebooks/ from solutions/ (nbgrader)
-    course bundle [--through N | --whole] build/why-nn-student(.zip): what students receive (staged)
+    course bundle [--through N | --whole] build/why-nn-student(-WEEK.zip): what students receive (staged)
     course collect SOURCE                 a folder or zip of files named by student -> grading/submitted/
     course examples                       an example class in grading/submitted/ to try everything on
     course autograde [--workers N | --scheduler ADDRESS] [--force] [--db-url URL] ...

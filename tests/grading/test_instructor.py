@@ -123,6 +123,9 @@ def test_the_default_bundle_is_the_first_weeks(tmp_path):
     assert sorted(p.name for p in (tmp_path / bundle.NAME / "notebooks").iterdir()) == [first]
     assert "course's own answer to an exercise of 01" in (tmp_path / bundle.NAME / "helpers" / "activations.py").read_text()
     assert f"without the answers of {first} and later" in said[-1]
+    assert (tmp_path / f"{bundle.NAME}-{first}.zip").is_file()  # named for its week
+    readme = (tmp_path / bundle.NAME / "README.md").read_text()
+    assert f"notebooks up to {first}" in readme and "Do not unpack it" in readme
     with pytest.raises(ValueError, match="either through .* or whole"):
         bundle.build(course.REPO_ROOT, tmp_path, log=said.append, through="2", whole=True)
 
