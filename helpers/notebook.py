@@ -113,7 +113,9 @@ def _explain_name_error(shell, etype, value, tb, tb_offset=None):
     last = tb
     while last is not None and last.tb_next is not None:
         last = last.tb_next
-    at_top_level = last is not None and last.tb_frame.f_code.co_name == "<module>"  # not in a function's body
+    # the cell's own code (its comprehensions and lambdas too), not the body of a function it calls
+    at_top_level = last is not None and last.tb_frame.f_globals is shell.user_ns and \
+        last.tb_frame.f_code.co_name.startswith("<")
     exercise = _waiting.get(getattr(value, "name", None)) if at_top_level else None
     if exercise is None:
         shell.showtraceback((etype, value, tb), tb_offset=tb_offset)

@@ -143,6 +143,15 @@ def test_only_names_the_cell_binds_at_top_level_wait(shell, capsys):
     assert set(notebook._waiting) == {"total", "helper", "squares", "la"}
 
 
+def test_a_comprehension_of_a_later_cell_is_told_too(shell, capsys):
+    shell.run_cell("steps_used = {name: attempt(train_neuron, absent_reference, 1) for name in 'ab'}",
+                   store_history=True)
+    capsys.readouterr()
+    later = shell.run_cell("runs = [steps_used[name] for name in 'ab']", store_history=True)
+    assert isinstance(later.error_in_exec, NameError)
+    assert "steps_used is not computed yet" in capsys.readouterr().out
+
+
 def test_a_name_error_inside_a_function_keeps_its_traceback(shell, capsys):
     shell.run_cell("costs = attempt(train_neuron, absent_reference, 1)", store_history=True)
     capsys.readouterr()
