@@ -58,18 +58,17 @@ def normal(fan_in: int, fan_out: int, rng: np.random.Generator, std: float = 1.0
     return check_rng(rng).normal(0.0, std, size=_shape(fan_in, fan_out))
 
 
-def _normal_with(scheme: str, fan_in, fan_out, rng) -> np.ndarray:
-    return normal(fan_in, fan_out, rng, std=np.sqrt(variance(scheme, fan_in, fan_out)))
-
-
 def lecun_normal(fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
     r""":math:`w \sim \mathcal N(0, 1/n_{in})`: variance :math:`1/n_{in}`, std :math:`1/\sqrt{n_{in}}`."""
-    return _normal_with("lecun", fan_in, fan_out, rng)
+    # Each initialiser states its own rule (not SCHEMES'): a student's copy of helpers lacks some of them.
+    fan_in, fan_out = _shape(fan_in, fan_out)
+    return normal(fan_in, fan_out, rng, std=np.sqrt(1.0 / fan_in))
 
 
 def xavier_normal(fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
     r"""Glorot/Xavier normal: :math:`\mathrm{Var}\,w = 2/(n_{in} + n_{out})`."""
-    return _normal_with("xavier", fan_in, fan_out, rng)
+    fan_in, fan_out = _shape(fan_in, fan_out)
+    return normal(fan_in, fan_out, rng, std=np.sqrt(2.0 / (fan_in + fan_out)))
 
 
 def xavier_uniform(fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
@@ -84,7 +83,8 @@ def xavier_uniform(fan_in: int, fan_out: int, rng: np.random.Generator) -> np.nd
 
 def he_normal(fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
     r"""He/Kaiming normal for ReLU layers: :math:`\mathrm{Var}\,w = 2/n_{in}`."""
-    return _normal_with("he", fan_in, fan_out, rng)
+    fan_in, fan_out = _shape(fan_in, fan_out)
+    return normal(fan_in, fan_out, rng, std=np.sqrt(2.0 / fan_in))
 
 
 INITIALISERS: dict[str, Callable] = {

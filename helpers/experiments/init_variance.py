@@ -12,16 +12,15 @@ A network without biases computes :math:`Z^{[l]} = A^{[l-1]} W^{[l]}`, :math:`A^
     \mathrm{Var}\,\frac{\partial C}{\partial z}  \qquad\text{(backward)},
 
 so a scale that is off by a factor :math:`c` multiplies both by about :math:`c^2` per layer:
-geometric shrinking or growth over depth. Backward, from :math:`G = \partial C/\partial A^{[L]}`:
-:math:`\delta^{[l]} = \partial C/\partial Z^{[l]} = (\partial C/\partial A^{[l]}) \odot f'(Z^{[l]})`
-and :math:`\partial C/\partial A^{[l-1]} = \delta^{[l]} W^{[l]\top}`.
+geometric shrinking or growth over depth. Backward, from :math:`G = \partial C/\partial A^{[L]}`,
+the errors :math:`\delta^{[l]} = \partial C/\partial Z^{[l]}` (notebook 05 has students derive them).
 
 The layers are plain products, not ``helpers.layers``' dense layer: the experiment is the linear
 map without a bias, and only δ travels back (no weight gradient is needed, or computed).
-``propagate``, ``back_propagate`` and ``layer_statistics`` answer notebook 05's exercise, so a
-student's copy of helpers lacks them before its deadline: the figures, the explorer and the test
-messages run the same passes through the course's ``MLP`` (``network_forward``,
-``errors_by_network``) or take the student's ``layer_statistics``.
+``propagate``, ``back_propagate``, ``layer_statistics`` and ``wrong_derivations`` answer notebook
+05's exercise (its hidden tests name them), so a student's copy of helpers lacks them before its
+deadline: the explorer takes the student's ``layer_statistics`` and draws its histograms from
+``zero_bias_network``, the course's ``MLP``; the test cells show the known mistakes as numbers.
 """
 from __future__ import annotations
 
@@ -69,31 +68,13 @@ def propagate(X, weights: Sequence[np.ndarray], activation: str) -> Propagation:
     return Propagation(pre_activations, outputs)
 
 
-def _network(weights: Sequence[np.ndarray], activation: str) -> MLP:
-    """The layers ``weights`` as the course's MLP, with zero biases."""
+def zero_bias_network(weights: Sequence[np.ndarray], activation: str) -> MLP:
+    """The layers ``weights`` as the course's MLP, with zero biases: its forward pass is
+    ``propagate``'s, number for number."""
     params = {}
     for layer, W in enumerate(weights, start=1):
         params.update(zip(parameter_names(layer), (W, np.zeros(np.shape(W)[1]))))
     return MLP(params, [activation] * len(weights))
-
-
-def network_forward(X, weights: Sequence[np.ndarray], activation: str) -> Propagation:
-    """``propagate``'s forward pass, run by the course's MLP (zero biases: the same numbers)."""
-    _, cache = _network(weights, activation).forward(X)
-    return Propagation(cache.pre_activations, cache.layer_outputs)
-
-
-def errors_by_network(forward: Propagation, weights: Sequence[np.ndarray], activation: str,
-                      grad_output) -> list[np.ndarray]:
-    """``back_propagate``'s δ^[l], by notebook 02's back-propagation (the course's MLP): δ^[l] is the
-    weight gradient of a network that is fed the identity matrix and whose first weights are
-    Z^[l] (then its first layer computes Z^[l], and dC/dW = Iᵀ δ^[l]). One network per layer:
-    for the few layers of a figure."""
-    identity, deltas = np.eye(len(grad_output)), []
-    for layer, Z in enumerate(forward.pre_activations):
-        rest = _network([Z, *weights[layer + 1:]], activation)
-        deltas.append(rest.backward(rest.forward(identity)[1], grad_output)["W1"])
-    return deltas
 
 
 def _local_derivative(record: Activation, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
@@ -132,9 +113,10 @@ DERIVATIVE_OF_OUTPUT = ("you applied f' to the activations A instead of the weig
 
 def wrong_derivations(X, weights: Sequence[np.ndarray], activation: str, grad_output) -> dict:
     """Notebook 05's usual wrong results for the standard deviations of δ^[l] (one per layer),
-    each under the sentence a test cell shows for it."""
+    each under the sentence a test cell shows for it. Each is one token from the answer, so 05's
+    hidden tests name it too: a student's copy of helpers lacks it before the deadline."""
     record = get_activation(activation)
-    forward = network_forward(X, weights, activation)
+    forward = propagate(X, weights, activation)
     grad_output = as_float_array(grad_output, "grad_output")
     local = [_local_derivative(record, Z, A) for Z, A in zip(forward.pre_activations, forward.outputs)]
     wrong = {NO_DERIVATIVE: _chain([np.ones_like(A) for A in forward.outputs], weights, grad_output),
@@ -234,7 +216,7 @@ def explorer_summary(scale: float, depth: int, width: int, activation: str, sche
     log = log_histogram(activation)
     # A huge scale may overflow: show it, not warn. One BLAS thread: these products are small.
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"), one_blas_thread():
-        outputs = network_forward(X, weights, activation).outputs
+        outputs = zero_bias_network(weights, activation).forward(X)[1].layer_outputs
         _, activation_std, delta_std = statistics(X, weights, activation, G)
         values = [np.log10(a[a > 0]) if log else a[np.isfinite(a)] for a in outputs]
         # bins as a count and a range: NumPy's fast path for equal bins (no sorting)

@@ -17,8 +17,8 @@ from matplotlib.ticker import MaxNLocator, NullLocator
 
 from helpers import init
 from helpers.activations import sigmoid
-from helpers.experiments.init_variance import (BINS, MAX_DEPTH, errors_by_network, explorer_summary, histogram_range,
-                                               layer_statistics, log_histogram, network_forward)
+from helpers.experiments.init_variance import (BINS, MAX_DEPTH, explorer_summary, histogram_range, layer_statistics,
+                                               log_histogram, zero_bias_network)
 from helpers.viz.figures import fixed_panels
 from helpers.viz.live import LiveView, round_up
 
@@ -80,11 +80,18 @@ def _stairs_per_layer(ax, arrays: Sequence[np.ndarray], value_range, bins: int =
 
 def glorot_picture(X, weights: Mapping[str, Sequence[np.ndarray]], grad_output) -> Figure:
     """Glorot & Bengio's picture, for a tanh network: one column per initialisation (name → list
-    of weight matrices), per-layer histograms of the activations (top) and of δ = dC/dz (bottom)."""
+    of weight matrices), per-layer histograms of the activations (top) and of δ = dC/dz (bottom).
+
+    It runs the course's MLP (notebook 05's answers are not in a student's copy of helpers before
+    its deadline): δ^[l] is the weight gradient of a network that is fed the identity matrix and
+    whose first weights are Z^[l]. One network per layer: for the few layers of a figure."""
     fig, axes = fixed_panels(2, len(weights), 4.3, 2.9, hspace=0.6, top=0.92, bottom=0.09)
-    passes = {name: network_forward(X, Ws, "tanh") for name, Ws in weights.items()}
-    outputs = {name: forward.outputs for name, forward in passes.items()}
-    deltas = {name: errors_by_network(passes[name], Ws, "tanh", grad_output) for name, Ws in weights.items()}
+    identity, outputs, deltas = np.eye(len(grad_output)), {}, {}
+    for name, Ws in weights.items():
+        _, cache = zero_bias_network(Ws, "tanh").forward(X)
+        rests = [zero_bias_network([Z, *Ws[layer + 1:]], "tanh") for layer, Z in enumerate(cache.pre_activations)]
+        outputs[name] = cache.layer_outputs
+        deltas[name] = [rest.backward(rest.forward(identity)[1], grad_output)["W1"] for rest in rests]
     limit = max(float(np.quantile(np.abs(np.concatenate([d.ravel() for d in ds])), 0.995)) for ds in deltas.values())
     for column, name in enumerate(weights):
         top, bottom = axes[0, column], axes[1, column]

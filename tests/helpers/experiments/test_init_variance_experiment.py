@@ -61,9 +61,9 @@ def test_schemes_have_their_variances(rng):
 
 def test_scale_is_geometric_over_depth_for_relu():
     """ReLU is positively homogeneous: weights × c multiply layer l's activations by c^l."""
-    base = init_variance.network_forward(*init_variance.explorer_data(1.0, 12, 50, "he")[:2], "relu").outputs
+    base = init_variance.propagate(*init_variance.explorer_data(1.0, 12, 50, "he")[:2], "relu").outputs
     X, weights, G = init_variance.explorer_data(1.5, 12, 50, "he")
-    scaled = init_variance.network_forward(X, weights, "relu")
+    scaled = init_variance.propagate(X, weights, "relu")
     for layer, (a, b) in enumerate(zip(base, scaled.outputs), start=1):
         assert np.allclose(b, 1.5 ** layer * a)
     assert all(np.all(np.isfinite(d)) for d in init_variance.back_propagate(scaled, weights, "relu", G))
@@ -107,44 +107,26 @@ def test_the_summary_shows_the_standard_deviations_of_the_statistics_it_is_given
 
 
 @pytest.mark.parametrize("activation", ["tanh", "relu", "identity"])
-def test_the_passes_through_the_mlp_are_propagate_and_back_propagate(rng, activation):
-    """The same numbers, bit for bit: the figures show what the course's answer would."""
-    X, weights, G = small_network(rng)
+def test_the_zero_bias_network_computes_propagates_forward_pass(rng, activation):
+    """The same numbers, bit for bit: the explorer's histograms show what the course's answer would."""
+    X, weights, _ = small_network(rng)
     forward = init_variance.propagate(X, weights, activation)
-    by_network = init_variance.network_forward(X, weights, activation)
-    for mine, theirs in [(by_network.outputs, forward.outputs), (by_network.pre_activations, forward.pre_activations),
-                         (init_variance.errors_by_network(by_network, weights, activation, G),
-                          init_variance.back_propagate(forward, weights, activation, G))]:
+    _, cache = init_variance.zero_bias_network(weights, activation).forward(X)
+    for mine, theirs in [(cache.layer_outputs, forward.outputs), (cache.pre_activations, forward.pre_activations)]:
         assert all(np.array_equal(a, b) for a, b in zip(mine, theirs))
 
 
-@pytest.mark.parametrize("activation", list(ACTIVATIONS))
-def test_errors_by_network_match_finite_differences(rng, activation):
-    X, weights, G = small_network(rng)
-    f = ACTIVATIONS[activation].function
-    forward = init_variance.network_forward(X, weights, activation)
-    deltas = init_variance.errors_by_network(forward, weights, activation, G)
-    for layer, Z in enumerate(forward.pre_activations):
-        def cost(layer=layer, Z=Z):
-            A = f(Z)
-            for later in weights[layer + 1:]:
-                A = f(A @ later)
-            return float(np.sum(G * A))
-
-        assert np.allclose(deltas[layer], numerical_gradient(cost, Z), atol=1e-8), layer
-
-
 def test_nothing_but_the_exercise_needs_notebook_05s_answers(rng, monkeypatch):
-    """A student's copy of helpers lacks propagate, back_propagate and layer_statistics before 05's
-    deadline: the test messages, the figure and the explorer (given the student's function) still work."""
+    """A student's copy of helpers lacks propagate, back_propagate, layer_statistics and
+    wrong_derivations before 05's deadline: the figure and the explorer (given the student's
+    function) still work."""
     X, weights, G = small_network(rng, widths=(4, 4, 4, 4))
     from helpers.viz import init_variance as figures
 
     for module, name in [(init_variance, "propagate"), (init_variance, "back_propagate"),
-                         (init_variance, "layer_statistics"), (figures, "layer_statistics")]:
+                         (init_variance, "layer_statistics"), (init_variance, "wrong_derivations"),
+                         (figures, "layer_statistics")]:
         monkeypatch.setattr(module, name, _absent)
-    assert set(init_variance.wrong_derivations(X, weights, "tanh", G)) == {
-        init_variance.NO_DERIVATIVE, init_variance.DERIVATIVE_OF_OUTPUT, init_variance.NOT_TRANSPOSED}
     figures.glorot_picture(X, {"one": weights}, G)
     view = figures.ExplorerView(_students_layer_statistics)
     view.draw(scale=0.77, depth=3)  # a setting of its own: not one the explorer's cache has seen

@@ -142,3 +142,18 @@ def test_the_explorer_widget_draws_the_statistics_it_is_given():
     expected = init_variance.layer_statistics(X, weights, "tanh", G)
     assert np.allclose(live.view.a_line.get_ydata(), expected.activation_std / 2)
     assert np.allclose(live.view.d_line.get_ydata(), expected.gradient_std / 2)
+
+
+def test_the_glorot_picture_draws_propagate_and_back_propagate(rng):
+    """It runs the course's MLP (05's answers are stubs in a student's copy before the deadline):
+    its histograms are those of propagate's activations and back_propagate's errors, bin for bin."""
+    X, weights, G = small_network(rng, widths=(6, 6, 6, 6))
+    fig = init_variance_figures.glorot_picture(X, {"only": weights}, G)
+    forward = init_variance.propagate(X, weights, "tanh")
+    deltas = init_variance.back_propagate(forward, weights, "tanh", G)
+    top, bottom = fig.axes[0], fig.axes[1]
+    for ax, arrays in ((top, forward.outputs), (bottom, deltas)):
+        drawn = [patch.get_data() for patch in ax.patches]
+        assert len(drawn) == len(arrays)
+        for (fractions, edges, _), values in zip(drawn, arrays):
+            np.testing.assert_array_equal(fractions, np.histogram(values, bins=edges)[0] / values.size)
