@@ -7,6 +7,7 @@ only where it cannot overflow, never from the function under test.
 """
 from __future__ import annotations
 
+import inspect
 import math
 import re
 from functools import partial
@@ -359,27 +360,45 @@ ROWWISE = [layers.softmax, layers.log_softmax]
     ],
     ids=["str", "str-list", "object-None", "object-floats", "complex", "ragged", "None"],
 )
-def test_non_numeric_input_raises_type_error(function, bad, fragment):
-    with pytest.raises(TypeError, match=fragment):
+def test_non_numeric_input_raises_type_error_naming_the_argument(function, bad, fragment):
+    argument = next(iter(inspect.signature(function).parameters))  # z, a or logits
+    with pytest.raises(TypeError, match=rf"^{argument} must .*{fragment}"):
         function(bad)
+
+
+@pytest.mark.parametrize("function", ELEMENTWISE + ROWWISE, ids=lambda f: f.__name__)
+def test_float32_in_is_float32_out_and_other_numbers_become_float64(function):
+    """A caller may ask for single precision on purpose (as_float_array keeps it); ints become float64."""
+    z = np.array([[-1.5, 0.0, 2.0]])
+    assert function(z.astype(np.float32)).dtype == np.float32
+    assert function(np.array([[-1, 0, 2]])).dtype == np.float64
 
 
 @pytest.mark.parametrize("function", ROWWISE, ids=lambda f: f.__name__)
 def test_softmax_needs_one_or_two_dimensions_and_a_class(function):
-    with pytest.raises(ValueError, match=r"dimension.*\(2, 2, 2\)"):
+    with pytest.raises(ValueError, match=r"^logits must have 1 or 2 dimension.*\(2, 2, 2\)"):
         function(np.zeros((2, 2, 2)))
     with pytest.raises(ValueError, match=r"dimension.*\(\)"):
         function(1.0)
-    with pytest.raises(ValueError, match=r"at least one class.*\(3, 0\)"):
+    with pytest.raises(ValueError, match=r"^logits needs at least one class.*\(3, 0\)"):
         function(np.zeros((3, 0)))
 
 
-@pytest.mark.parametrize("backward", [layers.softmax_backward, layers.log_softmax_backward])
-def test_softmax_backward_rejects_mismatched_shapes(backward):
-    with pytest.raises(ValueError, match=r"same shape.*\(2, 3\).*\(3, 2\)"):
+@pytest.mark.parametrize("backward, first, second", [
+    (layers.softmax_backward, "probs", "grad_probs"),
+    (layers.log_softmax_backward, "log_probs", "grad_log_probs"),
+])
+def test_softmax_backward_rejects_bad_input_naming_the_argument(backward, first, second):
+    with pytest.raises(ValueError, match=rf"^{first} and {second} must have the same shape.*\(2, 3\).*\(3, 2\)"):
         backward(np.full((2, 3), 1 / 3), np.zeros((3, 2)))
-    with pytest.raises(TypeError, match="numbers"):
+    with pytest.raises(TypeError, match=rf"^{second} must hold numbers"):
         backward(np.full((2, 3), 1 / 3), "grad")
+    with pytest.raises(TypeError, match=rf"^{first} must hold numbers"):
+        backward("probs", np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=rf"^{first} needs at least one class"):
+        backward(np.zeros((2, 0)), np.zeros((2, 0)))
+    with pytest.raises(ValueError, match=rf"^{second} needs at least one class"):
+        backward(np.zeros((2, 3)), np.zeros((2, 0)))
 
 
 @pytest.mark.parametrize("alpha", [0.0, -0.1, 1.0, 1.5, float("nan"), float("inf")])
@@ -387,7 +406,7 @@ def test_softmax_backward_rejects_mismatched_shapes(backward):
     "function", [act.leaky_relu, act.leaky_relu_derivative, act.leaky_relu_derivative_from_output]
 )
 def test_leaky_relu_rejects_alpha_outside_the_unit_interval(function, alpha):
-    with pytest.raises(ValueError, match="alpha"):
+    with pytest.raises(ValueError, match=r"^alpha must (lie in \(0, 1\)|be)"):
         function(np.array([1.0, -1.0]), alpha=alpha)
 
 
@@ -403,5 +422,5 @@ def test_unknown_activation_lists_the_known_names(name):
                                           (float("nan"), ValueError), (1.5, ValueError)])
 def test_leaky_relu_names_a_bad_alpha(alpha, error):
     for function in (act.leaky_relu, act.leaky_relu_derivative):
-        with pytest.raises(error, match="alpha"):
+        with pytest.raises(error, match="^alpha must"):
             function(np.ones(2), alpha=alpha)

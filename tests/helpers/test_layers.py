@@ -12,7 +12,8 @@ from numgrad import numerical_gradient, rel_error
 TOL = 1e-7
 
 # (X, W, b) shapes: one layer; M = 2 models along a leading axis; a shared X (wide product);
-# a shared W; a bias row per model; two model axes.
+# a shared W; a bias row per model; two model axes; X, or W and b, broadcast along a model axis
+# of size 1 (their gradients are summed over it); one input per model (fan_in = 1, notebook 08's).
 CASES = {
     "one layer": ((5, 3), (3, 4), (4,)),
     "model axis": ((2, 5, 3), (2, 3, 4), (2, 4)),
@@ -20,6 +21,9 @@ CASES = {
     "shared W": ((2, 5, 3), (3, 4), (4,)),
     "bias rows": ((2, 5, 3), (2, 3, 4), (2, 1, 4)),
     "two model axes": ((2, 3, 5, 3), (2, 3, 3, 4), (2, 3, 4)),
+    "X broadcast": ((1, 5, 3), (2, 3, 4), (2, 4)),
+    "W and b broadcast": ((2, 5, 3), (1, 3, 4), (1, 4)),
+    "one input per model": ((2, 5, 1), (2, 1, 4), (2, 4)),
 }
 by_case = pytest.mark.parametrize("shapes", CASES.values(), ids=CASES.keys())
 
@@ -137,17 +141,23 @@ def test_batch_norm_doors_name_the_bad_argument_and_leave_inputs_alone(rng):
     Y, cache = layers.batch_norm_forward(X, np.ones(3), np.zeros(3))
     layers.batch_norm_backward(np.ones_like(Y), cache)
     np.testing.assert_array_equal(X, kept)
-    with pytest.raises(ValueError, match="gamma"):
+    with pytest.raises(ValueError, match=r"^gamma \(one scale per column of X\) should have shape \(3,\)"):
         layers.batch_norm_forward(X, np.ones(2), np.zeros(3))
-    with pytest.raises(ValueError, match="beta"):
+    with pytest.raises(ValueError, match=r"^beta \(one shift per column of X\) should have shape \(3,\)"):
         layers.batch_norm_forward(X, np.ones(3), np.zeros(4))
-    with pytest.raises(ValueError, match=r"X must have 2 dimension\(s\)"):
+    with pytest.raises(TypeError, match="^gamma must hold numbers"):
+        layers.batch_norm_forward(X, ["a"] * 3, np.zeros(3))
+    with pytest.raises(TypeError, match="^beta must hold numbers"):
+        layers.batch_norm_forward(X, np.ones(3), ["a"] * 3)
+    with pytest.raises(ValueError, match=r"^X must have 2 dimension\(s\)"):
         layers.batch_norm_forward(np.ones(3), np.ones(3), np.zeros(3))
-    with pytest.raises(ValueError, match="no rows"):
+    with pytest.raises(ValueError, match="^X has no rows: batch normalisation needs a batch of at least one"):
         layers.batch_norm_forward(np.ones((0, 3)), np.ones(3), np.zeros(3))
-    with pytest.raises(ValueError, match="eps"):
+    with pytest.raises(ValueError, match="^eps must be"):
         layers.batch_norm_forward(X, np.ones(3), np.zeros(3), eps=0.0)
-    with pytest.raises(ValueError, match="grad_Y"):
+    with pytest.raises(ValueError, match=r"^grad_Y \(shaped like the layer's output\) should have shape \(4, 3\)"):
         layers.batch_norm_backward(np.ones((5, 3)), cache)
+    with pytest.raises(ValueError, match=r"^grad_Y must have 2 dimension\(s\)"):
+        layers.batch_norm_backward(np.ones(3), cache)
     assert layers.batch_norm_forward.kernel is layers._batch_norm_forward
     assert layers.batch_norm_backward.kernel is layers._batch_norm_backward

@@ -226,27 +226,29 @@ def test_categorical_cross_entropy_is_finite_at_huge_logits():
 
 # --- bad input ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("loss_name", ["mse", "binary_cross_entropy"])
-def test_elementwise_losses_reject_bad_inputs(loss_name):
+@pytest.mark.parametrize("loss_name, first", [("mse", "predictions"), ("binary_cross_entropy", "logits")])
+def test_elementwise_losses_reject_bad_inputs_naming_the_argument(loss_name, first):
     loss = L.LOSSES[loss_name]
     ok = np.full((3, 2), 0.5)
-    with pytest.raises(ValueError, match=r"same shape.*\(3, 2\).*\(2, 3\)"):
+    with pytest.raises(ValueError, match=rf"{first} and targets must have the same shape.*\(3, 2\).*\(2, 3\)"):
         loss(ok, np.full((2, 3), 0.5))
     with pytest.raises(ValueError, match=r"same shape.*\(3,\).*\(3, 1\)"):
         loss(np.zeros(3), np.zeros((3, 1)))  # (n,) vs (n, 1) must not broadcast
-    with pytest.raises(ValueError, match="dimension"):
-        loss(np.zeros((2, 2, 2)), np.zeros((2, 2, 2)))
+    with pytest.raises(ValueError, match=rf"{first} must have 1 or 2 dimension"):
+        loss(np.zeros((2, 2, 2)), np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="targets must have 1 or 2 dimension"):
+        loss(np.zeros((2, 2)), np.zeros((2, 2, 2)))
     with pytest.raises(ValueError, match="dimension"):
         loss(0.5, 0.5)
-    with pytest.raises(ValueError, match="at least one sample"):
+    with pytest.raises(ValueError, match=rf"{first} is empty.*at least one sample"):
         loss(np.zeros((0, 2)), np.zeros((0, 2)))
-    with pytest.raises(TypeError, match="numbers"):
+    with pytest.raises(TypeError, match=f"{first} must hold numbers"):
         loss("abc", ok)
-    with pytest.raises(TypeError, match="numbers"):
+    with pytest.raises(TypeError, match="targets must hold numbers"):
         loss(ok, np.array([[0.5, None]] * 3, dtype=object))
-    with pytest.raises(TypeError, match="real"):
+    with pytest.raises(TypeError, match=f"{first} must be real"):
         loss(ok + 1j, ok)
-    with pytest.raises(TypeError, match="real"):
+    with pytest.raises(TypeError, match="targets must be real"):
         loss(ok, ok + 0j)
 
 
@@ -277,16 +279,47 @@ def test_categorical_cross_entropy_rejects_bad_labels():
         L.categorical_cross_entropy_from_logits(z, np.array([0j, 1j, 2j]))
     with pytest.raises(ValueError, match=r"one class per row.*\(3, 4\).*\(2,\)"):
         L.categorical_cross_entropy_from_logits(z, [0, 1])  # too few labels
-    with pytest.raises(ValueError, match=r"same shape.*\(3, 4\).*\(3, 3\)"):
+    with pytest.raises(ValueError, match=r"logits and one-hot labels must have the same shape.*\(3, 4\).*\(3, 3\)"):
         L.categorical_cross_entropy_from_logits(z, np.eye(3))  # wrong one-hot width
-    with pytest.raises(ValueError, match="dimension"):
+    with pytest.raises(ValueError, match="logits must have 2 dimension"):
         L.categorical_cross_entropy_from_logits(np.zeros(4), [1])  # logits must be (n, k)
-    with pytest.raises(ValueError, match="at least one sample"):
+    with pytest.raises(ValueError, match="labels must have 2 dimension"):
+        L.categorical_cross_entropy_from_logits(z, np.zeros((3, 4, 1)))
+    with pytest.raises(TypeError, match="labels must hold numbers"):
+        L.categorical_cross_entropy_from_logits(z, [["a"] * 4] * 3)
+    with pytest.raises(ValueError, match="^logits is empty: a batch needs at least one sample$"):
         L.categorical_cross_entropy_from_logits(np.zeros((0, 4)), np.array([], dtype=int))
-    with pytest.raises(TypeError, match="numbers"):
+    with pytest.raises(TypeError, match="logits must hold numbers"):
         L.categorical_cross_entropy_from_logits("logits", [0, 1, 2])
-    with pytest.raises(TypeError, match="real"):
+    with pytest.raises(TypeError, match="logits must be real"):
         L.categorical_cross_entropy_from_logits(z + 1j, [0, 1, 2])
+
+
+@pytest.mark.parametrize("labels", [
+    [2, 0, 1], np.array([2, 0, 1], dtype=np.int32), np.array([2, 0, 1], dtype=np.uint8), [2.0, 0.0, 1.0],
+])
+def test_class_indices_are_int64_whatever_whole_numbers_came_in(labels):
+    classes = L.class_indices(labels, 3)
+    assert classes.dtype == np.int64
+    np.testing.assert_array_equal(classes, [2, 0, 1])
+
+
+def test_class_indices_read_booleans_as_classes_0_and_1():
+    classes = L.class_indices(np.array([True, False, True]), 2)
+    assert classes.dtype == np.int64
+    np.testing.assert_array_equal(classes, [1, 0, 1])
+    np.testing.assert_array_equal(L.to_one_hot([False, True], 2), [[1.0, 0.0], [0.0, 1.0]])
+
+
+def test_class_indices_errors_name_the_argument():
+    with pytest.raises(ValueError, match=r"^y_val must lie in \[0, 2\] for 3 classes, got values from 0 to 3$"):
+        L.class_indices([0, 3], 3, "y_val")
+    with pytest.raises(ValueError, match=r"^y_val must be 1-D integer classes, got shape \(1, 2\)$"):
+        L.class_indices([[0, 1]], 3, "y_val")
+    with pytest.raises(TypeError, match=r"^y_val must be whole numbers \(class indices\), got dtype float64$"):
+        L.class_indices([0.5], 3, "y_val")
+    with pytest.raises(TypeError, match=r"^y_val must be integer class indices, got dtype <U1$"):
+        L.class_indices(["a"], 3, "y_val")
 
 
 def test_to_one_hot_rejects_two_dimensional_labels():
@@ -304,11 +337,26 @@ def test_registry_names():
 
 # --- issue 12: labels that are not probability rows, NaN and inf ------------------------------
 
-@pytest.mark.parametrize("labels", [[[0.5, 0.5, 0.5]], [[-0.5, 1.5, 0.0]], [[0.2, 0.2, 0.2]]])
-def test_categorical_cross_entropy_rejects_label_rows_that_are_not_probabilities(labels):
+@pytest.mark.parametrize("labels, message", [
+    ([[0.5, 0.5, 0.5]], r"labels rows must be probability vectors .* row 0 sums to 1\.5: pass one-hot"),
+    ([[1.0, 0.0, 0.0], [0.2, 0.2, 0.2]], r"labels rows must be probability vectors .* row 1 sums to 0\.6:"),
+    ([[-0.5, 1.5, 0.0]], r"labels must lie in \[0, 1\], got values from -0\.5 to 1\.5"),
+])
+def test_categorical_cross_entropy_rejects_label_rows_that_are_not_probabilities(labels, message):
     # with such rows (softmax − y)/n is not the gradient of the value: refuse them
-    with pytest.raises(ValueError, match="labels"):
-        L.categorical_cross_entropy_from_logits(np.array([[1.0, 2.0, 0.5]]), np.array(labels))
+    logits = np.ones((len(labels), 3))
+    with pytest.raises(ValueError, match=message):
+        L.categorical_cross_entropy_from_logits(logits, np.array(labels))
+
+
+@pytest.mark.parametrize("off", [3e-7, -3e-7])
+def test_label_rows_summing_to_one_up_to_rounding_are_probabilities(off):
+    """Rows that sum to 1 within 1e-6 (e.g. computed soft labels) are accepted; 9e-6 off is not."""
+    z = np.zeros((1, 3))
+    value, _ = L.categorical_cross_entropy_from_logits(z, np.array([[0.5 + off, 0.25, 0.25]]))
+    assert value == pytest.approx(math.log(3.0), rel=1e-6)
+    with pytest.raises(ValueError, match="probability vectors"):
+        L.categorical_cross_entropy_from_logits(z, np.array([[0.5 + 30 * off, 0.25, 0.25]]))
 
 
 def test_categorical_cross_entropy_keeps_soft_probability_labels(rng):
@@ -331,7 +379,7 @@ def test_losses_reject_non_finite_input_naming_the_array_and_index(loss, first, 
     with pytest.raises(ValueError, match=rf"{first} must be finite.*index \(2, 1\)"):
         loss(z, y)
     z[2, 1], y[1, 0] = 0.0, bad
-    with pytest.raises(ValueError, match=second):
+    with pytest.raises(ValueError, match=rf"^{second} must (be finite.*index \(1, 0\)|lie in \[0, 1\])"):
         loss(z, y)
 
 

@@ -313,6 +313,9 @@ def test_create_accepts_an_initialiser_function():
     assert calls == [(2, 3), (3, 1)]
     np.testing.assert_array_equal(model.params["W1"], np.ones((2, 3)))
     np.testing.assert_array_equal(model.predict([[1.0, 2.0]]), [[9.0]])
+    # whatever array-like the function returns, the weights are float64 arrays, ready to train
+    listed = MLP.create([2, 1], ["identity"], np.random.default_rng(0), init=lambda i, o, rng: [[1]] * i)
+    assert type(listed.params["W1"]) is np.ndarray and listed.params["W1"].dtype == np.float64
 
 
 def test_copy_is_independent(rng):
@@ -336,31 +339,37 @@ def test_copy_is_independent(rng):
 
 def test_forward_rejects_wrong_input_shape_naming_both_shapes(rng):
     model = MLP.create([3, 4, 2], ["tanh", "identity"], rng)
-    with pytest.raises(ValueError, match=r"X.*shape \('any', 3\), got \(5, 2\)"):
+    with pytest.raises(ValueError, match=r"^X \(samples × input features\) should have shape \('any', 3\), got \(5, 2\)"):
         model.forward(np.zeros((5, 2)))
-    with pytest.raises(ValueError, match=r"X must have 2 dimension.*got shape \(3,\)"):
+    with pytest.raises(ValueError, match=r"^X must have 2 dimension.*got shape \(3,\)"):
         model.forward(np.zeros(3))
     with pytest.raises(ValueError, match=r"dimension.*\(1, 2, 3\)"):
         model.forward(np.zeros((1, 2, 3)))
-    with pytest.raises(TypeError, match="X must hold numbers"):
+    with pytest.raises(TypeError, match="^X must hold numbers"):
         model.forward([["a", "b", "c"]])
-    with pytest.raises(TypeError, match="X must be real"):
+    with pytest.raises(TypeError, match="^X must be real"):
         model.forward(np.zeros((2, 3), dtype=complex))
-    with pytest.raises(TypeError, match="X must hold numbers"):
+    with pytest.raises(TypeError, match="^X must hold numbers"):
         model.forward(np.zeros((2, 3), dtype=object))
 
 
 def test_backward_rejects_wrong_grad_output_shape_naming_both_shapes(rng):
     model = MLP.create([3, 4, 2], ["tanh", "identity"], rng)
     _, cache = model.forward(np.zeros((5, 3)))
-    with pytest.raises(ValueError, match=r"grad_output.*shape \(5, 2\), got \(5, 3\)"):
+    with pytest.raises(ValueError, match=r"^grad_output \(must match the network's output\) should have shape \(5, 2\), got \(5, 3\)"):
         model.backward(cache, np.zeros((5, 3)))
     with pytest.raises(ValueError, match=r"grad_output.*shape \(5, 2\), got \(4, 2\)"):
         model.backward(cache, np.zeros((4, 2)))
     with pytest.raises(ValueError, match=r"grad_output.*shape \(5, 2\), got \(10,\)"):
         model.backward(cache, np.zeros(10))
-    with pytest.raises(TypeError, match="grad_output must hold numbers"):
+    with pytest.raises(TypeError, match="^grad_output must hold numbers"):
         model.backward(cache, "gradient")
+    with pytest.raises(ValueError, match=r"^grad_output must have 1 or 2 dimension\(s\), got shape \(5, 2, 1\)"):
+        model.backward(cache, np.zeros((5, 2, 1)))
+    deep = MLP.create([3, 4, 6, 2], ["tanh", "relu", "identity"], rng)  # the output's shape, not a hidden layer's
+    _, cache = deep.forward(np.zeros((5, 3)))
+    with pytest.raises(ValueError, match=r"should have shape \(5, 2\), got \(5, 6\)"):
+        deep.backward(cache, np.zeros((5, 6)))
 
 
 def _params(rng, sizes):
@@ -373,11 +382,11 @@ def _params(rng, sizes):
 
 
 BAD_PARAMS = {  # id: (change to a valid [3, 4, 2] network's params, its activations, message)
-    "b1 too short": (lambda p: dict(p, b1=np.zeros(3)), 2, r"b1 should have shape \(4,\), got \(3,\)"),
-    "b1 a row": (lambda p: dict(p, b1=np.zeros((1, 4))), 2, r"b1 should have shape \(4,\), got \(1, 4\)"),
-    "W2 mismatched": (lambda p: dict(p, W2=np.zeros((5, 2))), 2, r"W2 should have shape \(4, 'any'\), got \(5, 2\)"),
-    "W1 a vector": (lambda p: dict(p, W1=np.zeros(3)), 2, r"W1 should have shape \('any', 'any'\), got \(3,\)"),
-    "b2 missing": (lambda p: {k: v for k, v in p.items() if k != "b2"}, 2, r"params lacks 'b2' for layer 2 of 2"),
+    "b1 too short": (lambda p: dict(p, b1=np.zeros(3)), 2, r"^b1 should have shape \(4,\), got \(3,\)"),
+    "b1 a row": (lambda p: dict(p, b1=np.zeros((1, 4))), 2, r"^b1 should have shape \(4,\), got \(1, 4\)"),
+    "W2 mismatched": (lambda p: dict(p, W2=np.zeros((5, 2))), 2, r"^W2 should have shape \(4, 'any'\), got \(5, 2\)"),
+    "W1 a vector": (lambda p: dict(p, W1=np.zeros(3)), 2, r"^W1 should have shape \('any', 'any'\), got \(3,\)"),
+    "b2 missing": (lambda p: {k: v for k, v in p.items() if k != "b2"}, 2, r"^params lacks 'b2' for layer 2 of 2"),
     "W3 extra": (lambda p: dict(p, W3=np.zeros((2, 2))), 2, r"no layer uses"),
     "too few activations": (lambda p: p, 1, r"no layer uses"),
     "too many activations": (lambda p: p, 3, r"params lacks 'W3'"),
@@ -395,11 +404,11 @@ def test_params_with_wrong_shapes_or_keys_are_rejected(rng, change, depth, messa
 def test_params_that_are_not_numeric_arrays_are_rejected(rng):
     names = ["sigmoid", "identity"]
     params = _params(rng, [3, 4, 2])
-    with pytest.raises(TypeError, match=r"params\['W1'\] must be a NumPy array, got list"):
+    with pytest.raises(TypeError, match=r"^params\['W1'\] must be a NumPy array, got list"):
         MLP(dict(params, W1=params["W1"].tolist()), names)
-    with pytest.raises(TypeError, match=r"params\['b2'\] must hold numbers"):
+    with pytest.raises(TypeError, match=r"^params\['b2'\] must hold numbers"):
         MLP(dict(params, b2=np.array(["0", "0"])), names)
-    with pytest.raises(TypeError, match=r"params\['W2'\] must be real"):
+    with pytest.raises(TypeError, match=r"^params\['W2'\] must be real"):
         MLP(dict(params, W2=params["W2"] + 0j), names)
 
 
@@ -436,18 +445,24 @@ def test_the_checked_dense_doors_lead_to_the_layer_kernels(rng):
 def test_dense_layer_rejects_wrong_shapes_naming_both(rng):
     W = rng.normal(size=(4, 5))
     b = np.zeros(5)
-    with pytest.raises(ValueError, match=r"X.*shape \('any', 4\), got \(2, 3\)"):
+    with pytest.raises(ValueError, match=r"^X \(samples × inputs of this layer\) should have shape \('any', 4\), got \(2, 3\)"):
         dense_forward(np.zeros((2, 3)), W, b)
-    with pytest.raises(ValueError, match=r"b should have shape \(5,\), got \(4,\)"):
+    with pytest.raises(ValueError, match=r"^b should have shape \(5,\), got \(4,\)"):
         dense_forward(np.zeros((2, 4)), W, np.zeros(4))
-    with pytest.raises(ValueError, match=r"X must have 2 dimension"):
+    with pytest.raises(ValueError, match=r"^X must have 2 dimension"):
         dense_forward(np.zeros(4), W, b)
-    with pytest.raises(TypeError, match=r"b must hold numbers"):
+    with pytest.raises(TypeError, match=r"^b must hold numbers"):
         dense_forward(np.zeros((2, 4)), W, ["0"] * 5)
+    with pytest.raises(ValueError, match=r"^W must have 2 dimension"):
+        dense_forward(np.zeros((2, 4)), np.zeros(4), b)
+    with pytest.raises(TypeError, match=r"^W must hold numbers"):
+        dense_forward(np.zeros((2, 4)), [["a"] * 5] * 4, b)
+    with pytest.raises(ValueError, match=r"^grad_Z must have 2 dimension"):
+        dense_backward(np.zeros(5), dense_forward(np.zeros((2, 4)), W, b)[1])
     _, cache = dense_forward(np.zeros((2, 4)), W, b)
-    with pytest.raises(ValueError, match=r"grad_Z should have shape \(2, 5\), got \(2, 4\)"):
+    with pytest.raises(ValueError, match=r"^grad_Z should have shape \(2, 5\), got \(2, 4\)"):
         dense_backward(np.zeros((2, 4)), cache)
-    with pytest.raises(TypeError, match="grad_Z must hold numbers"):
+    with pytest.raises(TypeError, match="^grad_Z must hold numbers"):
         dense_backward("grad", cache)
     # array-likes are accepted, as everywhere else
     from_list = dense_backward(np.ones((2, 5)).tolist(), cache)
@@ -462,7 +477,7 @@ def test_dense_layer_rejects_wrong_shapes_naming_both(rng):
 def test_building_a_network_rejects_non_finite_parameters(rng, bad):
     params = MLP.create([3, 4, 2], ["tanh", "identity"], rng).params
     params["W2"][3, 1] = bad
-    with pytest.raises(ValueError, match=r"params\['W2'\] must be finite.*index \(3, 1\)"):
+    with pytest.raises(ValueError, match=r"^params\['W2'\] must be finite.*index \(3, 1\)"):
         MLP(params, ["tanh", "identity"])
 
 
@@ -471,9 +486,9 @@ def test_forward_rejects_non_finite_data_naming_the_first_bad_index(rng, bad):
     net = MLP.create([3, 4, 2], ["sigmoid", "identity"], rng)
     X = rng.normal(size=(5, 3))
     X[2, 1] = bad
-    with pytest.raises(ValueError, match=r"X must be finite.*index \(2, 1\)"):
+    with pytest.raises(ValueError, match=r"^X must be finite.*index \(2, 1\)"):
         net.forward(X)
-    with pytest.raises(ValueError, match=r"X must be finite"):
+    with pytest.raises(ValueError, match=r"^X must be finite"):
         net.loss_and_gradients(X, np.array([0, 1, 0, 1, 0]), losses.categorical_cross_entropy_from_logits)
 
 

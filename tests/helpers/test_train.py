@@ -53,8 +53,10 @@ def test_minibatches_are_shuffled_and_seeded():
 
 @pytest.mark.parametrize("batch_size", [0, -3, 2.5])
 def test_minibatches_reject_bad_batch_sizes(batch_size, rng):
-    with pytest.raises(ValueError, match="batch_size"):
+    with pytest.raises(ValueError, match="^batch_size must be a positive integer"):
         list(train.iterate_minibatches(10, batch_size, rng))
+    with pytest.raises(ValueError, match="^n_samples must be a positive integer"):
+        list(train.iterate_minibatches(batch_size, 10, rng))
 
 
 def test_accuracy_by_hand():
@@ -68,8 +70,14 @@ def test_accuracy_by_hand():
 
 
 def test_accuracy_checks_lengths():
-    with pytest.raises(ValueError, match="one row per sample"):
+    with pytest.raises(ValueError, match=r"^outputs and labels need one row per sample, got shapes \(3, 2\) and \(4,\)$"):
         train.accuracy(np.zeros((3, 2)), np.zeros(4))
+    with pytest.raises(ValueError, match=r"^outputs must have 1 or 2 dimension"):
+        train.accuracy(np.zeros((3, 2, 1)), np.zeros(3))
+    with pytest.raises(TypeError, match=r"^threshold must be a real number"):
+        train.accuracy(np.zeros(3), np.zeros(3), threshold="0")
+    with pytest.raises(ValueError, match=r"^labels of shape \(3, 2\) do not fit outputs of shape \(3, 1\)$"):
+        train.accuracy(np.zeros((3, 1)), np.zeros((3, 2)))  # one output, two label columns
 
 
 @pytest.mark.parametrize("call, error, message", [
@@ -250,7 +258,8 @@ def test_progress_bar_only_when_asked(rng, capsys):
     train.train(net, X, y, rng=rng, loss="binary_cross_entropy", epochs=2, batch_size=5)
     assert capsys.readouterr().err == ""
     train.train(net, X, y, rng=rng, loss="binary_cross_entropy", epochs=2, batch_size=5, progress=True)
-    assert "epoch" in capsys.readouterr().err
+    bar = capsys.readouterr().err
+    assert "epoch" in bar and "2/2" in bar  # counts epochs out of the total
 
 
 def test_bad_inputs_give_clear_errors(rng):
@@ -273,9 +282,9 @@ def test_bad_inputs_give_clear_errors(rng):
         train.train(net, X, y, X_val=X, **kwargs)
     with pytest.raises(ValueError, match=r"^l2 \(λ\) must be a finite number >= 0, got -1.0$"):
         train.train(net, X, y, l2=-1.0, **kwargs)
-    with pytest.raises(TypeError, match="lr must be a real number"):
+    with pytest.raises(TypeError, match="^lr must be a real number"):
         train.train(net, X, y, lr="0.1", **kwargs)
-    with pytest.raises(TypeError, match="l2 .* must be a real number"):
+    with pytest.raises(TypeError, match=r"^l2 \(λ\) must be a real number"):
         train.train(net, X, y, l2="0.1", **kwargs)
     with pytest.raises(TypeError, match="Generator"):
         train.train(net, X, y, rng=0, loss="binary_cross_entropy")
@@ -307,10 +316,23 @@ def test_single_output_accuracy_uses_the_threshold_its_output_needs(rng, output,
     assert history.train_accuracy[-1] == true_accuracy
 
 
+@pytest.mark.parametrize("output, loss, bias, accuracy", [
+    ("identity", "binary_cross_entropy", 0.5, 1.0),  # a logit above 0: class 1 (σ(0.5) ≈ 0.62)
+    ("identity", "mse", 0.3, 0.0),                   # a fit below ½: class 0
+    ("sigmoid", losses.mean_squared_error, -0.2, 0.0),  # a probability σ(−0.2) ≈ 0.45 < ½, whatever the loss
+])
+def test_single_output_threshold_between_0_and_1_decides_the_class(rng, output, loss, bias, accuracy):
+    """Every output is the bias (zero weights, a negligible rate): the threshold alone decides."""
+    X, y = rng.normal(size=(8, 2)), np.ones(8)
+    net = MLP({"W1": np.zeros((2, 1)), "b1": np.array([bias])}, [output])
+    history = train.train(net, X, y, rng=rng, loss=loss, lr=1e-12, epochs=1, batch_size=8)
+    assert history.train_accuracy == [accuracy]
+
+
 def test_own_loss_with_a_single_output_needs_a_stated_threshold(rng):
     X, y = blobs(rng, 40)
     net = MLP.create([2, 1], ["identity"], np.random.default_rng(0))
-    with pytest.raises(ValueError, match="decision_threshold"):
+    with pytest.raises(ValueError, match="^accuracy of a single output needs decision_threshold= with your own loss function: 0 if the output is a logit, 0.5 if it is a probability$"):
         train.train(net, X, y, rng=rng, loss=losses.mean_squared_error, epochs=1)
     history = train.train(net, X, y, rng=rng, loss=losses.mean_squared_error, epochs=5, lr=0.1,
                           decision_threshold=0.5)
@@ -325,7 +347,7 @@ def test_train_rejects_non_finite_data_naming_the_array_and_index(rng, argument,
     net = MLP.create([2, 3, 1], ["tanh", "identity"], np.random.default_rng(0))
     data = {"X": X, "y": y, "X_val": X.copy(), "net.params['W1']": net.params["W1"]}
     data[argument][(1, 0)[:data[argument].ndim]] = bad
-    with pytest.raises(ValueError, match=rf"{argument.replace('[', '.').replace(']', '.')} must be finite.*index \(1"):
+    with pytest.raises(ValueError, match=rf"^{argument.replace('[', '.').replace(']', '.')} must be finite.*index \(1"):
         train.train(net, X, y, X_val=data["X_val"], y_val=y, rng=rng, loss="binary_cross_entropy", epochs=1)
 
 
@@ -339,9 +361,9 @@ def test_a_diverging_run_is_recorded_not_refused(rng):
 
 
 def test_accuracy_of_nothing_is_an_error_not_nan():
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(ValueError, match="^outputs and labels are empty: accuracy needs at least one sample$"):
         train.accuracy(np.zeros((0, 1)), np.zeros(0))
-    with pytest.raises(ValueError, match=r"outputs must be finite.*index \(1, 0\)"):
+    with pytest.raises(ValueError, match=r"^outputs must be finite.*index \(1, 0\)"):
         train.accuracy(np.array([[0.1], [np.nan]]), np.array([0, 1]))
 
 
@@ -396,7 +418,7 @@ def test_recorders_append_one_value_per_epoch_after_its_steps(rng):
 def test_hooks_are_checked_at_entry(rng):
     X, y = blobs(rng, 20)
     net = MLP.create([2, 1], ["identity"], np.random.default_rng(0))
-    with pytest.raises(TypeError, match="gradient_transforms must be functions"):
+    with pytest.raises(TypeError, match="^gradient_transforms must be functions, got float$"):
         train.train(net, X, y, rng=rng, loss="binary_cross_entropy", gradient_transforms=[0.5])
     with pytest.raises(TypeError, match="^recorders' values must be functions, got str$"):
         train.train(net, X, y, rng=rng, loss="binary_cross_entropy", recorders={"w": "W1"})
@@ -426,9 +448,9 @@ def test_the_loop_steps_like_the_public_optimiser(name, rng):
 def test_labels_are_checked_once_at_entry(rng):
     X, y = blobs(rng, 20)
     net = MLP.create([2, 3], ["identity"], np.random.default_rng(0))
-    with pytest.raises(ValueError, match=r"y must lie in \[0, 2\]"):
+    with pytest.raises(ValueError, match=r"^y must lie in \[0, 2\]"):
         train.train(net, X, np.where(y == 1, 3, 0), rng=rng, epochs=1)
-    with pytest.raises(ValueError, match="y_val"):
+    with pytest.raises(ValueError, match=r"^y_val must lie in \[0, 2\]"):
         train.train(net, X, y, X_val=X, y_val=y + 5, rng=rng, epochs=1)
 
 

@@ -11,6 +11,8 @@ Run from the repository root, one module at a time, at the lowest CPU priority:
 
     .venv/bin/python tests/mutation/run.py              # every core module, then the report
     .venv/bin/python tests/mutation/run.py optim train  # some modules (the report keeps the rest)
+    .venv/bin/python tests/mutation/run.py --rerun losses  # its unjudged survivors, against today's tests
+    .venv/bin/python tests/mutation/run.py --collect train  # the mutants a stopped run got through
 
 It writes ``tests/mutation/REPORT.md``: the score per module and every surviving mutant with
 its diff and verdict. Scratch files go to ``build/mutation/``.
@@ -109,7 +111,11 @@ def run_module(module: str) -> float:
     """Run every mutant of one module; the wall time in seconds."""
     start = time.monotonic()
     command = ["nice", "-n", "19", str(MUTMUT), "run", "--max-children", str(CHILDREN), f"helpers.{module}.*"]
-    finished = subprocess.run(command, cwd=SCRATCH, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # mutmut forks a child per mutant: a BLAS worker thread holding a lock at the fork would
+    # leave the child waiting on it for ever (seen as timeouts), so the parent starts none
+    environment = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    finished = subprocess.run(command, cwd=SCRATCH, env=environment, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
     if finished.returncode != 0:
         sys.exit(f"mutmut failed on helpers/{module}.py:\n{finished.stderr[-3000:]}")
     return time.monotonic() - start
@@ -131,17 +137,82 @@ def import_time_functions(module: str) -> set[str]:
     return called & defined
 
 
-def retry_fresh(module: str, mutant: str) -> bool:
-    """Whether the module's own tests fail with ``mutant`` active from the first import on."""
-    tests = ROOT / "tests" / "helpers" / f"test_{module}.py"
-    selection = [str(tests.relative_to(ROOT))] if tests.exists() else list(TEST_SELECTION)
+def retry_fresh(module: str, mutant: str, folder: Path | None = None, selection: list[str] | None = None) -> bool:
+    """Whether the module's own tests (or ``selection``) fail with ``mutant`` active from the
+    first import on, run from ``folder`` (mutmut's copy by default, or ``rerun_folder``'s)."""
+    folder = folder or SCRATCH / "mutants"
+    if selection is None:
+        tests = ROOT / "tests" / "helpers" / f"test_{module}.py"
+        selection = [str(tests.relative_to(ROOT))] if tests.exists() else list(TEST_SELECTION)
     environment = dict(os.environ, MUTANT_UNDER_TEST=mutant, PYTHONPATH=".")
     command = ["nice", "-n", "19", sys.executable, "-m", "pytest", "-x", "-q", *PYTEST_ARGS, *selection]
     try:
-        finished = subprocess.run(command, cwd=SCRATCH / "mutants", env=environment, capture_output=True, timeout=600)
+        finished = subprocess.run(command, cwd=folder, env=environment, capture_output=True, timeout=600)
     except subprocess.TimeoutExpired:
         return True
     return finished.returncode != 0
+
+
+def rerun_folder(modules: list[str]) -> Path:
+    """Today's code and tests, with ``modules`` replaced by mutmut's mutants of today's code, in a
+    folder of its own (a run may be using mutants/). A function left unchanged keeps its mutants' names."""
+    folder = SCRATCH / "rerun"
+    if folder.exists():
+        shutil.rmtree(folder)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")
+    for part in ("helpers", "tests"):
+        shutil.copytree(ROOT / part, folder / part, ignore=ignore)
+    shutil.copy2(ROOT / "pyproject.toml", folder / "pyproject.toml")
+    shutil.copy2(SCRATCH / "setup.cfg", folder / "setup.cfg")
+    (folder / "mutants" / "helpers").mkdir(parents=True)
+    for module in modules:
+        leave_alone(folder / "helpers" / f"{module}.py", NOT_MUTATED.get(module, ()))
+    generate = ("import sys\nfrom pathlib import Path\nfrom mutmut.__main__ import create_mutants_for_file\n"
+                "for m in sys.argv[1:]:\n    create_mutants_for_file(Path(f'helpers/{m}.py'), Path(f'mutants/helpers/{m}.py'))")
+    subprocess.run([sys.executable, "-c", generate, *modules], cwd=folder, check=True, capture_output=True)
+    for module in modules:
+        shutil.copy2(folder / "mutants" / "helpers" / f"{module}.py", folder / "helpers" / f"{module}.py")
+    return folder
+
+
+def rerun_survivors(module: str, result: dict, verdicts: dict[str, str], folder: Path) -> dict:
+    """Run each unjudged survivor alone, in a fresh process, against today's tests: first the
+    module's own test file, then the tests mutmut chose for the function. A selection that fails
+    without any mutant (another change in progress) kills nothing. Killed ones leave the
+    survivors, and the note says so."""
+    stats = json.loads((SCRATCH / "mutants" / "mutmut-stats.json").read_text(encoding="utf-8"))
+    chosen = stats["tests_by_mangled_function_name"]
+    own = f"tests/helpers/test_{module}.py"
+    passes_clean: dict[tuple, bool] = {}
+
+    def kills(key: str, selection: list[str]) -> bool:
+        if tuple(selection) not in passes_clean:
+            passes_clean[tuple(selection)] = not retry_fresh(module, "no mutant", folder, selection)
+        return passes_clean[tuple(selection)] and retry_fresh(module, key, folder, selection)
+
+    killed = []
+    for key in [key for key in result["survivors"] if key not in verdicts]:
+        function = key.rpartition("__mutmut_")[0]
+        tests = sorted(test for test in chosen.get(function, ()) if not test.startswith(own))
+        if kills(key, [own]) or (tests and kills(key, tests)):
+            killed.append(key)
+            del result["survivors"][key]
+    result["killed"] += len(killed)
+    if killed:
+        note = (f"{len(killed)} survivors of this run were rerun one by one, each in a fresh process, "
+                f"against the code and tests of {time.strftime('%Y-%m-%d %H:%M')} and are killed")
+        result["note"] = "; ".join(filter(None, (result.get("note"), note)))
+    print(f"helpers/{module}.py: {len(killed)} survivors killed on rerun, {len(result['survivors'])} left", flush=True)
+    return result
+
+
+def save_result(module: str, result: dict) -> dict:
+    """Write one module's result into results.json, keeping what is there for the others (a
+    rerun may have updated them since this run started); the whole file, as now saved."""
+    results = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
+    results[module] = result
+    RESULTS.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    return results
 
 
 def exit_codes(module: str) -> dict[str, int]:
@@ -167,7 +238,9 @@ def diff_of(mutant: str, definitions: dict[str, str]) -> str:
 
 
 def summarise(module: str, seconds: float) -> dict:
-    codes = exit_codes(module)
+    """The module's result from mutmut's records; a run that was stopped counts only the mutants it ran."""
+    everything = exit_codes(module)
+    codes = {key: code for key, code in everything.items() if code is not None}
     at_import = {f"helpers.{module}.x_{name}__mutmut_" for name in import_time_functions(module)}
     codes = {key: code for key, code in codes.items()  # left alone (a run before NOT_MUTATED named them)
              if not any(f".xǁ{name}ǁ" in key or f".x_{name}__" in key for name in NOT_MUTATED.get(module, ()))}
@@ -176,12 +249,15 @@ def summarise(module: str, seconds: float) -> dict:
             codes[key] = 1 if retry_fresh(module, key) else code
     survivors = sorted((key for key, code in codes.items() if code not in KILLED_CODES), key=mutant_order)
     definitions = function_sources(module)
-    return {
+    result = {
         "mutants": len(codes),
         "killed": sum(code in KILLED_CODES for code in codes.values()),
         "seconds": round(seconds),
         "survivors": {key: {"exit_code": codes[key], "diff": diff_of(key, definitions)} for key in survivors},
     }
+    if len(codes) < len(everything):
+        result["note"] = f"partial: the run was stopped after {len(codes)} of its {len(everything)} mutants"
+    return result
 
 
 def mutant_order(key: str) -> tuple[str, int]:
@@ -243,7 +319,7 @@ def write_report(results: dict, verdicts: dict[str, str]) -> None:
 
 
 def main(argv: list[str]) -> None:
-    unknown = sorted(set(argv) - set(CORE_MODULES) - {"--report"})
+    unknown = sorted(set(argv) - set(CORE_MODULES) - {"--report", "--rerun", "--collect"})
     if unknown:
         sys.exit(f"not a core module: {', '.join(unknown)}; choose from {', '.join(CORE_MODULES)}")
     if not MUTMUT.exists():
@@ -253,6 +329,16 @@ def main(argv: list[str]) -> None:
     verdicts = {key: verdict for section in verdicts.values() for key, verdict in section.items()}
     if argv == ["--report"]:  # only rewrite REPORT.md from the saved results
         return write_report(results, verdicts)
+    if argv[:1] == ["--collect"]:  # a run that was stopped: what mutmut recorded in build/mutation/
+        since = (SCRATCH / "mutants" / "mutmut-stats.json").stat().st_mtime  # its mutants began then
+        for module in argv[1:]:
+            results = save_result(module, summarise(module, time.time() - since))
+        return write_report(results, verdicts)
+    if argv[:1] == ["--rerun"]:  # the last run's unjudged survivors, against today's tests
+        folder = rerun_folder(argv[1:])
+        for module in argv[1:]:
+            results = save_result(module, rerun_survivors(module, results[module], verdicts, folder))
+        return write_report(results, verdicts)
     modules = argv or list(CORE_MODULES)
     os.environ.setdefault("PYTHONHASHSEED", "0")
     prepare_scratch()
@@ -260,12 +346,12 @@ def main(argv: list[str]) -> None:
         print(f"helpers/{module}.py ...", end=" ", flush=True)
         seconds = run_module(module)
         previous = results.get(module, {}).get("survivors", {})
-        results[module] = summarise(module, seconds)
-        results[module]["killed_since_last_run"] = {
-            key: survivor["diff"] for key, survivor in previous.items() if key not in results[module]["survivors"]
+        result = summarise(module, seconds)
+        result["killed_since_last_run"] = {
+            key: survivor["diff"] for key, survivor in previous.items() if key not in result["survivors"]
         }
-        print(f"{results[module]['killed']}/{results[module]['mutants']} killed in {seconds:.0f} s", flush=True)
-        RESULTS.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+        print(f"{result['killed']}/{result['mutants']} killed in {seconds:.0f} s", flush=True)
+        results = save_result(module, result)
     write_report(results, verdicts)
 
 
