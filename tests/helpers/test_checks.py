@@ -10,7 +10,7 @@ import helpers
 import helpers.activations
 import helpers.network
 import helpers.neuron
-import helpers.viz.why_sigmoid
+import helpers.losses
 from helpers import checks
 from helpers.activations import ACTIVATIONS, get_activation
 from helpers.checks import DelegationError, reference_unavailable, substituted
@@ -297,7 +297,7 @@ def test_blocks_every_way_a_student_can_hold_the_reference():
          "def default(z, kept=sigmoid):\n    return kept(z)\n"
          "def closure():\n    kept = sigmoid\n    return lambda z: kept(z)\n", namespace)
     routes = {"imported": namespace["imported"], "default": namespace["default"], "closure": namespace["closure"](),
-              "alias": helpers.viz.why_sigmoid.sigmoid, "registry": get_activation("sigmoid").function}
+              "alias": helpers.losses.sigmoid, "registry": get_activation("sigmoid").function}
     for route, student in routes.items():
         with pytest.raises(DelegationError, match="reference this exercise asks you to write"):
             with reference_unavailable(REAL_SIGMOID):
