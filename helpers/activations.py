@@ -4,8 +4,8 @@ Every activation comes with two derivatives:
 
 * ``*_derivative(z)``: :math:`f'(z)` from the pre-activation, the form the maths uses;
 * ``*_derivative_from_output(a)``: the same number from :math:`a = f(z)`, the form
-  backpropagation uses, because the forward pass already cached ``a``
-  (e.g. :math:`\sigma'(z) = a(1 - a)`).
+  backpropagation uses, because the forward pass already cached ``a`` (for the activations
+  whose derivative the output alone determines).
 
 All functions work elementwise on arrays of any shape (rows = samples); the row-wise softmax
 of an output layer is in ``helpers.layers``.

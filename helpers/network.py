@@ -6,16 +6,12 @@ Rows are samples. Layer :math:`l` computes :math:`Z^{[l]} = A^{[l-1]} W^{[l]} + 
 spells the keys) and gradients come back in a dict with the same keys and shapes, so an
 optimiser can treat every parameter alike.
 
-Backward, for a layer with upstream gradient :math:`\partial C/\partial A^{[l]}`:
-
-.. math::
-    \delta^{[l]} = \frac{\partial C}{\partial A^{[l]}} \odot f_l'(Z^{[l]}),\quad
-    \frac{\partial C}{\partial W^{[l]}} = A^{[l-1]\top}\delta^{[l]},\quad
-    \frac{\partial C}{\partial b^{[l]}} = \textstyle\sum_i \delta^{[l]}_i,\quad
-    \frac{\partial C}{\partial A^{[l-1]}} = \delta^{[l]} W^{[l]\top}.
-
-:math:`f'` is read from the cached output :math:`A^{[l]}` where the activation allows it
-(σ' = a(1 − a)), else from :math:`Z^{[l]}` (SiLU, GELU): the cache keeps both.
+Backward, layer by layer from the output, each layer turns the upstream gradient
+:math:`\partial C/\partial A^{[l]}` into the gradients of its own weights and bias and the
+gradient :math:`\partial C/\partial A^{[l-1]}` it passes down (notebook 02 derives the formulas).
+The activation's derivative :math:`f'` is read from the cached output :math:`A^{[l]}` where the
+activation allows it (the sigmoid, tanh, the ReLUs), else from :math:`Z^{[l]}` (SiLU, GELU): the
+cache keeps both.
 """
 from __future__ import annotations
 

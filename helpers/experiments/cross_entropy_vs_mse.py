@@ -201,7 +201,7 @@ def two_layer_mistakes(X, Y, params: dict, cost: str) -> dict:
         return two_layer_cost(X, Y, probe, other)
 
     return {
-        "the hidden layer's error lacks sigma'(Z1) = A1 (1 - A1)": {
+        "the hidden layer's error lacks sigma'(Z1), the hidden sigmoid's derivative": {
             W1: X.T @ hidden_error, b1: hidden_error.sum(axis=0)},
         f"these are the gradients of the {other} cost: check which output error you use for {cost!r}":
             {key: numerical_gradient(other_cost, value) for key, value in probe.items()},

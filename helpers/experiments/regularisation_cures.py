@@ -26,6 +26,7 @@ import numpy as np
 from helpers import datasets
 from helpers.experiments import regularisation as regularisation_experiment
 from helpers._validate import as_float_array, check_count, check_positive, check_probability
+from helpers.gradcheck import numerical_gradient
 from helpers.losses import categorical_cross_entropy_from_logits
 from helpers.regularisation import (EarlyStopping, add_gradients, is_weight, l1_gradient, l1_penalty, l2_gradient,
                                     l2_penalty)
@@ -78,7 +79,11 @@ def dropout_l2_cost(X, labels, params, keep, drop_probability, lam, n) -> float:
 def dropout_l2_gradients(X, labels, params, keep, drop_probability, lam, n) -> dict:
     """The gradient of ``dropout_l2_cost`` with respect to W1, b1, W2 and b2 (a new dict)."""
     X, keep, p, lam, n = _exercise_inputs(X, keep, drop_probability, lam, n)
-    return _gradients(X, labels, params, keep, p, lam, n)
+    Z, dropped, logits = _forward(X, params, keep, p)
+    grad_logits = categorical_cross_entropy_from_logits(logits, labels)[1]
+    grad_Z = grad_logits @ params["W2"].T * keep / (1.0 - p) * (Z > 0)
+    data = {"W1": X.T @ grad_Z, "b1": grad_Z.sum(axis=0), "W2": dropped.T @ grad_logits, "b2": grad_logits.sum(axis=0)}
+    return {key: grad + lam / n * params[key] if is_weight(key) else grad for key, grad in data.items()}
 
 
 PENALTY_TWICE = ("the penalty's part is twice too large: the cost has λ/(2n) Σ w², and the 2 that comes "
@@ -91,14 +96,35 @@ NO_RELU_DERIVATIVE = "you left out the ReLU's derivative between the hidden acti
 PENALISED_BIASES = "you added a penalty gradient to a bias: only the weights W are in the penalty"
 
 
-def wrong_derivations(X, labels, params, keep, drop_probability, lam, n) -> dict:
-    """The usual wrong results of exercise E, each a gradient dict under the sentence a test cell shows."""
+def wrong_derivations(X, labels, params, keep, drop_probability, lam, n, right) -> dict:
+    """The usual wrong results of exercise E, each a gradient dict under the sentence a test cell shows,
+    built on the ``right`` gradients that the test expects (not on ``dropout_l2_gradients``: a student's
+    copy of helpers lacks it before 04's deadline)."""
     X, keep, p, lam, n = _exercise_inputs(X, keep, drop_probability, lam, n)
-    ones = np.ones_like(keep)
-    wrong = {PENALTY_TWICE: dict(penalty_factor=2.0), UNSCALED_MASK: dict(mask=keep),
-             NO_MASK: dict(mask=ones / (1.0 - p)), NO_RELU_DERIVATIVE: dict(relu_derivative=False),
-             PENALISED_BIASES: dict(penalise_biases=True)}
-    return {message: _gradients(X, labels, params, keep, p, lam, n, **options) for message, options in wrong.items()}
+    right = {key: np.asarray(grad, dtype=float) for key, grad in right.items()}
+    decay = {key: lam / n * value for key, value in params.items()}
+    # without 1/(1 - p) the hidden layer's data gradient shrinks by 1 - p; the penalty's part stays
+    unscaled = {"W1": (right["W1"] - decay["W1"]) * (1.0 - p) + decay["W1"], "b1": right["b1"] * (1.0 - p)}
+    return {PENALTY_TWICE: {key: grad + decay[key] if is_weight(key) else grad for key, grad in right.items()},
+            UNSCALED_MASK: {**right, **unscaled},
+            NO_MASK: _hidden_layer_mistake(X, labels, params, keep, p, lam, n, right, mask=1.0 / (1.0 - p),
+                                           activation=lambda Z: np.maximum(Z, 0.0)),
+            NO_RELU_DERIVATIVE: _hidden_layer_mistake(X, labels, params, keep, p, lam, n, right,
+                                                      mask=keep / (1.0 - p), activation=lambda Z: Z),
+            PENALISED_BIASES: {key: grad if is_weight(key) else grad + decay[key] for key, grad in right.items()}}
+
+
+def _hidden_layer_mistake(X, labels, params, keep, p, lam, n, right, *, mask, activation) -> dict:
+    """``right`` with the first layer's gradients of a wrong backward pass, which sends the output error
+    back through ``mask`` and ``activation``'s derivative: finite differences of a stand-in cost that is
+    linear in the output error (held fixed) and has exactly that gradient."""
+    grad_logits = categorical_cross_entropy_from_logits(_forward(X, params, keep, p)[2], labels)[1]
+    W1, b1 = np.array(params["W1"], dtype=float), np.array(params["b1"], dtype=float)
+
+    def stand_in():
+        return float(np.sum(grad_logits * (activation(X @ W1 + b1) * mask @ params["W2"])))
+
+    return {**right, "W1": numerical_gradient(stand_in, W1) + lam / n * W1, "b1": numerical_gradient(stand_in, b1)}
 
 
 def _exercise_inputs(X, keep, drop_probability, lam, n):
@@ -114,18 +140,6 @@ def _forward(X, params, keep, p):
     Z = X @ params["W1"] + params["b1"]
     dropped = np.maximum(Z, 0.0) * keep / (1.0 - p)
     return Z, dropped, dropped @ params["W2"] + params["b2"]
-
-
-def _gradients(X, labels, params, keep, p, lam, n, *, penalty_factor=1.0, mask=None, relu_derivative=True,
-               penalise_biases=False) -> dict:
-    """Exercise E's gradient; the options make each wrong derivation of ``wrong_derivations``."""
-    Z, dropped, logits = _forward(X, params, keep, p)
-    grad_logits = categorical_cross_entropy_from_logits(logits, labels)[1]
-    mask = keep / (1.0 - p) if mask is None else mask
-    grad_Z = grad_logits @ params["W2"].T * mask * ((Z > 0) if relu_derivative else 1.0)
-    data = {"W1": X.T @ grad_Z, "b1": grad_Z.sum(axis=0), "W2": dropped.T @ grad_logits, "b2": grad_logits.sum(axis=0)}
-    return {key: grad + penalty_factor * lam / n * params[key] if penalise_biases or is_weight(key) else grad
-            for key, grad in data.items()}
 
 
 # --- more data for free -------------------------------------------------------------------------

@@ -128,7 +128,7 @@ def bump_network_gradients(params: dict, x, y) -> dict:
 
 
 DROPPED_SLOPE = "you left out σ′(z): a hidden output σ(w x + b) changes with w and b through σ′(w x + b)"
-SLOPE_OF_OUTPUT = "you evaluated σ′ at the hidden output a = σ(z) instead of at z (σ′(z) = a(1 − a))"
+SLOPE_OF_OUTPUT = "you evaluated σ′ at the hidden output a = σ(z) instead of at z"
 DROPPED_INPUT = "you left out x: z = w x + b changes with w at the rate x (and with b at the rate 1)"
 PRE_ACTIVATION = "you used z = w x + b where the output uses the hidden output a = σ(z)"
 

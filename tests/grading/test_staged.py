@@ -8,6 +8,7 @@ functions by their normalised AST, to find a copy however it was renamed.
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 import subprocess
 import sys
@@ -180,3 +181,111 @@ def test_the_sigmoid_costs_output_errors_and_value_are_answers_until_their_deadl
     found = {line.removesuffix(" is a stub") for line in done.stdout.splitlines() if line.endswith(" is a stub")}
     assert found == stubs, done.stdout
     assert sum(line.endswith(" works") for line in done.stdout.splitlines()) == 4 - len(stubs), done.stdout
+
+
+_INIT_VARIANCE_ROUTES = textwrap.dedent("""
+    import numpy as np
+    from helpers import activations, init
+    from helpers.experiments import init_variance as iv
+    from helpers.network import MLP
+    case = np.random.default_rng(54)
+    X = case.normal(size=(6, 4))
+    weights = [case.normal(size=(4, 4)) for _ in range(3)]
+    G = case.normal(size=(6, 4))
+
+    def forward():  # the course's MLP, zero biases: not an answer of 05
+        params = {}
+        for layer, W in enumerate(weights, start=1):
+            params.update({f"W{layer}": W, f"b{layer}": np.zeros(4)})
+        return MLP(params, ["tanh"] * 3).forward(X)[1]
+
+    def by_private_chain():
+        cache, record = forward(), activations.get_activation("tanh")
+        local = [iv._local_derivative(record, Z, A) for Z, A in zip(cache.pre_activations, cache.layer_outputs)]
+        return iv._chain(local, weights, G)
+
+    routes = {"lecun by _normal_with": lambda: init._normal_with("lecun", 7, 5, np.random.default_rng(0)),
+              "deltas by errors_by_network": lambda: iv.errors_by_network(iv.network_forward(X, weights, "tanh"),
+                                                                          weights, "tanh", G),
+              "deltas by _chain": by_private_chain,
+              "wrong derivations": lambda: iv.wrong_derivations(X, weights, "tanh", G)}
+    for name, route in routes.items():
+        try:
+            route()
+            print(name, "works")
+        except (AttributeError, NotImplementedError):
+            print(name, "is gone")
+""")
+
+
+@pytest.mark.parametrize("absent", [lambda: references.absent_through("05_init_variance"),
+                                    lambda: references.absent_while_grading("05_init_variance")],
+                         ids=["bundle 5", "grading 05"])
+def test_no_kept_function_computes_05s_initialisers_or_backward_pass(tmp_path, absent):
+    # The review's routes: a private helper that LeCun's initialiser shared with the early tools,
+    # and the δ's through the MLP or through private helpers that a known-mistake function kept.
+    owners = references.owners()
+    staged.write(HELPERS, tmp_path, {name: owners.get(name, FIRST) for name in absent()}, staged.BEFORE_DEADLINE)
+    done = _run(_INIT_VARIANCE_ROUTES, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert [line for line in done.stdout.splitlines() if line.endswith(" works")] == [], done.stdout
+
+
+_LEAKED_ROUTES = textwrap.dedent("""
+    import numpy as np
+    from helpers.experiments import regularisation, regularisation_cures as cures, why_sigmoid
+    case = np.random.default_rng(4)
+    X, labels, keep = case.normal(size=(5, 3)), case.integers(0, 3, size=5), np.ones((5, 4))
+    params = {"W1": case.normal(size=(3, 4)), "b1": np.zeros(4), "W2": case.normal(size=(4, 3)), "b2": np.zeros(3)}
+    routes = {"04's backward pass by _gradients": lambda: cures._gradients(X, labels, params, keep, 0.5, 1.0, 5),
+              "04's backward pass": lambda: cures.dropout_l2_gradients(X, labels, params, keep, 0.5, 1.0, 5),
+              "03's gradient by the regularisation loop": lambda: regularisation._softmax_cross_entropy(X, labels),
+              "01's wrong derivations": lambda: why_sigmoid.neuron_wrong_derivations(X, np.ones(5), np.ones(3), 0.0)}
+    for name, route in routes.items():
+        try:
+            route()
+            print(name, "works")
+        except (AttributeError, NotImplementedError):
+            print(name, "is gone")
+    zero = {key: np.zeros_like(value) for key, value in params.items()}  # the visible test passes the right result
+    try:
+        print("04's known mistakes", len(cures.wrong_derivations(X, labels, params, keep, 0.5, 1.0, 5, zero)))
+    except NotImplementedError:  # they need 03's cross-entropy gradient, as 04's exercise does
+        print("04's known mistakes wait for 03's answers")
+""")
+
+
+@pytest.mark.parametrize("absent, working", [
+    (lambda: references.absent_through(FIRST), set()),
+    (lambda: references.absent_through("03_softmax"), {"01's wrong derivations"}),
+    (lambda: references.absent_through("04_regularisation"),
+     {"01's wrong derivations", "03's gradient by the regularisation loop"}),
+    (lambda: references.absent_while_grading("04_regularisation"),
+     {"01's wrong derivations", "03's gradient by the regularisation loop"}),
+], ids=["bundle 1", "bundle 3", "bundle 4", "grading 04"])
+def test_no_kept_function_computes_the_answers_of_01_03_or_04_before_their_deadline(tmp_path, absent, working):
+    # The review's routes: 04's backward pass kept alive by its known-mistake helper, 03's cross-entropy
+    # gradient copied into the regularisation loop, and a known-mistake helper one token from 01's answer.
+    owners = references.owners()
+    staged.write(HELPERS, tmp_path, {name: owners.get(name, FIRST) for name in absent()}, staged.BEFORE_DEADLINE)
+    done = _run(_LEAKED_ROUTES, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert {line.removesuffix(" works") for line in done.stdout.splitlines() if line.endswith(" works")} == working
+    assert ("04's known mistakes 5" in done.stdout) == ("03's gradient by the regularisation loop" in working)
+
+
+_SIGMOID_SLOPE = re.compile(r"(σ|sigma|\\sigma)['′](\(z\))?\s*=\s*a\s*\(1\s*[-−]\s*a\)|A1 \(1 - A1\)")
+
+
+def test_bundle_1_states_no_formula_of_01_or_02_in_its_text(tmp_path):
+    # σ'(z) in terms of the output is 01's exercise A: no docstring, comment or message of bundle 1 says it,
+    # the known mistakes of exercise B, one token from its answer, are a stub, and the network's docstring
+    # leaves a layer's backward pass (02's exercise C) to the notebook.
+    owners = references.owners()
+    absent = {name: owners.get(name, FIRST) for name in references.absent_through(FIRST)}
+    folder = staged.write(HELPERS, tmp_path, absent, staged.BEFORE_DEADLINE)
+    stating = [f"{path.relative_to(folder)}:{number}" for path in sorted(folder.rglob("*.py"))
+               for number, line in enumerate(path.read_text().splitlines(), start=1) if _SIGMOID_SLOPE.search(line)]
+    assert stating == []
+    assert "derivative(a)" not in (folder / "experiments" / "why_sigmoid.py").read_text()
+    assert r"\top" not in (folder / "network.py").read_text()

@@ -168,13 +168,56 @@ def test_dropout_l2_cost_needs_no_answer_of_notebook_04(monkeypatch):
 def test_each_wrong_derivation_differs_where_its_mistake_acts():
     case = _dropout_l2_case(4)
     right = regularisation_cures.dropout_l2_gradients(*case)
-    wrong = regularisation_cures.wrong_derivations(*case)
+    wrong = regularisation_cures.wrong_derivations(*case, right)
     changed = {message: {key for key in right if not np.allclose(grads[key], right[key])} for message, grads in wrong.items()}
     assert changed == {regularisation_cures.PENALTY_TWICE: {"W1", "W2"},
                        regularisation_cures.UNSCALED_MASK: {"W1", "b1"},
                        regularisation_cures.NO_MASK: {"W1", "b1"},
                        regularisation_cures.NO_RELU_DERIVATIVE: {"W1", "b1"},
                        regularisation_cures.PENALISED_BIASES: {"b1", "b2"}}
+
+
+def _wrong_backward(X, labels, params, keep, p, lam, n, *, penalty_factor=1.0, mask=None, relu_derivative=True,
+                    penalise_biases=False):
+    """Each wrong backward pass written out, independently of wrong_derivations' finite differences."""
+    Z = X @ params["W1"] + params["b1"]
+    dropped = np.maximum(Z, 0.0) * keep / (1 - p)
+    probabilities = np.exp(dropped @ params["W2"] + params["b2"])
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    grad_logits = (probabilities - np.eye(probabilities.shape[1])[labels]) / len(labels)
+    mask = keep / (1 - p) if mask is None else mask
+    grad_Z = grad_logits @ params["W2"].T * mask * ((Z > 0) if relu_derivative else 1.0)
+    data = {"W1": X.T @ grad_Z, "b1": grad_Z.sum(axis=0), "W2": dropped.T @ grad_logits, "b2": grad_logits.sum(axis=0)}
+    return {key: grad + penalty_factor * lam / n * params[key] if penalise_biases or key.startswith("W") else grad
+            for key, grad in data.items()}
+
+
+@pytest.mark.parametrize("seed, p", [(6, 0.4), (7, 0.0), (8, 0.75)])
+def test_wrong_derivations_are_the_wrong_backward_passes_they_name(seed, p):
+    case = _dropout_l2_case(seed, p)
+    X, labels, params, keep = case[:4]
+    options = {regularisation_cures.PENALTY_TWICE: dict(penalty_factor=2.0),
+               regularisation_cures.UNSCALED_MASK: dict(mask=keep),
+               regularisation_cures.NO_MASK: dict(mask=np.ones_like(keep) / (1 - p)),
+               regularisation_cures.NO_RELU_DERIVATIVE: dict(relu_derivative=False),
+               regularisation_cures.PENALISED_BIASES: dict(penalise_biases=True)}
+    wrong = regularisation_cures.wrong_derivations(*case, _wrong_backward(*case))
+    assert set(wrong) == set(options)
+    for message, option in options.items():
+        expected = _wrong_backward(*case, **option)
+        for key in params:
+            np.testing.assert_allclose(wrong[message][key], expected[key], rtol=1e-6, atol=1e-9,
+                                       err_msg=f"{message}: {key}")
+
+
+def test_wrong_derivations_follow_the_right_gradients_they_are_given():
+    """They are built on the right result they are passed, so the module needs no right backward pass of its own."""
+    case = _dropout_l2_case(9)
+    right = _wrong_backward(*case)
+    shifted = {key: grad + 1.0 for key, grad in right.items()}
+    by_right, by_shifted = (regularisation_cures.wrong_derivations(*case, given) for given in (right, shifted))
+    for message in by_right:
+        np.testing.assert_allclose(by_shifted[message]["W2"], by_right[message]["W2"] + 1.0, err_msg=message)
 
 
 @pytest.mark.parametrize("keep, p, lam, n, message", [(np.full((5, 6), 0.5), 0.4, 2.0, 10, "keep must hold 0"),
