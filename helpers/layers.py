@@ -1,12 +1,8 @@
 r"""The dense layer, forward and backward side by side, with an explicit cache contract.
 
 Rows are samples: :math:`Z = X W + b`. Backward, from the upstream gradient
-:math:`G = \partial C/\partial Z`:
-
-.. math::
-    \frac{\partial C}{\partial W} = X^\top G,\quad
-    \frac{\partial C}{\partial b} = \textstyle\sum_i G_i,\quad
-    \frac{\partial C}{\partial X} = G W^\top.
+:math:`G = \partial C/\partial Z`, it returns the gradients with respect to W, b and X
+(notebook 02 derives them).
 
 Both functions also run many models at once along leading axes (``np.matmul`` broadcasting):
 X (..., n, fan_in) or one shared (n, fan_in); W (..., fan_in, fan_out); b (..., fan_out) or

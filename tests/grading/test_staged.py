@@ -289,3 +289,4 @@ def test_bundle_1_states_no_formula_of_01_or_02_in_its_text(tmp_path):
     assert stating == []
     assert "derivative(a)" not in (folder / "experiments" / "why_sigmoid.py").read_text()
     assert r"\top" not in (folder / "network.py").read_text()
+    assert r"X^\top G" not in (folder / "layers.py").read_text()
