@@ -46,18 +46,18 @@ def _name(student: Callable) -> str:
     return getattr(student, "__name__", "this function")
 
 
-def _unwritten(student: Callable, error: NotImplementedError) -> str:
-    """The exercise that raised ``error``: the innermost function of the notebook (the student's
-    namespace) on its way, so that ``train_neuron`` calling an unwritten ``neuron_gradients``
-    names ``neuron_gradients``."""
-    namespace, name = getattr(student, "__globals__", None), _name(student)
-    frame = error.__traceback__
-    while frame is not None:
-        code = frame.tb_frame.f_code
-        if namespace is not None and frame.tb_frame.f_globals is namespace and not code.co_name.startswith("<"):
-            name = code.co_name
-        frame = frame.tb_next
-    return name
+def _unwritten(student: Callable, error: NotImplementedError) -> str | None:
+    """The exercise that raised ``error``: the notebook function (the student's namespace) that
+    raised it itself, so that ``train_neuron`` calling an unwritten ``neuron_gradients`` names
+    ``neuron_gradients``; None when it came from elsewhere (a stub of the course's answer that
+    the student's code called: its own message says what to do)."""
+    namespace, last = getattr(student, "__globals__", None), error.__traceback__
+    while last is not None and last.tb_next is not None:
+        last = last.tb_next
+    code = last.tb_frame.f_code if last is not None else None
+    if code is None or code.co_name.startswith("<") or last.tb_frame.f_globals is not namespace:
+        return None
+    return code.co_name
 
 
 def _unfinished(exercise: str) -> ExerciseUnfinished:
@@ -109,6 +109,12 @@ def _remember_stopped_cell(exercise: str) -> None:
     shell.set_custom_exc((NameError,), _explain_name_error)
 
 
+def _forget(exercise: str) -> None:
+    """``exercise`` runs now: names that waited on it wait no more (a NameError is then the cell's own)."""
+    for name in [name for name, waiting_on in _waiting.items() if waiting_on == exercise]:
+        del _waiting[name]
+
+
 def _explain_name_error(shell, etype, value, tb, tb_offset=None):
     last = tb
     while last is not None and last.tb_next is not None:
@@ -145,9 +151,14 @@ def attempt(student: Callable, reference: Callable, *args, **kwargs):
     Any other error is the student's to see, so it is not hidden.
     """
     try:
-        return student(*args, **kwargs)
+        result = student(*args, **kwargs)
     except NotImplementedError as error:
         exercise = _unwritten(student, error)
+        if exercise is None:
+            raise
+    else:
+        _forget(_name(student))
+        return result
     return _reference_or_stop(exercise, reference, *args, **kwargs)
 
 
@@ -162,7 +173,10 @@ def student_or_reference(student: Callable, reference: Callable, *probe_args, **
         student(*probe_args, **probe_kwargs)
     except NotImplementedError as error:
         exercise = _unwritten(student, error)
+        if exercise is None:
+            raise
     else:
+        _forget(_name(student))
         return student
     if reference is not None:
         _reference_or_stop(exercise, reference, *probe_args, **probe_kwargs)

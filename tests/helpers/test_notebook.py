@@ -171,6 +171,24 @@ def test_the_stop_names_the_exercise_that_is_not_written(shell, capsys):
     assert "neuron_gradients is not written yet" in capsys.readouterr().out
 
 
+def test_once_the_exercise_runs_its_names_wait_no_more(shell, capsys):
+    shell.run_cell("fits = attempt(train_neuron, absent_reference, 1)", store_history=True)
+    shell.run_cell("def train_neuron(x):\n    return x", store_history=True)
+    shell.run_cell("probe = attempt(train_neuron, absent_reference, 1)", store_history=True)
+    capsys.readouterr()
+    shell.run_cell("print(fits)", store_history=True)  # fits was never computed: an ordinary NameError now
+    shown = capsys.readouterr().out
+    assert "name 'fits' is not defined" in shown and "not computed yet" not in shown
+
+
+def test_a_stub_the_students_own_code_calls_shows_its_own_message(shell):
+    shell.run_cell("def my_softmax(z):\n    return absent_reference(z)\n\n"
+                   "def train2(z):\n    return my_softmax(z)", store_history=True)
+    stopped = shell.run_cell("out = attempt(train2, reference, 1)", store_history=True)
+    assert type(stopped.error_in_exec) is NotImplementedError  # not "finish my_softmax (the exercise above)"
+    assert "course's own answer" in str(stopped.error_in_exec)
+
+
 # --- is_absent: what a staged copy lists in helpers/_absent.py ------------------------------
 
 def test_is_absent_reads_the_copys_list(monkeypatch):
