@@ -57,11 +57,11 @@ STUDENTS, QUICK_STUDENTS = 40, 2
 def class_notebooks(root: Path, assignment: str) -> list:
     """The well-behaved example submissions of one assignment, as notebooks.
 
-    From ENGINE's generator (``grading.engine.examples``) where it is there, else the correct
+    From ENGINE's generator (``grading.engine.calling.examples``) where it is there, else the correct
     answer, the blank release and each common mistake of ``mistakes.yml``.
     """
     try:
-        from grading.engine import examples
+        from grading.engine.calling import examples
     except ImportError:
         return _basic_examples(root, assignment)
     kept = [example.notebook for example in examples.build(assignment, root=root)

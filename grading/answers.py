@@ -1,7 +1,7 @@
 """The answers of an assignment as code shapes, and where a folder holds one.
 
 An answer is a function: one that a solution's answer cell defines, or a ``helpers``
-function that the hidden tests name as the reference (``grading.engine.references``).
+function that the hidden tests name as the reference (``grading.engine.calling.references``).
 ``fingerprint`` normalises a function's AST: its name, docstring, annotations and
 decorators dropped, every identifier renamed by order of first use, constants kept, so
 that a renamed or re-commented copy has the same fingerprint as the original.
@@ -18,9 +18,9 @@ import json
 from pathlib import Path
 
 from grading import course
-from grading.engine import references
-from grading.engine.names import locked_parse
-from grading.engine.repair import role
+from grading.engine.calling import references
+from grading.engine.calling.names import locked_parse
+from grading.engine.calling.repair import role
 
 MIN_NODES = 25
 

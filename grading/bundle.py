@@ -16,7 +16,7 @@
 
 A bundle is staged: ``build(through=N)`` (default: the first assignment) ships the notebooks up
 to assignment N and a ``helpers`` in which every reference of assignment N and later
-(``grading.engine.references``) is a stub that says so (``grading.engine.staged``), but for the
+(``grading.engine.calling.references``) is a stub that says so (``grading.engine.calling.staged``), but for the
 early tools an earlier notebook needs (``references.EARLY_TOOLS``); the references of earlier
 assignments, whose deadlines have passed, are there for the experiments that use them. Every
 notebook of bundle N runs in it (``tests/course/test_staged_bundles.py``): a visible test
@@ -37,7 +37,7 @@ import zipfile
 from pathlib import Path
 
 from grading import answers, course
-from grading.engine import references, staged
+from grading.engine.calling import references, staged
 from grading.feedback import join_source, marked_lines, notebook_text
 
 NAME = "why-nn-student"

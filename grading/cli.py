@@ -97,7 +97,7 @@ def write_example_class(root: Path, out: Path, assignments: list[str] | None = N
     common mistakes, cheats, damaged notebooks) in nbgrader's submitted layout under ``out``."""
     import nbformat
 
-    from grading.engine import examples
+    from grading.engine.calling import examples
 
     count = 0
     for assignment in assignments or course.assignments(root):

@@ -38,8 +38,8 @@ from pathlib import Path
 import nbformat
 
 from grading import course
-from grading.engine.names import locked_parse
-from grading.engine.repair import nbgrader, role
+from grading.engine.calling.names import locked_parse
+from grading.engine.calling.repair import nbgrader, role
 
 K = 8
 WINDOW = 4

@@ -27,7 +27,7 @@ from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
 from grading import bundle, course
-from grading.engine.repair import role
+from grading.engine.calling.repair import role
 
 STUDENT_STOPS = ("(the exercise above) to run this cell", "is not computed yet: a cell above stopped")
 UNWRITTEN = ("NotImplementedError", "ExerciseUnfinished")

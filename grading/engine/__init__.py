@@ -17,16 +17,24 @@ process guards anything, so there is nothing there to switch off; what a submiss
 (reaching the engine, introspection, file and process access, other course code) is flagged
 for a human by the static scan.
 
-Modules: ``core`` (``grade_submission``: reads the notebooks, hands the job to a grader process),
-``repair`` (maps the submission onto the course's cells), ``static`` (flags suspicious code),
-``names`` (what a cell imports, reads and binds, and which cells grading needs), ``references``
-(which helpers functions answer which assignment) and ``staged`` (a helpers without them),
-``sandbox`` (how the student's process is started), ``graders`` (warm grader processes, kept
-between submissions), ``grader`` (the grader process), ``link`` and ``proxy`` (its end of the student's
-process), ``student`` and ``capture`` (the student's process), ``wire`` (all the two share),
-``outputs`` and ``feedback`` (the feedback notebook), ``examples`` (example submissions).
+Three folders, by trust:
+
+* ``calling/`` (the instructor's process): ``core`` (``grade_submission``: reads the notebooks,
+  hands the job to a grader process), ``repair`` (maps the submission onto the course's cells),
+  ``static`` (flags suspicious code), ``names`` (what a cell imports, reads and binds, and which
+  cells grading needs), ``references`` (which helpers functions answer which assignment) and
+  ``staged`` (a helpers without them), ``graders`` (warm grader processes, kept between
+  submissions), ``feedback`` (the feedback notebook), ``results`` (what grading produces),
+  ``examples`` (example submissions);
+* ``grader/`` (the grader process, trusted, ``python -m grading.engine.grader``): ``__main__``
+  (runs the course's setup and test cells), ``sandbox`` (how the student's process is started),
+  ``link`` and ``proxy`` (its end of the student's process), ``outputs`` (the student's outputs,
+  rebuilt safe);
+* ``student/`` (the student's process, untrusted: the only engine files the sandbox holds,
+  mounted read-only, importing nothing from the course): ``student``, ``capture``, and ``wire``
+  (all that the grader and the student's process share).
 """
-from .results import CellResult, Flag, Limits, SubmissionResult
+from .calling.results import CellResult, Flag, Limits, SubmissionResult
 
 __all__ = ["CellResult", "Flag", "Limits", "SubmissionResult", "grade_submission"]
 
@@ -35,7 +43,7 @@ def __getattr__(name: str):
     # Imported on first use: the grader process imports this package too, and needs
     # neither nbformat nor anything else of the calling side (nbformat alone takes seconds).
     if name == "grade_submission":
-        from .core import grade_submission
+        from .calling.core import grade_submission
 
         return grade_submission
     raise AttributeError(name)

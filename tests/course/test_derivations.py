@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from grading import course
-from grading.engine.repair import nbgrader, role
+from grading.engine.calling.repair import nbgrader, role
 
 ASSIGNMENTS = course.assignments()
 DERIVED_SHARE = 0.5       # of the course's autograded points

@@ -22,8 +22,9 @@ import nbformat
 import pytest
 
 from grading import course
-from grading.engine import Limits, examples, grade_submission
-from grading.engine.repair import nbgrader, role
+from grading.engine import Limits, grade_submission
+from grading.engine.calling import examples
+from grading.engine.calling.repair import nbgrader, role
 
 pytestmark = pytest.mark.notebook
 LIMITS = Limits(cell_timeout_s=30.0, notebook_timeout_s=180.0)

@@ -1,6 +1,6 @@
 """The sandboxed grader (grading.engine) against submissions whose grades we know.
 
-For 01_why_sigmoid, the whole example class (grading/engine/examples.py): correct and
+For 01_why_sigmoid, the whole example class (grading/engine/calling/examples.py): correct and
 alternative answers earn full marks, a blank notebook 0, each common mistake loses exactly
 its test cell, no cheat earns the points it targets and each is flagged, and submissions
 that exit, loop or flood their output are graded within their limits. The feedback never
@@ -28,10 +28,12 @@ import numpy as np
 import pytest
 
 from grading import course
-from grading.engine import (Flag, Limits, SubmissionResult, examples, grade_submission, graders, names, sandbox,
-                            static, wire)
-from grading.engine.link import Link, Remote, SubmissionStopped
-from grading.engine.wire import copy_back
+from grading.engine import Flag, Limits, SubmissionResult, grade_submission
+from grading.engine.calling import examples, graders, names, static
+from grading.engine.grader import sandbox
+from grading.engine.student import wire
+from grading.engine.grader.link import Link, Remote, SubmissionStopped
+from grading.engine.student.wire import copy_back
 
 ROOT = course.REPO_ROOT
 FIRST = "01_why_sigmoid"
@@ -427,7 +429,7 @@ def test_static_scan_flags_each_kind():
         "checks = grading\nchecks.check_array = print": "module-attribute-assignment",
         "import __main__": "engine",
         "import wire": "engine",
-        "from grading.engine import link": "engine",
+        "from grading.engine.grader import link": "engine",
     }
     for source, kind in code.items():
         kinds = {flag.kind for flag in static.scan(source, "cell 1", aliases, guarded)}

@@ -1,6 +1,6 @@
 """Feedback pages a student can read offline, with nothing of the grading host in them.
 
-One example class (``grading.engine.examples``: correct, blank, alternatives, mistakes,
+One example class (``grading.engine.calling.examples``: correct, blank, alternatives, mistakes,
 cheats, repairs) of one assignment is autograded through the sandboxed engine and its
 feedback pages written, once for the module; plus a student whose answer functions print
 their arguments whenever they are called. The browser test opens a page with the network
@@ -20,7 +20,7 @@ import pytest
 
 from grading import autograde, course, feedback, store
 from grading import gradebook as gb
-from grading.engine import examples
+from grading.engine.calling import examples
 
 from chromium import CHROMIUM, CHROMIUM_ARGS, require_browser
 

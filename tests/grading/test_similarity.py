@@ -18,8 +18,8 @@ import nbformat
 import pytest
 
 from grading import course, report, similarity
-from grading.engine import examples
-from grading.engine.repair import nbgrader
+from grading.engine.calling import examples
+from grading.engine.calling.repair import nbgrader
 
 HIGHEST_INDEPENDENT = 0.74  # measured (above); the threshold must stay clear of it
 LOWEST_DISGUISED_COPY = 1.0  # measured

@@ -19,9 +19,9 @@ import pytest
 
 import helpers
 from grading import answers, bundle, course
-from grading.engine import references, staged
-from grading.engine.link import Link
-from grading.engine.sandbox import Sandbox
+from grading.engine.calling import references, staged
+from grading.engine.grader.link import Link
+from grading.engine.grader.sandbox import Sandbox
 
 HELPERS = Path(helpers.__file__).resolve().parent
 ASSIGNMENTS = course.assignments()

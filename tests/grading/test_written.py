@@ -17,7 +17,7 @@ import pytest
 
 from grading import autograde, course, feedback, report, store
 from grading import gradebook as gb
-from grading.engine.repair import nbgrader, repair, role
+from grading.engine.calling.repair import nbgrader, repair, role
 
 ASSIGNMENT = "09_batch_norm"
 STUDENTS = ("correct", "blank")

@@ -45,7 +45,7 @@ def test_attempt_lets_other_errors_through(capsys):
 
 
 def absent_reference(x, *, scale=1.0):
-    """What a staged copy of helpers has before the deadline (grading.engine.staged)."""
+    """What a staged copy of helpers has before the deadline (grading.engine.calling.staged)."""
     raise NotImplementedError("helpers.neuron.gradients is the course's own answer to an exercise of 01")
 
 

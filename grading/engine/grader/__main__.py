@@ -1,7 +1,7 @@
 """The grader process: the course's own setup and test cells, in a Python of their own.
 
 ``python -m grading.engine.grader`` reads jobs (JSON, one per line, from
-``grading.engine.graders``) on stdin and writes the results (JSON, one per line) on stdout;
+``grading.engine.calling.graders``) on stdin and writes the results (JSON, one per line) on stdout;
 it stays up between jobs, with the setup's modules imported, and grades each job in a
 forked child. It runs only trusted code: the source notebook's setup cells and test cells,
 hidden tests included, and ``helpers``. The student's cells run in the sandboxed process

@@ -1,6 +1,6 @@
 """The student's process: runs the submission's code cells and, between them, answers calls.
 
-Started by the grader (``grading.engine.link``) as a script, inside the sandbox, as
+Started by the grader (``grading.engine.grader.link``) as a script, inside the sandbox, as
 ``python student.py`` with its channel on stdin and stdout; the first message is the
 configuration. Nothing here is trusted by the grader: this process runs the student's code,
 which may rewrite anything in it. It only ever *answers* requests with data (``wire``), and

@@ -26,7 +26,8 @@ import subprocess
 import tempfile
 import time
 
-from . import outputs, wire
+from . import outputs
+from ..student import wire
 from .proxy import Remote, numeric_context, student_error
 from .sandbox import Sandbox
 
@@ -310,9 +311,9 @@ class Link(wire.Codec):
     def confirm_absent(self, functions) -> None:
         """``reference_unavailable``'s check: none of ``functions`` is in the student's process."""
         present = [name for name in map(wire.qualified_name, functions) if name and name not in self.absent]
-        if present:  # the instructor's problem: grading.engine.references should have found it
+        if present:  # the instructor's problem: grading.engine.calling.references should have found it
             raise RuntimeError(f"the grader's sandbox still holds {present[0].replace(':', '.')}, which "
-                               "this test names as a reference: grading.engine.references missed it")
+                               "this test names as a reference: grading.engine.calling.references missed it")
 
     def _token(self, message: dict, what: str) -> int:
         """Send a substitute request; a refusal (the student's process was tampered with)

@@ -20,7 +20,7 @@ import threading
 import time
 from pathlib import Path
 
-PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder holding grading/ (and helpers/)
+PACKAGE_ROOT = Path(__file__).resolve().parents[3]  # the folder holding grading/ (and helpers/)
 
 _idle: list[subprocess.Popen] = []
 _idle_lock = threading.Lock()
@@ -39,7 +39,7 @@ def run(job: dict, seconds: float) -> dict:
         result = json.loads(_read_line(grader, time.monotonic() + seconds))
     except (OSError, RuntimeError, ValueError) as problem:  # ValueError: a reply that is not JSON
         _kill(grader)
-        raise RuntimeError(f"the grader process failed: {problem}; see grading/engine/grader.py") from None
+        raise RuntimeError(f"the grader process failed: {problem}; see grading/engine/grader/__main__.py") from None
     except BaseException:  # interrupted: a grader in an unknown state is never reused
         _kill(grader)
         raise

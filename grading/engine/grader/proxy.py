@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from . import wire
+from ..student import wire
 
 
 class Channel(Protocol):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import nbformat
 
-from . import outputs as safe
+from ..grader import outputs as safe
 from .repair import Cell, differs, nbgrader, role
 from .results import CellResult
 

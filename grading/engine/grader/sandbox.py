@@ -31,7 +31,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-ENGINE_DIR = Path(__file__).resolve().parent
+STUDENT_DIR = Path(__file__).resolve().parents[1] / "student"  # the untrusted side's folder
 INSIDE_ENGINE = "/opt/engine"
 SERVER_FILES = ("student.py", "capture.py", "wire.py")  # all of the engine the sandbox holds
 INSIDE_HELPERS = "/opt/course/helpers"
@@ -61,7 +61,7 @@ class Sandbox:
     def command(self, workdir: Path) -> tuple[list[str], str]:
         """``(argv, cwd)`` to start ``student.py`` (its channel: stdin and stdout)."""
         if not self.bubblewrap:
-            return [sys.executable, *PYTHON_FLAGS, str(ENGINE_DIR / "student.py")], str(workdir)
+            return [sys.executable, *PYTHON_FLAGS, str(STUDENT_DIR / "student.py")], str(workdir)
         argv = ["bwrap", *_bwrap_args(), *_directories_to(INSIDE_HELPERS), "--ro-bind", self.helpers_dir,
                 INSIDE_HELPERS, "--perms", "1777", "--size", str(HOME_BYTES), "--tmpfs", HOME]
         for path in sorted(Path(workdir).rglob("*")):  # the data files, read-only, in a private home
@@ -98,7 +98,7 @@ def _bwrap_args() -> list[str]:
         args += _directories_to(path) + ["--ro-bind", path, path]
     args += _directories_to(f"{INSIDE_ENGINE}/{SERVER_FILES[0]}")
     for name in SERVER_FILES:
-        args += ["--ro-bind", str(ENGINE_DIR / name), f"{INSIDE_ENGINE}/{name}"]
+        args += ["--ro-bind", str(STUDENT_DIR / name), f"{INSIDE_ENGINE}/{name}"]
     args += ["--perms", "0755", "--dir", "/home", "--proc", "/proc", "--dev", "/dev"]
     # A private, writable /dev/shm: without one, importing joblib (scikit-learn) warns that
     # it "will operate in serial mode", with the host's site-packages path, into the feedback.
@@ -151,7 +151,7 @@ def choose(mode: str, helpers_dir: str, course_root: str) -> Sandbox:
         return Sandbox("bubblewrap", helpers_dir, os.geteuid() == 0)
     if mode == "bwrap":
         raise RuntimeError(f"bubblewrap was required but does not work here: {reason}")
-    paths = _python_paths() + [helpers_dir, str(ENGINE_DIR)]
+    paths = _python_paths() + [helpers_dir, str(STUDENT_DIR)]
     drop = os.geteuid() == 0 and all(_world_traversable(p) for p in paths)
     kind = (f"NONE ({reason}; the student's code runs in a separate process with rlimits, a fresh "
             f"working directory and a scrubbed environment{', as an unprivileged uid' if drop else ''}, "

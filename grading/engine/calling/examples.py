@@ -21,7 +21,7 @@
 * repairs: the correct notebook with its nbgrader metadata stripped, its test cells deleted,
   or an answer cell duplicated with a wrong copy after it: full marks.
 
-Run ``python -m grading.engine.examples ASSIGNMENT DESTINATION`` to write them for a look.
+Run ``python -m grading.engine.calling.examples ASSIGNMENT DESTINATION`` to write them for a look.
 """
 from __future__ import annotations
 

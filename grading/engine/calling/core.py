@@ -17,10 +17,11 @@ from pathlib import Path
 
 import nbformat
 
-from . import feedback, graders, names, outputs, references, staged, static
+from . import feedback, graders, names, references, staged, static
+from ..grader import outputs
 from .repair import repair, role
 from .results import CellResult, Flag, Limits, SubmissionResult
-from .sandbox import choose
+from ..grader.sandbox import choose
 
 
 def course_notebooks(course_root: Path, assignment: str) -> tuple[nbformat.NotebookNode, nbformat.NotebookNode]:

@@ -1,6 +1,6 @@
 """The only language the grader and the student's process share: framed JSON, no pickle.
 
-Both processes load this file: the grader as ``grading.engine.wire``, the sandboxed
+Both processes load this file: the grader as ``grading.engine.student.wire``, the sandboxed
 student process as a plain ``wire`` module next to ``student.py``. It must therefore
 import nothing from the course.
 
@@ -90,7 +90,7 @@ def qualified_name(obj) -> str | None:
 
 class Codec:
     """Encode and decode values. ``encode_other`` and the ``decode_*`` hooks decide what a
-    side does with functions and objects (see ``student.py`` and ``grading.engine.link``)."""
+    side does with functions and objects (see ``student.py`` and ``grading.engine.grader.link``)."""
 
     libraries: tuple[str, ...] = ("helpers",)
 

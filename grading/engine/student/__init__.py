@@ -1,0 +1,3 @@
+"""The sandboxed student's process (untrusted): ``student.py``, ``capture.py`` and ``wire.py`` are
+all of the engine the sandbox holds, mounted read-only and loaded as plain modules; they import
+nothing from the course. The grader imports ``wire`` from here (the language both speak)."""
