@@ -190,8 +190,15 @@ def rerun_survivors(module: str, result: dict, verdicts: dict[str, str], folder:
             passes_clean[tuple(selection)] = not retry_fresh(module, "no mutant", folder, selection)
         return passes_clean[tuple(selection)] and retry_fresh(module, key, folder, selection)
 
-    killed = []
+    killed, today = [], function_sources(module, folder)
     for key in [key for key in result["survivors"] if key not in verdicts]:
+        try:
+            same = diff_of(key, today) == result["survivors"][key]["diff"]
+        except KeyError:
+            same = False
+        if not same:  # the function changed since the run: today's mutant of that number is another bug
+            print(f"{key}: not the mutant that survived (its function changed); run the module again", flush=True)
+            continue
         function = key.rpartition("__mutmut_")[0]
         tests = sorted(test for test in chosen.get(function, ()) if not test.startswith(own))
         if kills(key, [own]) or (tests and kills(key, tests)):
@@ -220,9 +227,9 @@ def exit_codes(module: str) -> dict[str, int]:
     return json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
 
 
-def function_sources(module: str) -> dict[str, str]:
+def function_sources(module: str, folder: Path = SCRATCH) -> dict[str, str]:
     """Every function of mutmut's copy of the module (the original and each variant), by name."""
-    source = (SCRATCH / "mutants" / "helpers" / f"{module}.py").read_text(encoding="utf-8")
+    source = (folder / "mutants" / "helpers" / f"{module}.py").read_text(encoding="utf-8")
     return {node.name: ast.get_source_segment(source, node) for node in ast.walk(ast.parse(source))
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
