@@ -195,13 +195,14 @@ def build(root: Path = course.REPO_ROOT, out: Path | None = None, log=print, thr
     week = WHOLE if whole else WEEK % {"due": due}
     (target / "README.md").write_text(README % {"version": helpers.__version__, "week": week})
     archive = out / f"{NAME}-{'whole' if whole else due}.zip"  # named for its week: hand out the right one
+    archive.unlink(missing_ok=True)
+    problems = check_bundle(target, root, staged_through)
+    if problems:  # no zip to hand out by mistake
+        raise RuntimeError("the bundle leaks instructor text:\n" + "\n".join(problems[:20]))
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
         for path in sorted(target.rglob("*")):
             if path.is_file():
                 bundle.write(path, Path(NAME) / path.relative_to(target))
-    problems = check_bundle(target, root, staged_through)
-    if problems:
-        raise RuntimeError("the bundle leaks instructor text:\n" + "\n".join(problems[:20]))
     week = "the whole course, with the course's answer to every exercise" if whole else \
         f"notebooks {shipped[0]} to {due}, without the answers of {due} and later"
     log(f"wrote {target} and {archive}: {week}")

@@ -154,6 +154,13 @@ def test_bundle_contains_no_solution_or_hidden_test_line(student_bundle):
     assert bundle.check_bundle(folder) == []
 
 
+def test_a_bundle_that_leaks_leaves_no_zip(tmp_path, monkeypatch):
+    monkeypatch.setattr(bundle, "check_bundle", lambda *args: ["helpers/x.py: contains a hidden-test line"])
+    with pytest.raises(RuntimeError, match="leaks instructor text"):
+        bundle.build(course.REPO_ROOT, tmp_path, log=lambda *_: None)
+    assert list(tmp_path.glob("*.zip")) == []
+
+
 def test_bundle_check_finds_a_planted_leak(student_bundle, tmp_path):
     folder, _ = student_bundle
     leaky = tmp_path / "leaky"
