@@ -127,6 +127,7 @@ def _explain_name_error(shell, etype, value, tb, tb_offset=None):
         shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
     else:
         _remember_stopped_cell(exercise)  # this cell stopped too: what it defines waits as well
+        sys.last_type, sys.last_value, sys.last_traceback = etype, value, tb  # for %debug and %tb
         shell._showtraceback(etype, value, [f"{value.name} is not computed yet: a cell above stopped because "
                                             f"{exercise} is not written; finish {exercise}, then run this "
                                             "notebook again from that cell"])

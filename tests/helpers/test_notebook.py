@@ -3,6 +3,7 @@ and helpers.require_version."""
 from __future__ import annotations
 
 import functools
+import sys
 
 import pytest
 
@@ -108,6 +109,7 @@ def test_a_name_the_stopped_cell_would_have_defined_says_which_exercise_to_finis
     shown = capsys.readouterr().out
     assert "best is not computed yet" in shown and "finish train_neuron" in shown
     assert "Traceback" not in shown
+    assert sys.last_value is later.error_in_exec  # %debug and %tb find it
 
 
 def test_the_explanation_carries_on_down_a_chain_of_cells(shell, capsys):
