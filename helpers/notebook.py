@@ -145,22 +145,28 @@ def _reference_or_stop(exercise: str, reference: Callable, *args, **kwargs):
     return result
 
 
-def attempt(student: Callable, reference: Callable, *args, **kwargs):
-    """Call the student's function; if it is not written yet, say so and use the reference.
-
-    Lets an experiment cell run for a student who has not finished the exercise it uses.
-    Any other error is the student's to see, so it is not hidden.
-    """
+def _run_student(student: Callable, *args, **kwargs) -> tuple[bool, object]:
+    """``(True, result)`` when the student's function runs; ``(False, exercise)`` when an exercise
+    it reaches is not written (any other error, a stub's included, is the student's to see)."""
     try:
         result = student(*args, **kwargs)
     except NotImplementedError as error:
         exercise = _unwritten(student, error)
         if exercise is None:
             raise
-    else:
-        _forget(_name(student))
-        return result
-    return _reference_or_stop(exercise, reference, *args, **kwargs)
+        return False, exercise
+    _forget(_name(student))
+    return True, result
+
+
+def attempt(student: Callable, reference: Callable, *args, **kwargs):
+    """Call the student's function; if it is not written yet, say so and use the reference.
+
+    Lets an experiment cell run for a student who has not finished the exercise it uses.
+    Any other error is the student's to see, so it is not hidden.
+    """
+    ran, value = _run_student(student, *args, **kwargs)
+    return value if ran else _reference_or_stop(value, reference, *args, **kwargs)
 
 
 def student_or_reference(student: Callable, reference: Callable, *probe_args, **probe_kwargs) -> Callable:
@@ -170,14 +176,8 @@ def student_or_reference(student: Callable, reference: Callable, *probe_args, **
     and the note printed, once. Only ``NotImplementedError`` (an unwritten exercise) falls back.
     ``reference=None`` means the course's own version is used where the student's is missing.
     """
-    try:
-        student(*probe_args, **probe_kwargs)
-    except NotImplementedError as error:
-        exercise = _unwritten(student, error)
-        if exercise is None:
-            raise
-    else:
-        _forget(_name(student))
+    ran, exercise = _run_student(student, *probe_args, **probe_kwargs)
+    if ran:
         return student
     if reference is not None:
         _reference_or_stop(exercise, reference, *probe_args, **probe_kwargs)

@@ -60,6 +60,13 @@ def test_early_tools_are_answers_of_a_later_assignment_shipped_from_the_first_th
         assert function in references.absent_while_grading(owners[function])
 
 
+def _run_in_staged_copy(absent: set[str], folder: Path, code: str) -> subprocess.CompletedProcess:
+    """``code`` run against a copy of helpers without the ``absent`` functions, written into ``folder``."""
+    owners = references.owners()
+    staged.write(HELPERS, folder, {name: owners.get(name, FIRST) for name in absent}, staged.BEFORE_DEADLINE)
+    return _run(code, folder)
+
+
 def _run(code: str, helpers_parent: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], cwd=helpers_parent, capture_output=True, text=True,
                           timeout=120)
@@ -174,9 +181,7 @@ _COST_PARTS = textwrap.dedent("""
 def test_the_sigmoid_costs_output_errors_and_value_are_answers_until_their_deadline(tmp_path, absent, stubs):
     # Reached through losses.COSTS (not lambdas, so the hidden tests can name them) and through the
     # kernel of binary_cross_entropy_from_logits: 01's neuron_gradients and 02's exercises A and B.
-    owners = references.owners()
-    staged.write(HELPERS, tmp_path, {name: owners.get(name, FIRST) for name in absent()}, staged.BEFORE_DEADLINE)
-    done = _run(_COST_PARTS, tmp_path)
+    done = _run_in_staged_copy(absent(), tmp_path, _COST_PARTS)
     assert done.returncode == 0, done.stderr
     found = {line.removesuffix(" is a stub") for line in done.stdout.splitlines() if line.endswith(" is a stub")}
     assert found == stubs, done.stdout
@@ -224,9 +229,7 @@ _INIT_VARIANCE_ROUTES = textwrap.dedent("""
 def test_no_kept_function_computes_05s_initialisers_or_backward_pass(tmp_path, absent):
     # The review's routes: a private helper that LeCun's initialiser shared with the early tools,
     # and the δ's through the MLP or through private helpers that a known-mistake function kept.
-    owners = references.owners()
-    staged.write(HELPERS, tmp_path, {name: owners.get(name, FIRST) for name in absent()}, staged.BEFORE_DEADLINE)
-    done = _run(_INIT_VARIANCE_ROUTES, tmp_path)
+    done = _run_in_staged_copy(absent(), tmp_path, _INIT_VARIANCE_ROUTES)
     assert done.returncode == 0, done.stderr
     assert [line for line in done.stdout.splitlines() if line.endswith(" works")] == [], done.stdout
 
@@ -266,9 +269,7 @@ _LEAKED_ROUTES = textwrap.dedent("""
 def test_no_kept_function_computes_the_answers_of_01_03_or_04_before_their_deadline(tmp_path, absent, working):
     # The review's routes: 04's backward pass kept alive by its known-mistake helper, 03's cross-entropy
     # gradient copied into the regularisation loop, and a known-mistake helper one token from 01's answer.
-    owners = references.owners()
-    staged.write(HELPERS, tmp_path, {name: owners.get(name, FIRST) for name in absent()}, staged.BEFORE_DEADLINE)
-    done = _run(_LEAKED_ROUTES, tmp_path)
+    done = _run_in_staged_copy(absent(), tmp_path, _LEAKED_ROUTES)
     assert done.returncode == 0, done.stderr
     assert {line.removesuffix(" works") for line in done.stdout.splitlines() if line.endswith(" works")} == working
     assert ("04's known mistakes 5" in done.stdout) == ("03's gradient by the regularisation loop" in working)
