@@ -94,6 +94,18 @@ def _compile(environment: Path, modules: tuple[str, ...], sources: list[Path]) -
         compiled.touch()
     subprocess.run([python, "-m", "compileall", "-q", *map(str, sources)], env=writing,
                    check=True, capture_output=True, timeout=600)
+    for source in sources:
+        _give_to_owner(source)
+
+
+def _give_to_owner(source: Path) -> None:
+    """The ``__pycache__`` folders root just wrote into ``source`` (a developer's checkout) belong
+    to whoever owns ``source``: root-owned ones would make their later ``make clean`` fail."""
+    owner = source.stat()
+    for cache in source.rglob("__pycache__"):
+        for path in [cache, *cache.iterdir()]:
+            if path.lstat().st_uid != owner.st_uid:
+                os.lchown(path, owner.st_uid, owner.st_gid)
 
 
 def _hub_requirement() -> str:

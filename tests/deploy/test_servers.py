@@ -2,6 +2,7 @@
 in a browser, is tests/deploy/test_term.py."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -9,6 +10,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # deploy/ is run from the checkout, not installed
+
+import pytest  # noqa: E402
 
 from deploy import environments, term  # noqa: E402
 
@@ -50,3 +53,23 @@ def test_bytecode_is_written_even_where_the_shell_says_not_to(tmp_path, monkeypa
     environments._compile(environment, ("library_module",), [course_package])
     for folder in (library, course_package):
         assert list((folder / "__pycache__").glob(f"{folder.name}_module.*.pyc")), folder.name
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can write files another user then owns")
+def test_compiled_files_in_a_developers_checkout_stay_theirs(tmp_path):
+    """``make hub`` runs as root and compiles the checkout's packages: the ``__pycache__`` it
+    writes there must belong to the checkout's owner, or their ``make clean`` fails later."""
+    environment = tmp_path / "environment"
+    (environment / "bin").mkdir(parents=True)
+    (environment / "bin" / "python").symlink_to(sys.executable)
+    (environment / ".compiled").touch()  # the environment's own imports: not this test's subject
+    checkout = tmp_path / "checkout" / "package"
+    (checkout / "inner").mkdir(parents=True)
+    for folder in (checkout, checkout / "inner"):
+        (folder / "module.py").write_text("ANSWER = 42\n")
+    for path in [checkout.parent, checkout, checkout / "inner", *checkout.rglob("*.py")]:
+        os.chown(path, 12345, 12345)
+    environments._compile(environment, (), [checkout])
+    written = [path for cache in checkout.rglob("__pycache__") for path in [cache, *cache.iterdir()]]
+    assert len(written) == 4, written  # two folders, a .pyc in each
+    assert {path.stat().st_uid for path in written} == {12345}
