@@ -102,11 +102,16 @@ def challenge_heights(target: str = "wiggly") -> np.ndarray:
     return np.array([np.median(f(np.linspace(a, b, 201))) for a, b in zip(pieces[:-1], pieces[1:])])
 
 
+def as_network_params(params: dict) -> dict:
+    """Float arrays for ``MLP``, which takes no lists: a student's ``bump_network`` may return lists."""
+    return {key: as_float_array(value, f"bump_network's {key!r}") for key, value in params.items()}
+
+
 def average_deviation(heights, target: str = "wiggly", *, bump_network: Callable = bump_network) -> float:
     """Mean |f − bumps| over [0, 1] for the challenge's bumps with these heights, built by ``bump_network``
     (the student's own, in the notebook)."""
-    heights = np.asarray(heights, dtype=float)
-    bumps = MLP(bump_network(lambda c: heights, CHALLENGE_BUMPS, 2000.0), ["sigmoid", "identity"])
+    bumps = bump_network(lambda centres: np.asarray(heights, dtype=float), CHALLENGE_BUMPS, 2000.0)
+    bumps = MLP(as_network_params(bumps), ["sigmoid", "identity"])
     return float(np.mean(np.abs(get_target_function(target)(GRID) - bumps.predict(GRID[:, None])[:, 0])))
 
 
@@ -164,8 +169,7 @@ def tower_network(f: Callable, n: int, steepness: float, output_steepness: float
     n = check_count(n, "n")
     k, K = check_positive(steepness, "steepness"), check_positive(output_steepness, "output_steepness")
     # bump i alone, of height 1: its output weights say which steps make it
-    alone = [{key: as_float_array(value, key) for key, value in bump_network(lambda c, i=i: np.eye(n)[i], n, k).items()}
-             for i in range(n)]
+    alone = [as_network_params(bump_network(lambda c, i=i: np.eye(n)[i], n, k)) for i in range(n)]
     step_weights, step_biases = (alone[0][key] for key in parameter_names(1))  # the same for every height
     W1 = np.zeros((2, 4 * n))
     W1[0, :2 * n], W1[1, 2 * n:] = step_weights[0], step_weights[0]
@@ -214,7 +218,7 @@ def parity_tree_network(n_bits: int, steepness: float = 20.0) -> MLP:
     k = float(steepness)
     # `carry` maps the current layer's units to the values (XORs so far) they stand for
     carry = np.eye(n)  # inputs: value i = x_i
-    layers, activations = [], []
+    layers = []
     while True:  # one hidden layer per level of the tree
         values = carry.shape[1]
         columns, biases, next_carry = [], [], []
@@ -228,7 +232,6 @@ def parity_tree_network(n_bits: int, steepness: float = 20.0) -> MLP:
             biases.append(-0.5 * k)
             next_carry.append((len(columns) - 1, 1.0, None, 0.0))
         layers.append((np.stack(columns, axis=1), np.array(biases)))
-        activations.append("sigmoid")
         carry = np.zeros((len(columns), len(next_carry)))
         for value, (unit, sign, other, other_sign) in enumerate(next_carry):
             carry[unit, value] = sign
@@ -236,8 +239,7 @@ def parity_tree_network(n_bits: int, steepness: float = 20.0) -> MLP:
                 carry[other, value] = other_sign
         if carry.shape[1] == 1:
             break
-    layers.append((carry, np.zeros(1)))
-    return MLP(_params(layers), activations + ["identity"])
+    return MLP(_params(layers + [(carry, np.zeros(1))]), ["sigmoid"] * len(layers) + ["identity"])
 
 
 def hidden_units(net: MLP) -> int:
@@ -252,8 +254,7 @@ def sawtooth_network(depth: int) -> MLP:
     layer ReLU network of m units on a line has at most m + 1 pieces, so it needs
     :math:`2^{d} - 1` units to do the same."""
     d = check_count(depth, "depth")
-    first = np.array([[1.0, 1.0]])
     fold = np.array([[2.0, 2.0], [-4.0, -4.0]])  # T of the previous layer, fed to both next units
-    hidden = [(first if layer == 0 else fold, np.array([0.0, -0.5])) for layer in range(d)]
+    hidden = [(np.ones((1, 2)) if layer == 0 else fold, np.array([0.0, -0.5])) for layer in range(d)]
     return MLP(_params(hidden + [(np.array([[2.0], [-4.0]]), np.zeros(1))]), ["relu"] * d + ["identity"])
 

@@ -182,3 +182,25 @@ def test_bump_views_and_widgets_draw_the_bump_network_they_are_given():
     for live in (widgets.bump_explorer(bump_network=_flat_bump_network),
                  widgets.bump_challenge(bump_network=_flat_bump_network)):
         assert live.view.bump_network is _flat_bump_network
+
+
+def _listed(bump_network):
+    """A student's bump_network that returns lists, which notebook 08's tests accept."""
+    return lambda f, n, k: {key: value.tolist() for key, value in bump_network(f, n, k).items()}
+
+
+def test_a_bump_network_of_lists_draws_and_scores_as_one_of_arrays():
+    listed, views = _listed(universal_approximation.bump_network), {}
+    for name, given in (("arrays", universal_approximation.bump_network), ("lists", listed)):
+        bumps = universal_approximation_figures.BumpView(bump_network=given)
+        bumps.update(target="sine", n_bumps=6, steepness=2000.0)
+        challenge = universal_approximation_figures.ChallengeView("wiggly", bump_network=given)
+        challenge.update(**{f"h{i}": 0.1 * i for i in range(universal_approximation.CHALLENGE_BUMPS)})
+        towers = universal_approximation.tower_network(lambda x, y: x * y, 3, 500.0, bump_network=given)
+        views[name] = (bumps.output.get_ydata(), challenge.output.get_ydata(), challenge.best,
+                       towers.predict(np.array([[0.5, 0.5]])))
+    for arrays, lists in zip(views["arrays"], views["lists"]):
+        np.testing.assert_array_equal(lists, arrays)
+    with pytest.raises(TypeError, match="bump_network's 'W2' must hold numbers"):
+        universal_approximation.average_deviation(np.ones(10), bump_network=lambda f, n, k: {
+            **universal_approximation.bump_network(f, n, k), "W2": [["a"]]})
