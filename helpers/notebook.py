@@ -80,15 +80,24 @@ class _TopLevelNames(ast.NodeVisitor):
     def visit_alias(self, node):
         self.names.add((node.asname or node.name).split(".")[0])
 
+    def _bound_by_name(self, node):  # ``except E as name``, ``case [name, *rest]``, ``case {**rest}``
+        self.names.update(name for name in (getattr(node, "name", None), getattr(node, "rest", None)) if name)
+        self.generic_visit(node)
+
+    visit_ExceptHandler = visit_MatchAs = visit_MatchStar = visit_MatchMapping = _bound_by_name
+
     def _own_scope(self, node):
         self.names.add(node.name)
 
     visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = _own_scope
 
-    def _skip(self, node):
-        pass
+    def _comprehension(self, node):  # its loop variables are its own; a walrus in it binds the cell's
+        self.names.update(part.target.id for part in ast.walk(node) if isinstance(part, ast.NamedExpr))
 
-    visit_Lambda = visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _skip
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _comprehension
+
+    def visit_Lambda(self, node):
+        pass
 
 
 def _remember_stopped_cell(exercise: str) -> None:

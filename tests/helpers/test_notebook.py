@@ -145,6 +145,18 @@ def test_only_names_the_cell_binds_at_top_level_wait(shell, capsys):
     assert set(notebook._waiting) == {"total", "helper", "squares", "la"}
 
 
+def test_names_bound_by_except_match_and_a_walrus_in_a_comprehension_wait_too(shell, capsys):
+    shell.run_cell("try:\n    fitted = attempt(train_neuron, absent_reference, 1)\nexcept KeyError as problem:\n"
+                   "    pass\nmatch [1, 2]:\n    case [first, *others]:\n        pass\n"
+                   "    case {'w': weight, **options}:\n        pass\n"
+                   "picked = [last := k for k in range(3)]", store_history=True)
+    assert set(notebook._waiting) == {"fitted", "problem", "first", "others", "weight", "options", "picked", "last"}
+    capsys.readouterr()
+    later = shell.run_cell("print(last)", store_history=True)
+    assert isinstance(later.error_in_exec, NameError)
+    assert "last is not computed yet" in capsys.readouterr().out
+
+
 def test_a_comprehension_of_a_later_cell_is_told_too(shell, capsys):
     shell.run_cell("steps_used = {name: attempt(train_neuron, absent_reference, 1) for name in 'ab'}",
                    store_history=True)
