@@ -93,6 +93,7 @@ def test_a_staged_helpers_has_stubs_that_say_why_and_the_rest_intact(tmp_path):
     """), tmp_path)
     assert done.returncode == 0, done.stderr
     assert "helpers.neuron.gradients is the course's own answer to an exercise of 01_why_sigmoid" in done.stdout
+    assert "if that deadline has passed, this helpers folder is an old week's" in done.stdout  # a stale copy
     assert "helpers.activations.sigmoid is the course's" in done.stdout and "[0. 0.]" in done.stdout
 
 

@@ -31,7 +31,8 @@ CACHE = "why-nn-helpers"
 WHILE_GRADING = ("{function} is not available while your notebook is graded: it is the course's own answer "
                  "to an exercise of {assignment} (this cell's output is not graded)")
 BEFORE_DEADLINE = ("{function} is the course's own answer to an exercise of {assignment}: it comes with the "
-                   "course's files after that assignment's deadline; until then, write your own")
+                   "course's files after that assignment's deadline; until then, write your own (if that deadline "
+                   "has passed, this helpers folder is an old week's: copy a newer bundle's helpers over it)")
 
 
 def module_file(helpers_dir: Path, module: str) -> Path:
