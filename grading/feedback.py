@@ -122,7 +122,11 @@ def _edit_outputs(cell, edit) -> int:
 
 
 def scrub(notebook, secrets: frozenset[str]) -> int:
-    """Remove hidden-test lines from every cell but the student's answers; return how many."""
+    """Remove hidden-test lines from every cell but the student's answers; return how many.
+
+    Not nbgrader's ``ClearHiddenTests`` (that is ``engine.calling.feedback.clear_hidden_tests``,
+    which cuts the marked block out of a test cell): this looks for each line of the hidden
+    tests anywhere, outputs and tracebacks included, in case the grader let one through."""
     removed = 0
     for cell in notebook.cells:
         if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
@@ -301,7 +305,8 @@ def write_feedback(root: Path, student: str, assignment: str) -> tuple[Path, int
 def generate(root: Path = course.REPO_ROOT, *, assignments: list[str] | None = None,
              students: list[str] | None = None, force: bool = False, workers: int | None = None,
              log=print) -> list[Path]:
-    """Feedback for every graded submission whose page is missing or older than its result."""
+    """Feedback for every graded submission whose page is missing or older than its result
+    (``nbgrader generate_feedback``, without the hidden tests)."""
     root = Path(root).resolve()
     todo = []
     for record in store.graded_records(root):

@@ -20,7 +20,8 @@ for a human by the static scan.
 Three folders, by trust:
 
 * ``calling/`` (the instructor's process): ``core`` (``grade_submission``: reads the notebooks,
-  hands the job to a grader process), ``repair`` (maps the submission onto the course's cells),
+  hands the job to a grader process), ``repair`` (maps the submission onto the course's cells:
+  ``deduplicate_ids``, ``overwrite_cells``),
   ``static`` (flags suspicious code), ``names`` (what a cell imports, reads and binds, and which
   cells grading needs), ``references`` (which helpers functions answer which assignment) and
   ``staged`` (a helpers without them), ``graders`` (warm grader processes, kept between
@@ -29,10 +30,48 @@ Three folders, by trust:
 * ``grader/`` (the grader process, trusted, ``python -m grading.engine.grader``): ``__main__``
   (runs the course's setup and test cells), ``sandbox`` (how the student's process is started),
   ``link`` and ``proxy`` (its end of the student's process), ``outputs`` (the student's outputs,
-  rebuilt safe);
+  rebuilt safe: ``rebuilt``, ``limit_output``);
 * ``student/`` (the student's process, untrusted: the only engine files the sandbox holds,
   mounted read-only, importing nothing from the course): ``student``, ``capture``, and ``wire``
   (all that the grader and the student's process share).
+
+nbgrader's autograde, step by step, and ours. ``nbgrader autograde`` runs two passes of
+preprocessors over a submission, sanitising then autograding, and ``nbgrader generate_feedback``
+a third. Each step of ours that does a preprocessor's job bears its name in snake_case; the
+static scan, the staged ``helpers`` and the sandbox have no counterpart in nbgrader.
+
+=============================  ===============================================================
+nbgrader                       here
+=============================  ===============================================================
+*sanitising*
+``ClearOutput``                ``calling.repair.overwrite_cells`` keeps only each cell's text
+``DeduplicateIds``             ``calling.repair.deduplicate_ids`` (keeps the first, not the last)
+``OverwriteKernelspec``        not needed: no kernel is started, and the feedback notebook
+                               takes the release's metadata
+``OverwriteCells``             ``calling.repair.overwrite_cells`` (and flags edits for a human)
+``CheckCellMetadata``          not needed: ``calling.repair.role`` reads what metadata it can,
+                               and a cell whose metadata is broken runs as the student's code
+                               (nbgrader stops grading the submission)
+*autograding*
+``Execute``                    ``grader.__main__`` runs the course's cells; the student's run in
+                               the sandboxed ``student.student``, driven by ``grader.link``
+``IgnorePattern``              not needed: off unless given a pattern, and the course gives none
+``ClearMetadataPreprocessor``  not needed: the feedback's cells carry only the release's
+                               nbgrader metadata
+``LimitOutput``                ``student.capture.Outputs`` while a cell runs, then
+                               ``grader.outputs.limit_output`` (characters, not lines)
+``SaveAutoGrades``             ``grader.__main__`` scores a test cell (all its points if it
+                               raises nothing); ``grading.gradebook.record`` saves the scores
+``AssignLatePenalties``        not needed: nbgrader's default is no penalty, as here
+``CheckCellMetadata``          not needed, as above
+*feedback*
+``GetGrades``                  ``calling.feedback.build`` puts each test's result below it
+``ClearHiddenTests``           ``calling.feedback.clear_hidden_tests``, for a test cell the
+                               release lacks (nbgrader runs it only at release: its feedback
+                               shows the hidden tests)
+``HTMLExporter``               ``grading.feedback.write_feedback`` (offline, and ``scrub``
+                               removes any hidden-test line that got through)
+=============================  ===============================================================
 """
 from .calling.results import CellResult, Flag, Limits, SubmissionResult
 

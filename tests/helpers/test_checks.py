@@ -351,7 +351,7 @@ def test_raises_at_exit_even_if_the_student_swallowed_it():
 
 def test_student_exception_propagates_unchanged():
     before = codes_of_sigmoid()
-    with pytest.raises(ZeroDivisionError):
+    with pytest.raises(ZeroDivisionError, match="division by zero"):
         with reference_unavailable(REAL_SIGMOID):
             1 / 0
     assert codes_of_sigmoid() == before

@@ -17,8 +17,13 @@ from .results import CellResult
 HIDDEN = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 
 
-def released_source(source: str) -> str:
-    """A test cell as nbgrader releases it: without the block between the hidden-test markers."""
+def clear_hidden_tests(source: str) -> str:
+    """A test cell as nbgrader releases it: without the block between the hidden-test markers.
+
+    nbgrader's ``ClearHiddenTests`` (which it runs at release, not at autograde): here for a
+    test cell the release lacks. Ours takes a marker only as a whole line, and does not refuse
+    a cell whose markers are nested or unclosed (nbgrader raises); the course's own cells come
+    from ``solutions/``, where nbgrader's release has already checked them."""
     kept, hidden = [], False
     for line in source.splitlines():
         if line.strip() == HIDDEN[0]:
@@ -32,7 +37,12 @@ def released_source(source: str) -> str:
 
 def build(release: nbformat.NotebookNode, cells: list[Cell], shown: dict[int, str],
           cell_outputs: dict[int, list], results: list[CellResult], notes: list[str]) -> nbformat.NotebookNode:
-    """``shown[i]``: the student's own text of code cell ``i``; ``cell_outputs[i]``: its outputs."""
+    """The feedback notebook. ``shown[i]``: the student's own text of code cell ``i``;
+    ``cell_outputs[i]``: its outputs.
+
+    Where nbgrader's feedback is the autograded notebook, hidden tests and all, with the
+    scores that its ``GetGrades`` reads back from the gradebook, ours is built from the release
+    and the results, with each test cell's points and message below it."""
     released = {nbgrader(c)["grade_id"]: c for c in release.cells if role(c)}
     by_id = {result.grade_id: result for result in results}
     notebook = nbformat.v4.new_notebook(metadata=release.metadata)
@@ -44,7 +54,7 @@ def build(release: nbformat.NotebookNode, cells: list[Cell], shown: dict[int, st
         if cell.kind in ("markdown", "answer-markdown"):
             new = nbformat.v4.new_markdown_cell(cell.source, metadata=meta)
         elif cell.kind == "test":
-            source = course.source if course is not None else released_source(cell.source)
+            source = course.source if course is not None else clear_hidden_tests(cell.source)
             new = nbformat.v4.new_code_cell(source, metadata=meta, outputs=_result(by_id[cell.grade_id]))
         else:
             source = course.source if cell.kind == "setup" and course is not None else shown.get(index, cell.source)

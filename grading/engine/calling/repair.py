@@ -1,12 +1,15 @@
 """From what a student handed in to the notebook that is graded, as nbgrader intends.
 
-Cells are matched to the course's source notebook by nbgrader ``grade_id``:
+``repair`` runs the steps of nbgrader's "sanitising" pass that this engine needs, in
+nbgrader's order, each named after its preprocessor: ``deduplicate_ids``, then
+``overwrite_cells``. Cells are matched to the course's source notebook by nbgrader
+``grade_id``:
 
+* a grade_id seen twice (a copy-pasted cell): the first is kept, the others are ignored;
 * the course's cells come first and in the course's order: locked markdown and setup
   cells with the course's text, answer cells with the student's text, test cells with the
   course's text (hidden tests included; a submission's test cells are never run, so
   edited or deleted tests change nothing);
-* a grade_id seen twice (a copy-pasted cell): the first is kept, the others are ignored;
 * every other code cell of the submission (new cells, the notebook's free cells,
   cells whose metadata was stripped) is the student's code and runs where it stood:
   after the last course cell above it.
@@ -59,21 +62,58 @@ def role(cell) -> str | None:
 
 def repair(source: nbformat.NotebookNode, release: nbformat.NotebookNode,
            submission: nbformat.NotebookNode) -> Repaired:
+    """The cells to grade, with notes, flags and written answers: ``deduplicate_ids``, then
+    ``overwrite_cells``, as nbgrader's autograde runs its ``DeduplicateIds`` and ``OverwriteCells``."""
     out = Repaired()
-    course = {nbgrader(c)["grade_id"]: (i, c) for i, c in enumerate(source.cells) if role(c)}
-    released = {nbgrader(c).get("grade_id"): c.source for c in release.cells if role(c)}
-    handed_in: dict[str, tuple[int, object]] = {}
-    extras: dict[int, list[Cell]] = {}
-    anchor = -1
+    course_ids = {nbgrader(cell)["grade_id"] for cell in source.cells if role(cell)}
+    overwrite_cells(source, release, deduplicate_ids(submission, course_ids, out), out)
+    return out
+
+
+def deduplicate_ids(submission: nbformat.NotebookNode, course_ids: set[str],
+                    out: Repaired) -> list[tuple[int, object]]:
+    """The submission's cells, each numbered from 1, with one cell per course grade_id.
+
+    nbgrader's ``DeduplicateIds``, except that ours keeps the first cell of a grade_id and drops
+    the later ones (each noted, and flagged ``duplicate-cell`` for a human), where nbgrader keeps
+    the last and strips the others' metadata, so that they run as ordinary cells. A grade_id
+    the course does not have is left to ``overwrite_cells``."""
+    first: dict[str, int] = {}
+    kept = []
     for number, cell in enumerate(submission.cells, 1):
         grade_id = nbgrader(cell).get("grade_id")
+        if grade_id in first:
+            out.notes.append(f"cell {number} repeats the grade_id '{grade_id}' of cell "
+                             f"{first[grade_id]}; the copy was ignored")
+            out.flags.append(Flag(grade_id, 1, "duplicate-cell", _first_line(cell.source)))
+            continue
+        if grade_id in course_ids:
+            first[grade_id] = number
+        kept.append((number, cell))
+    return kept
+
+
+def overwrite_cells(source: nbformat.NotebookNode, release: nbformat.NotebookNode,
+                    handed_in: list[tuple[int, object]], out: Repaired) -> None:
+    """Add to ``out`` the course's cells, in the course's order, each followed by the student's
+    own code cells that stood after it; ``handed_in``: the numbered cells of ``deduplicate_ids``.
+
+    nbgrader's ``OverwriteCells`` with ``add_missing_cells`` (as this course configures it): a
+    locked or test cell gets the course's text, a deleted test cell is put back, and a cell
+    with a grade_id the course does not have is an ordinary cell. Ours also flags an edited
+    locked or test cell for a human (nbgrader only logs a warning), puts the cells in the
+    course's order (nbgrader keeps the submission's), keeps only each cell's text, dropping the
+    outputs the student saved (nbgrader's ``ClearOutput``), and lists each written answer with
+    whether it was answered."""
+    course = {nbgrader(c)["grade_id"]: (i, c) for i, c in enumerate(source.cells) if role(c)}
+    released = {nbgrader(c).get("grade_id"): c.source for c in release.cells if role(c)}
+    by_id: dict[str, tuple[int, object]] = {}
+    extras: dict[int, list[Cell]] = {}
+    anchor = -1
+    for number, cell in handed_in:
+        grade_id = nbgrader(cell).get("grade_id")
         if grade_id in course:
-            if grade_id in handed_in:
-                out.notes.append(f"cell {number} repeats the grade_id '{grade_id}' of cell "
-                                 f"{handed_in[grade_id][0]}; the copy was ignored")
-                out.flags.append(Flag(grade_id, 1, "duplicate-cell", _first_line(cell.source)))
-                continue
-            handed_in[grade_id] = number, cell
+            by_id[grade_id] = number, cell
             anchor = course[grade_id][0]
         elif cell.get("cell_type") == "code":
             if grade_id:
@@ -85,9 +125,8 @@ def repair(source: nbformat.NotebookNode, release: nbformat.NotebookNode,
         kind = role(cell)
         if kind is not None:
             grade_id = nbgrader(cell)["grade_id"]
-            _course_cell(out, cell, kind, grade_id, released.get(grade_id, cell.source), handed_in.get(grade_id))
+            _course_cell(out, cell, kind, grade_id, released.get(grade_id, cell.source), by_id.get(grade_id))
         out.cells += extras.get(index, [])
-    return out
 
 
 def _course_cell(out: Repaired, cell, kind: str, grade_id: str, released: str, handed_in) -> None:

@@ -208,7 +208,8 @@ class Link(wire.Codec):
             return [outputs.error("TimeoutError" if stop.kind == "timeout" else "ProcessExitError",
                                   stop.message.split(": ", 1)[1])]
         self.history.append((label, source))
-        kept = outputs.clean(reply.get("outputs"), min(self.limits["output_kb"] * 1024, self.output_left))
+        kept = outputs.limit_output(outputs.rebuilt(reply.get("outputs")),
+                                    min(self.limits["output_kb"] * 1024, self.output_left))
         self.output_left -= sum(len(str(item)) for item in kept)
         if reply.get("cut") or self.output_left <= 0:
             self.events.append((label, "output-cut"))

@@ -1,8 +1,8 @@
 """Cell outputs that came from the student's process, made safe to put in a feedback notebook.
 
-The student's process is untrusted, so its outputs are rebuilt field by field: only text
-streams, plain-text results, PNG images and ``Type: message`` errors survive, within a
-size budget per cell. No HTML, no JavaScript, no tracebacks.
+The student's process is untrusted, so its outputs are ``rebuilt`` field by field: only text
+streams, plain-text results, PNG images and ``Type: message`` errors survive. No HTML, no
+JavaScript, no tracebacks. Then ``limit_output`` keeps them within a size budget per cell.
 """
 from __future__ import annotations
 
@@ -24,21 +24,34 @@ def not_run() -> dict:
         "Run it in your own notebook to see its output.]")}}
 
 
-def clean(items, limit: int) -> list[dict]:
-    """Keep the well-formed outputs of ``items``, at most about ``limit`` characters in all."""
+def rebuilt(items) -> list[dict]:
+    """The well-formed outputs of ``items``, each rebuilt field by field (no nbgrader counterpart:
+    nbgrader trusts the outputs of its own kernel)."""
+    if not isinstance(items, list):
+        return []
+    kept = [_rebuilt_one(item) for item in items if isinstance(item, dict)]
+    return [item for item in kept if item is not None]
+
+
+def limit_output(items: list[dict], limit: int) -> list[dict]:
+    """Each of ``items`` that still fits, in order, at most about ``limit`` characters in all.
+
+    nbgrader's ``LimitOutput``, on the grader's side. Ours counts characters (images too) and
+    keeps or drops a whole output, where nbgrader counts lines of text and of tracebacks and
+    cuts the text with "... Output truncated ..."; ours adds no marker, since the student's
+    process notes what it cut from a cell, and ``link`` notes a cut in the submission's notes."""
     kept: list[dict] = []
     left = limit + 1000  # room for the note the student's process adds when it cuts output
-    for item in items if isinstance(items, list) else []:
-        item = _clean_one(item) if isinstance(item, dict) else None
+    for item in items:
         size = len(str(item))
-        if item is None or size > left:
+        if size > left:
             continue
         left -= size
         kept.append(item)
     return kept
 
 
-def _clean_one(item: dict) -> dict | None:
+def _rebuilt_one(item: dict) -> dict | None:
     kind = item.get("output_type")
     if kind == "stream" and item.get("name") in ("stdout", "stderr") and isinstance(item.get("text"), str):
         return {"output_type": "stream", "name": item["name"], "text": item["text"]}

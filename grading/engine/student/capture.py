@@ -17,7 +17,12 @@ import traceback
 
 
 class Outputs:
-    """nbformat outputs of one cell, at most ``limit`` characters (images count too)."""
+    """nbformat outputs of one cell, at most ``limit`` characters (images count too).
+
+    The first half of nbgrader's ``LimitOutput`` (the grader's ``limit_output`` is the second):
+    the limit holds while the cell runs, so a flood never leaves this process. Ours counts
+    characters, where nbgrader counts lines of text and of tracebacks; what is cut is counted
+    in a note at the end, where nbgrader writes "... Output truncated ..." in its place."""
 
     def __init__(self, limit: int):
         self.items: list[dict] = []
