@@ -43,6 +43,20 @@ def test_the_table_comes_from_the_hidden_tests():
     assert "helpers.network:MLP.backward" in references.absent_while_grading("07_vanishing_gradients")
 
 
+def test_reading_the_table_imports_no_drawing_module_and_no_iri_grammar():
+    """A grading worker reads the table on its first job: it imports what a reference lives in,
+    not every notebook's figures and widgets, nor the grammar jsonschema would build for nbformat."""
+    probe = subprocess.run([sys.executable, "-c", textwrap.dedent("""
+        import sys
+        from grading.engine.calling import references
+        assert references.owners()["helpers.optim:_adam"] == "06_optimisers"
+        print(sorted(name for name in ("matplotlib.pyplot", "ipywidgets", "helpers.viz", "rfc3987_syntax")
+                     if sys.modules.get(name) is not None))
+    """)], capture_output=True, text=True, timeout=300, cwd=Path(__file__).resolve().parents[2])
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.strip() == "[]"
+
+
 def test_what_is_absent_shrinks_as_deadlines_pass():
     absent = [references.absent_through(name) for name in ASSIGNMENTS]
     assert all(later < earlier for earlier, later in zip(absent, absent[1:]))

@@ -27,11 +27,38 @@ from .names import imports, locked_parse
 from .repair import role
 
 
+class _SetupNames(dict):
+    """The setup cells' imports, each imported when an argument first reads it: importing every
+    notebook's drawing modules cost a worker seconds, and no reference is among them."""
+
+    def __init__(self, dotted: dict[str, str]):
+        super().__init__()
+        self.dotted = dotted
+
+    def __contains__(self, name) -> bool:
+        return name in self.dotted
+
+    def __missing__(self, name):
+        if name not in self.dotted:
+            raise KeyError(name)  # a builtin, in a comprehension's scope
+        module, _, attribute = self.dotted[name].rpartition(".")
+        try:
+            value = importlib.import_module(self.dotted[name])
+        except ImportError:
+            value = getattr(importlib.import_module(module), attribute)
+        self[name] = value
+        return value
+
+
 class _Unknown(dict):
     """The setup's imports; names a test cell defines itself (the student's functions) are None."""
 
+    def __init__(self, imports: _SetupNames):
+        super().__init__()
+        self.imports = imports
+
     def __missing__(self, name):
-        return None
+        return self.imports[name] if name in self.imports else None
 
 
 def qualified(function) -> str | None:
@@ -44,18 +71,7 @@ def qualified(function) -> str | None:
     return f"{module}:{name}"
 
 
-def _setup_namespace(setup_sources: list[str]) -> dict:
-    namespace: dict = {}
-    for name, dotted in imports(setup_sources).items():
-        module, _, attribute = dotted.rpartition(".")
-        try:
-            namespace[name] = importlib.import_module(dotted)
-        except ImportError:
-            namespace[name] = getattr(importlib.import_module(module), attribute)
-    return namespace
-
-
-def _values(node: ast.expr, cell: ast.Module, namespace: dict) -> list:
+def _values(node: ast.expr, cell: ast.Module, namespace: _SetupNames) -> list:
     """The objects an argument of ``reference_unavailable`` stands for."""
     if isinstance(node, ast.Starred):
         return [item for value in _values(node.value, cell, namespace) for item in _iterable(value)]
@@ -81,16 +97,16 @@ def _iterable(value) -> list:
     return list(value) if isinstance(value, (tuple, list)) else [value]
 
 
-def _evaluate(node: ast.expr, namespace: dict):
+def _evaluate(node: ast.expr, namespace: _SetupNames):
     # The instructor's own code (solutions/), evaluated over the setup cells' imports only.
-    return eval(compile(ast.Expression(node), "<reference>", "eval"), dict(namespace), _Unknown(namespace))
+    return eval(compile(ast.Expression(node), "<reference>", "eval"), namespace, _Unknown(namespace))
 
 
 def named_in_tests(source) -> set[str]:
     """``module:qualname`` of every function the notebook's test cells pass to
     ``reference_unavailable`` (and the unchecked ``kernel`` behind a checked public one)."""
     setup = [cell.source for cell in source.cells if role(cell) == "locked" and cell.cell_type == "code"]
-    namespace = _setup_namespace(setup)
+    namespace = _SetupNames(imports(setup))
     found: set[str] = set()
     for cell in source.cells:
         if role(cell) != "test":
