@@ -33,33 +33,46 @@ class DenseCache(NamedTuple):
 
 def dense_forward(X, W, b):
     """Affine map ``Z = X @ W + b``; returns ``(Z, DenseCache(X, W))``, Z of shape (..., n, fan_out)."""
-    if W.ndim > 2 and b.ndim == W.ndim - 1:
-        b = b[..., None, :]  # one bias row per model, broadcast over the samples
-    if W.ndim > 2 and X.ndim == 2:
-        # one shared input meets every model's W in one wide product (a broadcast matmul
-        # would loop over the models)
-        fan_in, fan_out = W.shape[-2:]
-        wide = X @ np.moveaxis(W, -2, 0).reshape(fan_in, -1)
-        Z = np.moveaxis(wide.reshape((X.shape[0],) + W.shape[:-2] + (fan_out,)), 0, -2) + b
-    else:
-        Z = X @ W
-        Z += b  # in place: b's axes are W's, so Z already has the broadcast shape
-    return Z, DenseCache(X, W)
+    return affine(X, W, b), DenseCache(X, W)
+
+
+def affine(X, W, b):
+    """``Z = X @ W + b`` alone, shapes as in ``dense_forward``: for a forward pass that keeps its own cache."""
+    if W.ndim > 2:
+        if b.ndim == W.ndim - 1:
+            b = b[..., None, :]  # one bias row per model, broadcast over the samples
+        if X.ndim == 2:
+            return _shared_input_affine(X, W, b)
+    Z = X @ W
+    Z += b  # in place: b's axes are W's, so Z already has the broadcast shape
+    return Z
+
+
+def _shared_input_affine(X, W, b):
+    """One input X (n, fan_in) meets every model's W in one wide product (a broadcast matmul
+    would loop over the models)."""
+    fan_in, fan_out = W.shape[-2:]
+    wide = X @ np.moveaxis(W, -2, 0).reshape(fan_in, -1)
+    return np.moveaxis(wide.reshape((X.shape[0],) + W.shape[:-2] + (fan_out,)), 0, -2) + b
 
 
 def dense_backward(grad_Z, cache: DenseCache):
     """Gradients of the affine map from ``grad_Z`` (..., n, fan_out): ``(grad_X, grad_W, grad_b)``."""
     grad_W, grad_b = dense_parameter_gradients(grad_Z, cache)
-    grad_X = _sum_to(grad_Z @ cache.weights.swapaxes(-1, -2), cache.inputs.shape)
+    grad_X = grad_Z @ cache.weights.swapaxes(-1, -2)
+    if grad_Z.ndim > 2:  # several models: X may have been shared by them all
+        grad_X = _sum_to(grad_X, cache.inputs.shape)
     return grad_X, grad_W, grad_b
 
 
 def dense_parameter_gradients(grad_Z, cache: DenseCache):
     """``(grad_W, grad_b)`` alone: the first layer of a network needs no gradient for its data."""
     X, W = cache
-    grad_W = _sum_to(X.swapaxes(-1, -2) @ grad_Z, W.shape)
+    grad_W = X.swapaxes(-1, -2) @ grad_Z
     grad_b = np.add.reduce(grad_Z, axis=-2)  # = grad_Z.sum(axis=-2), without the method's wrapper
-    return grad_W, _sum_to(grad_b, W.shape[:-2] + W.shape[-1:])
+    if grad_Z.ndim > 2:  # several models: W or b may have been shared by them all
+        grad_W, grad_b = _sum_to(grad_W, W.shape), _sum_to(grad_b, W.shape[:-2] + W.shape[-1:])
+    return grad_W, grad_b
 
 
 def _sum_to(gradient: np.ndarray, shape: tuple) -> np.ndarray:
@@ -92,14 +105,18 @@ def log_softmax(logits):
 
     Finite for any finite logits, where ``np.log(softmax(z))`` would give ``-inf``.
     """
-    return _log_softmax(_as_logits(logits))
+    z = _as_logits(logits)
+    with np.errstate(under="ignore"):  # tiny probabilities rounding to 0 are fine
+        return _log_softmax(z)
 
 
 def _log_softmax(z):
-    """``log_softmax``'s unchecked kernel (the losses' inner maths): a new array."""
-    shifted = z - z.max(axis=-1, keepdims=True)
-    with np.errstate(under="ignore"):
-        shifted -= np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    """``log_softmax``'s unchecked kernel (the losses' inner maths): a new array. Its callers
+    silence underflow, so that a loss needs one ``np.errstate`` for all its exponentials."""
+    # each row's maximum, reduced over a transposed copy: along a short last axis (10 classes)
+    # NumPy's reduction is slower than the copy and a reduction along the first axis
+    shifted = z - np.maximum.reduce(z.T.copy(), axis=0)[..., None]
+    shifted -= np.log(np.add.reduce(np.exp(shifted), axis=-1, keepdims=True))
     return shifted
 
 

@@ -155,7 +155,7 @@ class MLP:
         inputs, pre_activations, outputs = [], [], []
         for (W_key, b_key), activation in zip(self._keys, self._activations):
             inputs.append(A)
-            Z, _ = layers.dense_forward(A, params[W_key], params[b_key])
+            Z = layers.affine(A, params[W_key], params[b_key])
             A = activation.function(Z)
             pre_activations.append(Z)
             outputs.append(A)
@@ -173,7 +173,8 @@ class MLP:
         return self._backward(cache, grad_A)
 
     def _backward(self, cache: MLPCache, grad_A):
-        params, grads = self.params, {}
+        params = self.params
+        grads = dict.fromkeys(params)  # filled from the output back, returned in params' order
         inputs, pre_activations, outputs = cache
         for i in reversed(range(len(self._keys))):  # layer l = i + 1, from the output back
             (W_key, b_key), activation = self._keys[i], self._activations[i]
@@ -190,7 +191,7 @@ class MLP:
                 grad_A, grads[W_key], grads[b_key] = layers.dense_backward(delta, dense)
             else:  # the data X need no gradient
                 grads[W_key], grads[b_key] = layers.dense_parameter_gradients(delta, dense)
-        return {key: grads[key] for key in params}
+        return grads
 
     def loss_and_gradients(self, X, targets, loss: Callable, *, checked: bool = True):
         """Forward, loss and backward in one call. ``loss(output, targets) -> (value, grad)``.

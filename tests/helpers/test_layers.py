@@ -16,6 +16,7 @@ TOL = 1e-7
 # of size 1 (their gradients are summed over it); one input per model (fan_in = 1, notebook 08's).
 CASES = {
     "one layer": ((5, 3), (3, 4), (4,)),
+    "one layer, bias as a row": ((5, 3), (3, 4), (1, 4)),
     "model axis": ((2, 5, 3), (2, 3, 4), (2, 4)),
     "shared X": ((5, 3), (2, 3, 4), (2, 4)),
     "shared W": ((2, 5, 3), (3, 4), (4,)),
@@ -41,6 +42,7 @@ def test_forward_is_x_w_plus_b_for_every_model(shapes, rng):
     assert Z.shape == expected.shape
     np.testing.assert_allclose(Z, expected, rtol=1e-13, atol=1e-13)
     assert cache.inputs is X and cache.weights is W
+    np.testing.assert_array_equal(layers.affine(X, W, b), Z)  # the same Z, without a cache
 
 
 @by_case
