@@ -25,6 +25,13 @@ once timed, and prints where the engine's time goes (``grade_submission``'s ``ti
     .venv/bin/python bench/grading_bench.py --quick         # 2 students × 1 assignment
     .venv/bin/python bench/grading_bench.py --students 10 --assignment 01_why_sigmoid
     .venv/bin/python bench/grading_bench.py --phases        # the engine's time, phase by phase
+
+Through ``bench/run.py`` (which rewrites this section's block of ``bench/README.md``), the class
+is chosen by two environment variables: ``BENCH_GRADING_STUDENTS`` (a number) and
+``BENCH_GRADING_ASSIGNMENTS`` (comma-separated assignments or their number prefixes):
+
+    export BENCH_GRADING_STUDENTS=10 BENCH_GRADING_ASSIGNMENTS=01,02,03,04,05,06,07,08
+    .venv/bin/python bench/run.py --only grading
 """
 from __future__ import annotations
 
@@ -145,10 +152,15 @@ def run(quick: bool = False, students: int | None = None, assignments: list[str]
 
     released = [a for a in course.assignments(course.REPO_ROOT)
                 if course.notebook_path(course.REPO_ROOT, "notebooks", a).is_file()]
+    named = os.environ.get("BENCH_GRADING_ASSIGNMENTS")
+    if not assignments and named and not quick:
+        assignments = [a for a in released if a.startswith(tuple(p.strip() for p in named.split(",")))]
+        if not assignments:
+            raise ValueError(f"BENCH_GRADING_ASSIGNMENTS={named!r} names no released assignment")
     chosen = assignments or released
     if quick and not assignments:
         chosen = chosen[:1]
-    students = students or (QUICK_STUDENTS if quick else STUDENTS)
+    students = students or (QUICK_STUDENTS if quick else int(os.environ.get("BENCH_GRADING_STUDENTS", STUDENTS)))
     workers = workers or os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="grading-bench-") as scratch:
         scratch = Path(scratch)

@@ -30,6 +30,7 @@ import traceback
 from collections import Counter
 from pathlib import Path
 
+from ..student.student import LoadAtFirstUse
 from .link import Link, SubmissionStopped
 from .sandbox import Sandbox
 
@@ -176,8 +177,10 @@ def limit_memory(limits: dict) -> None:
 def serve() -> None:
     """One job per line on stdin, one result per line on stdout, until stdin closes. Each job
     is graded in a forked child, so it starts from this process's clean state with the
-    setup's modules already imported (``job["preload"]``, run here first) and leaves nothing
-    behind for the next."""
+    setup's modules already imported (``job["preload"]``, run here first; the drawing modules
+    as the student's process has them, loaded at first use: no test cell draws) and leaves
+    nothing behind for the next."""
+    sys.meta_path.insert(0, LoadAtFirstUse())
     for line in sys.stdin:
         job = json.loads(line)
         with _quiet(), contextlib.suppress(Exception):  # a failing import is the setup cell's to report

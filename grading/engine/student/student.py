@@ -15,11 +15,18 @@ here with arguments, answering the result and the arguments as they are after th
 
 Once started, the server hides itself: its modules leave ``sys.modules`` and ``sys.path``,
 ``__main__`` is the notebook's namespace (as in a kernel), and ``sys.argv`` is ``[""]``.
+
+It starts in about a tenth of a second: the setup's drawing modules (``helpers.viz``, which
+bring matplotlib, ipywidgets and SciPy) are bound at once but run at their first use, and
+IPython is imported only when something imports it; a cell that draws gets its figure as before.
 """
 from __future__ import annotations
 
 import builtins
 import ctypes
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import itertools
 import os
 import re
@@ -28,10 +35,16 @@ import sys
 import types
 import warnings
 
-import capture
-import wire
+try:  # imported by the grader, which loads the setup's drawing modules the same way
+    from . import capture, wire
+except ImportError:  # run as a script, in the sandbox: the server's files lie side by side
+    import capture
+    import wire
 
 SERVER_MODULES = ("capture", "wire")
+# Drawing modules: the setup imports them, but graded cells seldom draw, and they bring
+# matplotlib, ipywidgets and SciPy, most of this process's start.
+LOADED_AT_FIRST_USE = ("helpers.viz.",)
 
 
 def limit_and_drop_privileges(config: dict) -> None:
@@ -214,6 +227,42 @@ def hide_the_server(namespace: dict) -> dict:
     return notebook.__dict__
 
 
+class LoadAtFirstUse(importlib.abc.MetaPathFinder):
+    """Finds the modules named in ``LOADED_AT_FIRST_USE`` as lazy modules: an import binds the
+    module at once, and its code runs when a cell first reads one of its attributes. Only
+    pure-Python source modules (not packages): an extension module cannot wait."""
+
+    def find_spec(self, name, path, target=None):
+        if not name.startswith(LOADED_AT_FIRST_USE):
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path, target)
+        if spec is None or type(spec.loader) is not importlib.machinery.SourceFileLoader or (
+                spec.submodule_search_locations is not None):
+            return None  # the usual finders find it again, as they would have
+        spec.loader = importlib.util.LazyLoader(spec.loader)
+        return spec
+
+
+class RouteDisplayOnImport(importlib.abc.MetaPathFinder):
+    """Routes IPython's ``display`` to the cell's outputs (``capture.install_display``) as soon
+    as a cell or a module imports IPython, rather than importing it for every submission."""
+
+    def find_spec(self, name, path, target=None):
+        if name != "IPython":
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path, target)
+        if spec is None or type(spec.loader) is not importlib.machinery.SourceFileLoader:
+            return None
+        spec.loader = _ThenRouteDisplay(spec.loader.name, spec.loader.path)
+        return spec
+
+
+class _ThenRouteDisplay(importlib.machinery.SourceFileLoader):
+    def exec_module(self, module) -> None:
+        super().exec_module(module)
+        capture.install_display()
+
+
 def preload(imports: str) -> None:
     """Run the setup cell's imports now, while the grader runs its own copy of the setup, so
     the setup cell finds its modules loaded. A failure is the setup cell's to report."""
@@ -230,7 +279,7 @@ def main() -> None:
     limit_and_drop_privileges(config)
     # The assignment's own modules, as in a notebook, and the helpers package.
     sys.path[:0] = [os.getcwd(), *(os.path.dirname(path) for path in config["paths"])]
-    capture.install_display()
+    sys.meta_path[:0] = [LoadAtFirstUse(), RouteDisplayOnImport()]
     student = Student(config["output_kb"] * 1024)
     student.namespace = hide_the_server(student.namespace)
     channel.serve, student.channel = student.serve, channel
