@@ -61,6 +61,17 @@ CHILDREN = 2
 # tested through it (tests/grading, not the fast suite).
 NOT_MUTATED = {"checks": ("substituted", "reference_unavailable")}
 
+# tqdm's bars share a cross-process lock by default: a mutant's child killed while holding it
+# (a time-out) left it taken, and every later child that drew a progress bar waited for ever.
+PER_PROCESS_TQDM_LOCK = """
+
+# Added by tests/mutation/run.py: each mutant runs in a forked child; see PER_PROCESS_TQDM_LOCK there.
+import threading as _threading
+
+import tqdm as _tqdm
+
+_tqdm.tqdm.set_lock(_threading.RLock())
+"""
 KILLED_CODES = {1, 3, -9, -11}  # a test failed, pytest's internal error, a crash
 TIMEOUT_CODES = {24, -24, 36, 152, 255}
 
@@ -75,6 +86,8 @@ def prepare_scratch() -> None:
     shutil.copy2(ROOT / "pyproject.toml", SCRATCH / "pyproject.toml")
     for module in CORE_MODULES:
         leave_alone(SCRATCH / "helpers" / f"{module}.py", NOT_MUTATED.get(module, ()))
+    with open(SCRATCH / "tests" / "conftest.py", "a", encoding="utf-8") as conftest:
+        conftest.write(PER_PROCESS_TQDM_LOCK)
     lines = lambda values: "\n  ".join(values)  # noqa: E731  (setup.cfg's list syntax)
     (SCRATCH / "setup.cfg").write_text(
         "[mutmut]\n"
