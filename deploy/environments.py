@@ -103,8 +103,10 @@ def _give_to_owner(source: Path) -> None:
     to whoever owns ``source``: root-owned ones would make their later ``make clean`` fail."""
     owner = source.stat()
     for cache in source.rglob("__pycache__"):
+        if cache.is_symlink():
+            continue  # not ours: a link could point anywhere (/etc)
         for path in [cache, *cache.iterdir()]:
-            if path.lstat().st_uid != owner.st_uid:
+            if path.lstat().st_uid == os.geteuid() != owner.st_uid:  # what this process wrote, no one else's
                 os.lchown(path, owner.st_uid, owner.st_gid)
 
 

@@ -111,8 +111,9 @@ def log_softmax(logits):
 
 
 def _log_softmax(z):
-    """``log_softmax``'s unchecked kernel (the losses' inner maths): a new array. Its callers
-    silence underflow, so that a loss needs one ``np.errstate`` for all its exponentials."""
+    """``log_softmax``'s unchecked kernel (the losses' inner maths) for logits (k,) or (n, k): a
+    new array. Its callers silence underflow, so that a loss needs one ``np.errstate`` for all
+    its exponentials."""
     # each row's maximum, reduced over a transposed copy: along a short last axis (10 classes)
     # NumPy's reduction is slower than the copy and a reduction along the first axis
     shifted = z - np.maximum.reduce(z.T.copy(), axis=0)[..., None]

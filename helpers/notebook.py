@@ -92,9 +92,25 @@ class _TopLevelNames(ast.NodeVisitor):
     visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = _own_scope
 
     def _comprehension(self, node):  # its loop variables are its own; a walrus in it binds the cell's
-        self.names.update(part.target.id for part in ast.walk(node) if isinstance(part, ast.NamedExpr))
+        walrus = _Walruses()
+        walrus.visit(node)
+        self.names.update(walrus.names)
 
     visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _comprehension
+
+    def visit_Lambda(self, node):
+        pass
+
+
+class _Walruses(ast.NodeVisitor):
+    """The targets of ``:=`` in a comprehension, not in a lambda inside it (the lambda's own)."""
+
+    def __init__(self):
+        self.names: set[str] = set()
+
+    def visit_NamedExpr(self, node):
+        self.names.add(node.target.id)
+        self.generic_visit(node)
 
     def visit_Lambda(self, node):
         pass

@@ -32,8 +32,9 @@ Three folders, by trust:
   ``link`` and ``proxy`` (its end of the student's process), ``outputs`` (the student's outputs,
   rebuilt safe: ``rebuilt``, ``limit_output``);
 * ``student/`` (the student's process, untrusted: the only engine files the sandbox holds,
-  mounted read-only, importing nothing from the course): ``student``, ``capture``, and ``wire``
-  (all that the grader and the student's process share).
+  mounted read-only, importing nothing from the course): ``student``, ``capture``, ``lazy``
+  (the setup's drawing modules, run at first use) and ``wire``; the grader loads ``lazy`` and
+  ``wire`` too.
 
 nbgrader's autograde, step by step, and ours. ``nbgrader autograde`` runs two passes of
 preprocessors over a submission, sanitising then autograding, and ``nbgrader generate_feedback``

@@ -30,7 +30,8 @@ X_LIMITS = (-0.05, 1.05)  # [0, 1] with matplotlib's default 5 % margins
 
 def _output(params: dict, x=GRID) -> np.ndarray:
     """The one-hidden-layer sigmoid network ``params`` (the layout of a bump network) at the points x."""
-    return MLP(universal_approximation.as_network_params(params), ["sigmoid", "identity"]).predict(np.reshape(x, (-1, 1)))[:, 0]
+    net = MLP(universal_approximation.as_network_params(params), ["sigmoid", "identity"])
+    return net.predict(np.reshape(x, (-1, 1)))[:, 0]
 
 
 def steps_and_bump(position: float = 0.4, steepnesses: Sequence[float] = (5, 20, 100),

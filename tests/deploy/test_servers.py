@@ -69,7 +69,14 @@ def test_compiled_files_in_a_developers_checkout_stay_theirs(tmp_path):
         (folder / "module.py").write_text("ANSWER = 42\n")
     for path in [checkout.parent, checkout, checkout / "inner", *checkout.rglob("*.py")]:
         os.chown(path, 12345, 12345)
+    elsewhere = tmp_path / "elsewhere"  # a link named __pycache__ must not hand its target over
+    elsewhere.mkdir()
+    (elsewhere / "root's.txt").write_text("root's own file\n")
+    (checkout / "linked").mkdir()
+    (checkout / "linked" / "__pycache__").symlink_to(elsewhere)
     environments._compile(environment, (), [checkout])
-    written = [path for cache in checkout.rglob("__pycache__") for path in [cache, *cache.iterdir()]]
+    written = [path for cache in checkout.rglob("__pycache__") if not cache.is_symlink()
+               for path in [cache, *cache.iterdir()]]
     assert len(written) == 4, written  # two folders, a .pyc in each
     assert {path.stat().st_uid for path in written} == {12345}
+    assert (elsewhere / "root's.txt").stat().st_uid == 0

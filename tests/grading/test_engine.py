@@ -19,6 +19,7 @@ import os
 import re
 import sqlite3
 import struct
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -454,3 +455,17 @@ def test_static_scan_flags_course_code_the_solution_does_not_use():
                                                 set(), frozenset(), allowed)}
     assert kinds == {"course-code"}
     assert static.scan("a = activations.tanh(z)", "cell 1", aliases, set(), frozenset(), allowed) == []
+
+
+def test_the_grader_imports_nothing_from_the_shared_temporary_folder(tmp_path):
+    """A submission graded without a sandbox can write to /tmp: a module planted there must
+    never be imported by the (trusted) grader process, whose setup imports run first."""
+    name = f"planted_by_a_submission_{os.getpid()}"
+    planted, marker = Path(tempfile.gettempdir()) / f"{name}.py", tmp_path / "imported"
+    planted.write_text(f"open({str(marker)!r}, 'w').close()\n")
+    try:
+        with pytest.raises(RuntimeError, match="the grader process failed"):
+            graders.run({"preload": f"import {name}"}, 60)  # no cells: the job itself fails after the imports
+    finally:
+        planted.unlink()
+    assert not marker.exists(), "the grader imported a module from the temporary folder"

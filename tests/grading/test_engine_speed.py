@@ -8,6 +8,8 @@ process loads the drawing modules the same way, since no test cell draws.
 """
 from __future__ import annotations
 
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from grading.engine.calling import graders
 from grading.engine.grader import sandbox
 from grading.engine.grader.__main__ import prepare_workdir
 from grading.engine.grader.link import Link
+from grading.engine.student import lazy
 
 ROOT = course.REPO_ROOT
 LIMITS = {"output_kb": 64, "notebook_timeout_s": 120, "cell_timeout_s": 60, "memory_mb": 1024}
@@ -82,3 +85,45 @@ def test_the_grader_process_leaves_the_drawing_modules_unloaded_too(tmp_path):
     assert result.score == result.max_score, result.cells
     maps = [Path(f"/proc/{grader.pid}/maps").read_text() for grader in graders._idle]
     assert maps and not any("matplotlib" in text for text in maps), "a warm grader imported matplotlib"
+
+
+@pytest.fixture
+def waiting_package(tmp_path, monkeypatch):
+    """A package ``first_use_probe`` whose modules wait for their first use: ``slow`` (records
+    each run, then sleeps) and ``broken`` (fails)."""
+    package = tmp_path / "first_use_probe"
+    package.mkdir()
+    (package / "__init__.py").write_text("RUNS = []\n")
+    (package / "slow.py").write_text("import time\nimport first_use_probe\nfirst_use_probe.RUNS.append(1)\n"
+                                     "time.sleep(0.2)\nVALUE = 42\n")
+    (package / "broken.py").write_text("EARLY = 1\nraise RuntimeError('no display here')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(sys, "meta_path", [lazy.LoadAtFirstUse(("first_use_probe.",)), *sys.meta_path])
+    yield package
+    for name in [name for name in sys.modules if name.startswith("first_use_probe")]:
+        del sys.modules[name]
+
+
+def test_a_waiting_module_runs_once_at_its_first_use_even_from_several_threads(waiting_package):
+    from first_use_probe import slow
+    import first_use_probe
+
+    assert first_use_probe.RUNS == [], "imported, not yet used: its code has not run"
+    seen = []
+    threads = [threading.Thread(target=lambda: seen.append(slow.VALUE)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == [42] * 8, "every thread must see the module whole"
+    assert first_use_probe.RUNS == [1]
+
+
+def test_a_waiting_module_that_fails_keeps_failing_as_a_failed_import(waiting_package):
+    from first_use_probe import broken
+
+    with pytest.raises(RuntimeError, match="^no display here$"):
+        broken.EARLY
+    with pytest.raises(ImportError, match=r"^first_use_probe.broken could not be imported \(RuntimeError: no display here\)$"):
+        broken.EARLY  # not half defined
+    assert "first_use_probe.broken" not in sys.modules  # a later import tries again

@@ -13,7 +13,7 @@ from nbgrader.preprocessors import ClearHiddenTests, DeduplicateIds
 from grading import course
 from grading.engine.calling.feedback import clear_hidden_tests
 from grading.engine.calling.repair import nbgrader, repair, role
-from grading.engine.grader.outputs import limit_output
+from grading.engine.grader.outputs import limit_output, rebuilt
 
 
 def _cell(kind: str, source: str, grade_id: str, **flags) -> nbformat.NotebookNode:
@@ -93,3 +93,22 @@ def test_limit_output_keeps_each_whole_output_that_still_fits():
     assert limit_output([small, large, small, small], 1200) == [small, small, small]
     assert limit_output([small, large], 1599) == [small]
     assert limit_output([small, large], 1600) == [small, large]
+
+
+def test_rebuilt_keeps_text_pngs_and_one_line_errors_and_drops_the_rest():
+    """What the student's process sends back is rebuilt field by field: no HTML, no JavaScript,
+    no traceback, no unknown field survives into a feedback page."""
+    sent = [
+        {"output_type": "stream", "name": "stdout", "text": "loss 0.1\n", "extra": "x"},
+        {"output_type": "display_data", "data": {"text/html": "<script>steal()</script>"}, "metadata": {}},
+        {"output_type": "display_data", "data": {"application/javascript": "steal()", "text/plain": "<Figure>",
+                                                 "image/png": "iVBORw0KGgo="}, "metadata": {"x": 1}},
+        {"output_type": "error", "ename": "ValueError", "evalue": "bad", "traceback": ["/host/path.py line 3"]},
+        {"output_type": "stream", "name": "stdin", "text": "?"}, "not an output",
+    ]
+    assert rebuilt(sent) == [
+        {"output_type": "stream", "name": "stdout", "text": "loss 0.1\n"},
+        {"output_type": "display_data", "data": {"text/plain": "<Figure>", "image/png": "iVBORw0KGgo="}, "metadata": {}},
+        {"output_type": "error", "ename": "ValueError", "evalue": "bad", "traceback": ["ValueError: bad"]},
+    ]
+    assert rebuilt("not a list") == []

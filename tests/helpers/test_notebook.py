@@ -149,8 +149,10 @@ def test_names_bound_by_except_match_and_a_walrus_in_a_comprehension_wait_too(sh
     shell.run_cell("try:\n    fitted = attempt(train_neuron, absent_reference, 1)\nexcept KeyError as problem:\n"
                    "    pass\nmatch [1, 2]:\n    case [first, *others]:\n        pass\n"
                    "    case {'w': weight, **options}:\n        pass\n"
-                   "picked = [last := k for k in range(3)]", store_history=True)
-    assert set(notebook._waiting) == {"fitted", "problem", "first", "others", "weight", "options", "picked", "last"}
+                   "picked = [last := k for k in range(3)]\n"
+                   "makers = [lambda: (inner := 1) for _ in range(2)]", store_history=True)
+    assert set(notebook._waiting) == {"fitted", "problem", "first", "others", "weight", "options", "picked", "last",
+                                      "makers"}  # inner belongs to the lambda
     capsys.readouterr()
     later = shell.run_cell("print(last)", store_history=True)
     assert isinstance(later.error_in_exec, NameError)

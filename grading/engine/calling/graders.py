@@ -54,9 +54,11 @@ def run(job: dict, seconds: float) -> dict:
 def _start() -> subprocess.Popen:
     env = {**os.environ, "MPLBACKEND": "agg", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
            "PYTHONPATH": os.pathsep.join(filter(None, [str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")]))}
+    # cwd: `-m` puts it first on sys.path, so never a folder others write to (a submission graded
+    # without a sandbox could plant a module in /tmp for the grader to import)
     return subprocess.Popen([sys.executable, "-m", "grading.engine.grader"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=tempfile.TemporaryFile(), env=env,
-                            cwd=tempfile.gettempdir(), start_new_session=True)
+                            cwd=PACKAGE_ROOT, start_new_session=True)
 
 
 def _read_line(grader: subprocess.Popen, deadline: float) -> bytes:

@@ -53,12 +53,12 @@ class _SetupNames(dict):
 class _Unknown(dict):
     """The setup's imports; names a test cell defines itself (the student's functions) are None."""
 
-    def __init__(self, imports: _SetupNames):
+    def __init__(self, setup: _SetupNames):
         super().__init__()
-        self.imports = imports
+        self.setup = setup
 
     def __missing__(self, name):
-        return self.imports[name] if name in self.imports else None
+        return self.setup[name] if name in self.setup else None
 
 
 def qualified(function) -> str | None:

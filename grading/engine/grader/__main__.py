@@ -30,7 +30,7 @@ import traceback
 from collections import Counter
 from pathlib import Path
 
-from ..student.student import LoadAtFirstUse
+from ..student.lazy import DRAWING_MODULES, LoadAtFirstUse
 from .link import Link, SubmissionStopped
 from .sandbox import Sandbox
 
@@ -180,7 +180,7 @@ def serve() -> None:
     setup's modules already imported (``job["preload"]``, run here first; the drawing modules
     as the student's process has them, loaded at first use: no test cell draws) and leaves
     nothing behind for the next."""
-    sys.meta_path.insert(0, LoadAtFirstUse())
+    sys.meta_path.insert(0, LoadAtFirstUse(DRAWING_MODULES))
     for line in sys.stdin:
         job = json.loads(line)
         with _quiet(), contextlib.suppress(Exception):  # a failing import is the setup cell's to report

@@ -3,7 +3,7 @@
 Inside bubblewrap the process sees a new, empty root holding only: the system's ``/usr``
 (read-only), the Python installation and its site-packages (read-only), a ``helpers`` without
 the answers being graded (``staged``) at ``/opt/course/helpers`` (read-only), the student
-server's three files at ``/opt/engine`` (read-only; nothing else of the engine), a private
+server's four files at ``/opt/engine`` (read-only; nothing else of the engine), a private
 home of 256 MB (tmpfs) as working directory with the assignment's data files (read-only), a
 private ``/tmp`` of the same size, a minimal ``/dev`` with a private ``/dev/shm`` of 64 MB, and
 ``/proc``. No course directory, no gradebook, no other submission is mounted at all; there is
@@ -33,7 +33,7 @@ from pathlib import Path
 
 STUDENT_DIR = Path(__file__).resolve().parents[1] / "student"  # the untrusted side's folder
 INSIDE_ENGINE = "/opt/engine"
-SERVER_FILES = ("student.py", "capture.py", "wire.py")  # all of the engine the sandbox holds
+SERVER_FILES = ("student.py", "capture.py", "lazy.py", "wire.py")  # all of the engine the sandbox holds
 INSIDE_HELPERS = "/opt/course/helpers"
 HOME = "/home/student"
 HOME_BYTES = 256 * 2**20  # the student's files (home, /tmp) live in tmpfs of this size

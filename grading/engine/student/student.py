@@ -17,8 +17,8 @@ Once started, the server hides itself: its modules leave ``sys.modules`` and ``s
 ``__main__`` is the notebook's namespace (as in a kernel), and ``sys.argv`` is ``[""]``.
 
 It starts in about a tenth of a second: the setup's drawing modules (``helpers.viz``, which
-bring matplotlib, ipywidgets and SciPy) are bound at once but run at their first use, and
-IPython is imported only when something imports it; a cell that draws gets its figure as before.
+bring matplotlib, ipywidgets and SciPy) are bound at once but run at their first use (``lazy``),
+and IPython is imported only when something imports it; a cell that draws gets its figure as before.
 """
 from __future__ import annotations
 
@@ -26,7 +26,6 @@ import builtins
 import ctypes
 import importlib.abc
 import importlib.machinery
-import importlib.util
 import itertools
 import os
 import re
@@ -35,16 +34,11 @@ import sys
 import types
 import warnings
 
-try:  # imported by the grader, which loads the setup's drawing modules the same way
-    from . import capture, wire
-except ImportError:  # run as a script, in the sandbox: the server's files lie side by side
-    import capture
-    import wire
+import capture
+import lazy
+import wire
 
-SERVER_MODULES = ("capture", "wire")
-# Drawing modules: the setup imports them, but graded cells seldom draw, and they bring
-# matplotlib, ipywidgets and SciPy, most of this process's start.
-LOADED_AT_FIRST_USE = ("helpers.viz.",)
+SERVER_MODULES = ("capture", "lazy", "wire")
 
 
 def limit_and_drop_privileges(config: dict) -> None:
@@ -227,22 +221,6 @@ def hide_the_server(namespace: dict) -> dict:
     return notebook.__dict__
 
 
-class LoadAtFirstUse(importlib.abc.MetaPathFinder):
-    """Finds the modules named in ``LOADED_AT_FIRST_USE`` as lazy modules: an import binds the
-    module at once, and its code runs when a cell first reads one of its attributes. Only
-    pure-Python source modules (not packages): an extension module cannot wait."""
-
-    def find_spec(self, name, path, target=None):
-        if not name.startswith(LOADED_AT_FIRST_USE):
-            return None
-        spec = importlib.machinery.PathFinder.find_spec(name, path, target)
-        if spec is None or type(spec.loader) is not importlib.machinery.SourceFileLoader or (
-                spec.submodule_search_locations is not None):
-            return None  # the usual finders find it again, as they would have
-        spec.loader = importlib.util.LazyLoader(spec.loader)
-        return spec
-
-
 class RouteDisplayOnImport(importlib.abc.MetaPathFinder):
     """Routes IPython's ``display`` to the cell's outputs (``capture.install_display``) as soon
     as a cell or a module imports IPython, rather than importing it for every submission."""
@@ -279,7 +257,7 @@ def main() -> None:
     limit_and_drop_privileges(config)
     # The assignment's own modules, as in a notebook, and the helpers package.
     sys.path[:0] = [os.getcwd(), *(os.path.dirname(path) for path in config["paths"])]
-    sys.meta_path[:0] = [LoadAtFirstUse(), RouteDisplayOnImport()]
+    sys.meta_path[:0] = [lazy.LoadAtFirstUse(lazy.DRAWING_MODULES), RouteDisplayOnImport()]
     student = Student(config["output_kb"] * 1024)
     student.namespace = hide_the_server(student.namespace)
     channel.serve, student.channel = student.serve, channel
