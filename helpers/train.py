@@ -5,7 +5,8 @@ computes the gradient of the batch's average loss, passes it through the gradien
 transforms (the L2 term :math:`\frac{\lambda}{n} W` first, Nielsen's convention; then e.g.
 clipping) and lets the optimiser take one step. After each epoch the loss and accuracy on
 the whole training set (and on the validation set, if given) are recorded, and so is
-whatever the ``recorders`` compute. Inputs are checked once, at entry; the loop runs unchecked.
+whatever the ``recorders`` compute. Inputs are checked once, at entry (the gradient of a loss
+of your own at the first step); the loop runs unchecked.
 """
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from typing import Callable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
-from helpers._validate import as_float_array, check_count, check_finite, check_positive, check_real, check_rng
+from helpers._validate import (
+    as_float_array, check_count, check_finite, check_positive, check_real, check_rng, check_shape,
+)
 from helpers.losses import LOSSES, UNCHECKED_LOSSES, class_indices
 from helpers.optim import Rule, check_options, get_rule, map_rule
 from helpers.regularisation import EarlyStopping, l2_transform
@@ -113,8 +116,9 @@ def train(
     to the 0/1 targets (a sigmoid output layer, or ``loss="mse"``) and 0 when it is a logit
     (``loss="binary_cross_entropy"``); with a loss function of your own, state it.
 
-    The data, the initial parameters and the options are checked once here; the steps then
-    run unchecked, so a diverging run records its inf or NaN loss.
+    The data (X's width against the net's inputs too), the initial parameters and the options
+    are checked once here, and the first step checks the gradient shape of a loss of your own;
+    the steps then run unchecked, so a diverging run records its inf or NaN loss.
     A tqdm progress bar shows if ``progress`` is True, or if it is None and the run has more
     than ``PROGRESS_BAR_STEPS`` mini-batch steps.
     """
@@ -154,8 +158,9 @@ def train(
     bar = _progress_bar(progress, epochs, epochs * int(np.ceil(n / batch_size)))
     for epoch in range(epochs):
         rate = check_positive(lr(epoch), f"lr (the schedule at epoch {epoch})") if callable(lr) else lr
-        for batch in iterate_minibatches(n, batch_size, rng):
-            _, grads = net.loss_and_gradients(X[batch], y[batch], loss_fn, checked=False)
+        for step, batch in enumerate(iterate_minibatches(n, batch_size, rng)):
+            # only the first step checks, so that the gradient of a loss of your own has the right shape
+            _, grads = net.loss_and_gradients(X[batch], y[batch], loss_fn, checked=epoch == step == 0)
             for transform in transforms:
                 grads = transform(grads, net.params)
             net.params, states = map_rule(rule, net.params, grads, states, rate, **options)
@@ -212,6 +217,7 @@ def _decision_threshold(net, loss, threshold) -> float:
 
 def _data(net, X, y, name_X: str, name_y: str, loss):
     X = check_finite(as_float_array(X, name_X, ndim=2), name_X)
+    check_shape(X, (None, net.layer_sizes[0]), f"{name_X} (samples × input features)")
     y = np.asarray(y)
     if y.dtype.kind == "f":
         check_finite(y, name_y)

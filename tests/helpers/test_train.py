@@ -2,6 +2,7 @@
 determinism, early stopping, input checks, and a real run on the digits."""
 from __future__ import annotations
 
+import re
 import time
 
 import numpy as np
@@ -477,3 +478,159 @@ def test_train_takes_a_rule_of_your_own_and_checks_its_options():
     with pytest.raises(ValueError, match="decay must be a finite number"):
         train.train(nets[0], X, y, rng=np.random.default_rng(4), optimiser=rule,
                     optimiser_options={"decay": float("nan")}, **options)
+
+
+# --- issue 17: what the mutation run found untested ------------------------------------------
+
+def test_the_documented_defaults_are_lr_0_1_ten_epochs_and_batches_of_32():
+    """70 samples: batches of 32 (32, 32, 6) and of 33 (33, 33, 4) give different runs."""
+    X, y = blobs(np.random.default_rng(2), 70)
+    nets = [MLP.create([2, 3, 1], ["tanh", "identity"], np.random.default_rng(0)) for _ in range(2)]
+    implicit = train.train(nets[0], X, y, rng=np.random.default_rng(5), loss="binary_cross_entropy")
+    explicit = train.train(nets[1], X, y, rng=np.random.default_rng(5), loss="binary_cross_entropy",
+                           lr=0.1, epochs=10, batch_size=32)
+    assert len(implicit.train_loss) == 10
+    assert implicit == explicit
+    for key, value in nets[0].params.items():
+        np.testing.assert_array_equal(value, nets[1].params[key])
+
+
+@pytest.mark.parametrize("X, error, message", [
+    (np.zeros(6), ValueError, r"^X must have 2 dimension\(s\), got shape \(6,\)$"),
+    (np.zeros((0, 2)), ValueError, r"^X is empty: training needs at least one sample$"),
+    (np.zeros((6, 0)), ValueError, r"^X \(samples × input features\) should have shape \('any', 2\), got \(6, 0\)$"),
+    (np.zeros((6, 3)), ValueError, r"^X \(samples × input features\) should have shape \('any', 2\), got \(6, 3\)$"),
+    ([["a", "b"]] * 6, TypeError, r"^X must hold numbers, got dtype <U1$"),
+])
+def test_train_checks_X_at_entry(rng, X, error, message):
+    """The loop runs unchecked, so a wrong X must be refused before it, in the student's words."""
+    net = MLP.create([2, 1], ["identity"], np.random.default_rng(0))
+    with pytest.raises(error, match=message):
+        train.train(net, X, np.zeros(len(X)), rng=rng, loss="mse", epochs=1)
+
+
+def test_a_single_sample_trains(rng):
+    net = MLP.create([2, 1], ["identity"], np.random.default_rng(0))
+    history = train.train(net, np.array([[1.0, -2.0]]), np.array([1]), rng=rng, loss="binary_cross_entropy",
+                          lr=0.5, epochs=3)
+    assert len(history.train_loss) == 3 and history.train_loss[-1] < history.train_loss[0]
+
+
+def test_a_non_numeric_parameter_is_named(rng):
+    X, y = blobs(rng, 10)
+    net = MLP.create([2, 1], ["identity"], np.random.default_rng(0))
+    net.params["W1"] = np.array([["a"], ["b"]])
+    with pytest.raises(TypeError, match=r"^net\.params\['W1'\] must hold numbers, got dtype <U1$"):
+        train.train(net, X, y, rng=rng, loss="binary_cross_entropy", epochs=1)
+
+
+def test_only_categorical_cross_entropy_reads_1d_targets_as_class_indices(rng):
+    """Real-valued 1-D targets for three outputs are refused by the loss's own shape check,
+    not mistaken for class labels (which would complain that 0.3 is no class)."""
+    X = rng.normal(size=(5, 2))
+    y = np.array([0.3, 1.7, 2.0, 0.1, 0.5])
+    net = MLP.create([2, 3], ["identity"], np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"^predictions and targets must have the same shape, got \(5, 3\) and \(5,\)$"):
+        train.train(net, X, y, rng=rng, loss="mse", epochs=1)
+
+
+def test_a_single_output_regression_target_is_used_as_it_is(rng):
+    """One full-batch step of least squares on y = 0.3, 1.7, ...: the gradient of the real targets."""
+    X, y = rng.normal(size=(5, 2)), np.array([0.3, 1.7, 2.0, 0.1, 0.5])
+    net = MLP.create([2, 1], ["identity"], np.random.default_rng(0))
+    manual = net.copy()
+    _, grads = manual.loss_and_gradients(X, y[:, None], losses.mean_squared_error)
+    history = train.train(net, X, y, rng=rng, loss="mse", lr=0.1, epochs=1, batch_size=5)
+    for key, value in manual.params.items():
+        np.testing.assert_allclose(net.params[key], value - 0.1 * grads[key], rtol=1e-12)
+    assert history.train_accuracy == []  # real targets are not labels
+
+
+def l2_by_hand(lam, n):
+    """The L2 gradient term (λ/n) W, as a gradient transform of the reader's own."""
+    return lambda grads, params: {k: g + lam / n * params[k] if k.startswith("W") else g for k, g in grads.items()}
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.5, 3.0])
+def test_l2_of_any_size_adds_its_term_and_zero_adds_nothing(lam):
+    X, y = blobs(np.random.default_rng(2), 30)
+    nets = [MLP.create([2, 3, 1], ["tanh", "identity"], np.random.default_rng(0)) for _ in range(3)]
+    options = dict(loss="binary_cross_entropy", lr=0.5, epochs=2, batch_size=8)
+    train.train(nets[0], X, y, rng=np.random.default_rng(9), l2=lam, **options)
+    train.train(nets[1], X, y, rng=np.random.default_rng(9), gradient_transforms=[l2_by_hand(lam, 30)], **options)
+    train.train(nets[2], X, y, rng=np.random.default_rng(9), **options)
+    for key, value in nets[0].params.items():
+        np.testing.assert_allclose(value, nets[1].params[key], rtol=1e-12, atol=1e-15)
+    unchanged = all(np.array_equal(value, nets[2].params[key]) for key, value in nets[0].params.items())
+    assert unchanged == (lam == 0)  # the penalty shrinks the weights, and so moves every later step
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(early_stopping="patience"), TypeError, r"^early_stopping must be an EarlyStopping, got str$"),
+    (dict(early_stopping=EarlyStopping(2, "max"), loss="mse", y=[0.3, 1.7, 2.0, 0.1]), ValueError,
+     r"^mode 'max' watches accuracy, which needs class labels; use mode='min' \(loss\)$"),
+])
+def test_early_stopping_is_checked_at_entry(rng, kwargs, error, message):
+    X = rng.normal(size=(4, 2))
+    net = MLP.create([2, 1], ["identity"], np.random.default_rng(0))
+    arguments = dict(y=[0, 1, 1, 0], loss="binary_cross_entropy") | kwargs
+    with pytest.raises(error, match=message):
+        train.train(net, X, X_val=X, y_val=arguments["y"], rng=rng, epochs=1, **arguments)
+
+
+def adagrad_rule():
+    """AdaGrad written by a reader: its state is built from each parameter's shape."""
+    def step(param, grad, state, lr):
+        squares = state[0] + grad * grad
+        return param - lr * grad / (np.sqrt(squares) + 1e-8), (squares,)
+
+    return optim.Rule(lambda param: (np.zeros(param.shape),), step)
+
+
+@pytest.mark.parametrize("rule, options", [
+    (optim.get_rule("momentum"), {"momentum": 0.9}),
+    (optim.get_rule("adam"), {}),
+    (adagrad_rule(), {}),
+], ids=["momentum", "adam", "own adagrad"])
+def test_a_rule_with_state_starts_from_each_parameter(rule, options):
+    """train keeps one state per parameter, started by rule.init(parameter): redo two epochs with map_rule."""
+    X, y = blobs(np.random.default_rng(2), 24)
+    net = MLP.create([2, 3, 1], ["tanh", "identity"], np.random.default_rng(0))
+    manual = net.copy()
+    states = {key: rule.init(value) for key, value in manual.params.items()}
+    shuffles = np.random.default_rng(4)
+    for _ in range(2):
+        for batch in train.iterate_minibatches(24, 6, shuffles):
+            _, grads = manual.loss_and_gradients(X[batch], y[batch, None], losses.binary_cross_entropy_from_logits)
+            manual.params, states = optim.map_rule(rule, manual.params, grads, states, 0.05, **options)
+    train.train(net, X, y, rng=np.random.default_rng(4), loss="binary_cross_entropy", optimiser=rule,
+                optimiser_options=options, lr=0.05, epochs=2, batch_size=6)
+    for key, value in manual.params.items():
+        assert net.params[key].dtype == np.float64
+        np.testing.assert_array_equal(net.params[key], value)
+
+
+def test_the_progress_bar_counts_epochs_up_to_the_total_and_shows_the_loss(rng, capsys):
+    X, y = blobs(rng, 20)
+    net = MLP.create([2, 1], ["identity"], np.random.default_rng(0))
+    history = train.train(net, X, y, rng=rng, loss="binary_cross_entropy", epochs=3, batch_size=5, progress=True)
+    bar = capsys.readouterr().err
+    counts = [int(count) for count in re.findall(r"(\d+)/3 \[", bar)]
+    assert counts[0] == 0 and counts[-1] == 3 and max(counts) == 3
+    assert re.search(r"[\d?](epoch/s|s/epoch)", bar)  # the unit is the epoch
+    assert re.findall(r"loss=([^\],]*)", bar)[-1] == f"{history.train_loss[-1]:.4f}"
+
+
+def test_an_own_loss_with_a_wrongly_shaped_gradient_is_refused_before_any_update(rng):
+    """The first step checks the gradient's shape, before it changes a parameter: (n,) is not (n, 1)."""
+    def flat_mse(outputs, targets):
+        value, grad = losses.mean_squared_error(outputs, targets)
+        return value, grad.reshape(-1)
+
+    X, y = rng.normal(size=(8, 2)), rng.normal(size=8)
+    net = MLP.create([2, 3, 1], ["tanh", "identity"], np.random.default_rng(0))
+    before = net.copy()
+    with pytest.raises(ValueError, match=r"^grad_output \(must match the network's output\) should have shape \(4, 1\), got \(4,\)$"):
+        train.train(net, X, y, rng=rng, loss=flat_mse, epochs=1, batch_size=4)
+    for key, value in before.params.items():
+        np.testing.assert_array_equal(net.params[key], value)
