@@ -340,7 +340,7 @@ def test_a_timeout_while_cells_are_run_again_says_what_to_do(tmp_path):
     limits = {"output_kb": 1, "notebook_timeout_s": 240, "cell_timeout_s": 30}
     link = Link(sandbox.Sandbox("NONE (a test)", "", False), str(tmp_path), limits, time.monotonic() + 4)
     link.channel, link.last_stop = _Overrun(), "ProcessExitError: cell 7 ended the Python process (exit status 1)"
-    with pytest.raises(SubmissionStopped) as stop:
+    with pytest.raises(SubmissionStopped, match="ran your cells again") as stop:
         link._send({"op": "run"}, 30, "neuron", replaying=True)
     assert "after ProcessExitError: cell 7 ended" in stop.value.message
     assert "ran your cells again" in stop.value.message and "make your cells faster" in stop.value.message

@@ -200,7 +200,7 @@ def test_collect_refuses_files_it_cannot_attribute(tmp_path):
     (source / f"alice_{ASSIGNMENT}.ipynb").write_bytes(_released_bytes())
     (source / "homework.ipynb").write_bytes(_released_bytes())
     (source / f"Dan Brown_{ASSIGNMENT}.ipynb").write_bytes(_released_bytes())
-    with pytest.raises(collect.CollectError) as error:
+    with pytest.raises(collect.CollectError, match="homework.ipynb") as error:
         collect.collect(source, root, log=lambda *_: None)
     message = str(error.value)
     assert "homework.ipynb" in message and "Dan Brown" in message and "alice" not in message

@@ -403,13 +403,13 @@ def test_check_array_says_when_an_answer_looks_like_single_precision():
 
 
 def test_check_array_does_not_blame_float32_for_a_real_mistake():
-    with pytest.raises(AssertionError) as caught:
+    with pytest.raises(AssertionError, match="^sigma is wrong at index") as caught:
         checks.check_array("sigma", np.array([0.67]), np.array([0.66]))
     assert str(caught.value) == "sigma is wrong at index (0,): got 0.67, expected 0.66."
 
 
 def test_check_array_does_not_blame_float32_for_a_float64_answer_slightly_off():
     expected = np.array([0.6645986266, 0.25])
-    with pytest.raises(AssertionError) as caught:
+    with pytest.raises(AssertionError, match="^sigma is wrong") as caught:
         checks.check_array("sigma", expected * (1 + 3e-6), expected)
     assert "float32" not in str(caught.value)

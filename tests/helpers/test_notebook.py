@@ -79,7 +79,7 @@ def test_require_version_accepts_the_installed_version():
 
 @pytest.mark.parametrize("wanted", ["0.0.1", "9.9.9", helpers.__version__ + ".1"])
 def test_require_version_names_both_versions(wanted):
-    with pytest.raises(RuntimeError) as error:
+    with pytest.raises(RuntimeError, match="^This notebook needs helpers") as error:
         helpers.require_version(wanted)
     message = str(error.value)
     assert f"helpers {wanted}" in message and f"helpers {helpers.__version__}" in message
